@@ -1,0 +1,43 @@
+# Two commands (see README): `make run` and `make test`. Everything else is set up by them.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+PROGRAM ?= saitama-2026
+
+.PHONY: run test lint install install-test bench clean
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+## Set up, migrate the embedded SQLite database, load the demo program, open the console chat.
+run: install
+	$(BIN)/dxbot db upgrade
+	$(BIN)/dxbot seed --program $(PROGRAM) --demo
+	$(BIN)/dxbot run
+
+## Set up and run the whole test suite (SQLite and PostgreSQL).
+test: install-test
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: install-test
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+bench: install-test
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) data out .pytest_cache

@@ -1,0 +1,115 @@
+"""The composition root: the one place that builds the database, clock, ports, router and
+dispatcher and hands them to an adapter. No module-level singletons anywhere else."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.context import BackgroundJob
+from bot.conversation import ConversationEngine, Flow
+from bot.dispatcher import Dispatcher
+from bot.errors import CliError
+from bot.llm import LLM, make_llm
+from bot.notifier import OutboxDeliverer, Sender
+from bot.router import Router
+from reminders.calendar import BusinessCalendar
+from store import programs
+from store.db import Database
+from store.migrate import alembic_config, upgrade
+from store.profiles import ProgramProfile, load_profile
+from store.seed import seed_program
+
+
+def build_router(flows: dict[str, Flow], ttl: dt.timedelta) -> Router:
+    """Every handler module registers its commands, actions and intents here."""
+    from handlers import calendar, help
+
+    router = Router(engine=ConversationEngine(flows, ttl))
+    for module in (help, calendar):
+        module.register(router)
+    router.fallback = help.greet
+    return router
+
+
+def build_flows() -> dict[str, Flow]:
+    return {}
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    clock: Clock
+    profile: ProgramProfile
+    calendar: BusinessCalendar
+    llm: LLM
+    router: Router
+    dispatcher: Dispatcher
+
+    def deliverer(self, sender: Sender) -> OutboxDeliverer:
+        return OutboxDeliverer(self.db, sender, self.clock)
+
+
+def build_services(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    run_background: Callable[[BackgroundJob], Awaitable[None]] | None = None,
+    after_commit: Callable[[], None] | None = None,
+    llm: LLM | None = None,
+) -> Services:
+    clock = clock or SystemClock()
+    profile = load_profile(settings.program)
+    db = Database(settings.database_url)
+    calendar = BusinessCalendar(profile.closed_days)
+    llm = llm or make_llm(settings)
+    router = build_router(build_flows(), dt.timedelta(minutes=settings.conversation_ttl_minutes))
+    dispatcher = Dispatcher(
+        db=db,
+        clock=clock,
+        settings=settings,
+        profile=profile,
+        router=router,
+        llm=llm,
+        calendar=calendar,
+        run_background=run_background,
+        after_commit=after_commit,
+    )
+    return Services(settings, db, clock, profile, calendar, llm, router, dispatcher)
+
+
+async def schema_is_current(db: Database) -> bool:
+    head = ScriptDirectory.from_config(alembic_config(str(db.url))).get_current_head()
+    async with db.engine.connect() as conn:
+        current = await conn.run_sync(
+            lambda c: MigrationContext.configure(c).get_current_revision()
+        )
+    return current == head
+
+
+async def ensure_schema(db: Database, *, auto: bool) -> None:
+    """Migrate the embedded database automatically; ask for `dxbot db upgrade` elsewhere, where
+    a deploy step (not whichever replica starts first) should own migrations."""
+    await db.check()
+    if await schema_is_current(db):
+        return
+    if auto or db.dialect == "sqlite":
+        await upgrade(db.engine)
+        return
+    raise CliError("The database schema is not up to date; run `dxbot db upgrade` first.")
+
+
+async def ensure_program(services: Services, *, demo: bool) -> bool:
+    """Seed the configured program (with demo data for the console default) if it is missing."""
+    async with services.db.transaction() as s:
+        if await programs.get(s, services.profile.id) is not None:
+            return False
+        await seed_program(s, services.profile, services.clock.now(), demo=demo)
+    return True

@@ -1,0 +1,46 @@
+"""The injected clock. Nothing in the product reads the time ad hoc, so every deadline and
+reminder can be tested at any date."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+JST = ZoneInfo("Asia/Tokyo")
+
+
+class Clock(Protocol):
+    def now(self) -> dt.datetime: ...
+
+
+class SystemClock:
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(JST)
+
+
+class FixedClock:
+    """A clock tests (and `dxbot remind --now`) set and move by hand."""
+
+    def __init__(self, at: dt.datetime) -> None:
+        self._at = to_jst(at)
+
+    def now(self) -> dt.datetime:
+        return self._at
+
+    def set(self, at: dt.datetime) -> None:
+        self._at = to_jst(at)
+
+    def advance(self, **kwargs: float) -> None:
+        self._at = self._at + dt.timedelta(**kwargs)
+
+
+def to_jst(value: dt.datetime) -> dt.datetime:
+    """Naive datetimes are taken as JST: the product's only time zone."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=JST)
+    return value.astimezone(JST)
+
+
+def today(clock: Clock) -> dt.date:
+    return clock.now().astimezone(JST).date()

@@ -1,0 +1,54 @@
+"""Settings, read once from the environment (and `.env`) by pydantic-settings.
+
+Secrets are ``SecretStr`` so they never appear in a log line or a repr by accident.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/dxbot.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = Field(default=DEFAULT_DATABASE_URL, alias="DATABASE_URL")
+    program: str = Field(default="saitama-2026", alias="DXBOT_PROGRAM")
+    log_level: str = Field(default="INFO", alias="DXBOT_LOG_LEVEL")
+
+    slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
+
+    staff_channel: str = Field(default="staff", alias="DXBOT_STAFF_CHANNEL")
+    prefecture_channel: str = Field(default="prefecture", alias="DXBOT_PREFECTURE_CHANNEL")
+
+    logo_base_url: str | None = Field(default=None, alias="LOGO_BASE_URL")
+    logo_bot_token: SecretStr | None = Field(default=None, alias="LOGO_BOT_TOKEN")
+    logo_webhook_secret: SecretStr | None = Field(default=None, alias="LOGO_WEBHOOK_SECRET")
+
+    openai_api_key: SecretStr | None = Field(default=None, alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(default=None, alias="OPENAI_BASE_URL")
+    llm_model: str = Field(default="gpt-4o-mini", alias="DXBOT_LLM_MODEL")
+    llm_timeout_seconds: float = Field(default=4.0, alias="DXBOT_LLM_TIMEOUT")
+
+    https_proxy: str | None = Field(default=None, alias="HTTPS_PROXY")
+
+    conversation_ttl_minutes: int = Field(default=60 * 24, alias="DXBOT_CONVERSATION_TTL_MINUTES")
+    max_message_chars: int = Field(default=4000, alias="DXBOT_MAX_MESSAGE_CHARS")
+
+    @property
+    def platform(self) -> str:
+        """Which chat platform `dxbot run` should start (contract: Slack, then LoGo, else console)."""
+        if self.slack_bot_token:
+            return "slack"
+        if self.logo_base_url or self.logo_bot_token:
+            return "logo"
+        return "console"
+
+    @property
+    def llm_enabled(self) -> bool:
+        return self.openai_api_key is not None and bool(self.openai_api_key.get_secret_value())

@@ -1,0 +1,128 @@
+"""The persisted conversation engine.
+
+A conversation is an explicit state machine keyed by (platform, user, thread): flow name, step,
+collected fields and an expiry. State lives in the database (``store.conversations``), so a
+half-finished intake resumes after a restart; an abandoned one expires with a polite message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from bot.catalog import t
+from bot.context import Context
+from bot.errors import UserError
+from bot.messages import Outbound
+from store import conversations as conv_store
+
+CANCEL_WORDS = frozenset({"やめる", "やめます", "キャンセル", "中止", "取り消し", "取消", "cancel"})
+CHOICES_KEY = "_choices"
+
+
+@dataclass
+class Conversation:
+    flow: str
+    step: str
+    data: dict[str, Any] = field(default_factory=dict)
+    finished: bool = False
+
+    def goto(self, step: str) -> None:
+        self.step = step
+
+    def finish(self) -> None:
+        self.finished = True
+
+
+class Flow(Protocol):
+    """A multi-turn journey. ``label`` is the Japanese name shown to users."""
+
+    name: str
+    label: str
+
+    async def start(self, ctx: Context, conv: Conversation, text: str) -> list[Outbound]: ...
+
+    async def on_input(self, ctx: Context, conv: Conversation, text: str) -> list[Outbound]: ...
+
+
+def is_cancel(text: str) -> bool:
+    return text.strip().lower().rstrip("。.!！") in CANCEL_WORDS
+
+
+class ConversationEngine:
+    def __init__(self, flows: dict[str, Flow], ttl: dt.timedelta) -> None:
+        self.flows = flows
+        self.ttl = ttl
+
+    def label(self, flow: str) -> str:
+        f = self.flows.get(flow)
+        return f.label if f else flow
+
+    async def load(self, ctx: Context) -> tuple[Conversation | None, list[Outbound]]:
+        """The caller's active conversation, or None; an expired one is dropped with a notice."""
+        ib = ctx.inbound
+        state = await conv_store.get(ctx.s, ib.platform, ib.user_id, ib.thread_key)
+        if state is None:
+            return None, []
+        if state.expires_at <= ctx.now() or state.flow not in self.flows:
+            await conv_store.clear(ctx.s, ib.platform, ib.user_id, ib.thread_key)
+            return None, [Outbound(text=t("conversation_expired", flow=self.label(state.flow)))]
+        return Conversation(flow=state.flow, step=state.step, data=dict(state.data)), []
+
+    async def begin(self, ctx: Context, flow_name: str, text: str = "") -> list[Outbound]:
+        flow = self.flows[flow_name]
+        conv = Conversation(flow=flow_name, step="start")
+        replies = await flow.start(ctx, conv, text)
+        await self._persist(ctx, conv, replies)
+        return replies
+
+    async def answer(
+        self, ctx: Context, conv: Conversation, text: str, *, from_button: bool = False
+    ) -> list[Outbound]:
+        """Feed one answer to the flow; a button's value is taken as is, never as a number."""
+        flow = self.flows[conv.flow]
+        if not from_button:
+            text = self._resolve_choice(conv, text)
+        replies = await flow.on_input(ctx, conv, text)
+        await self._persist(ctx, conv, replies)
+        return replies
+
+    async def cancel(self, ctx: Context, conv: Conversation | None) -> list[Outbound]:
+        ib = ctx.inbound
+        if conv is None:
+            return [Outbound(text=t("nothing_to_cancel"))]
+        await conv_store.clear(ctx.s, ib.platform, ib.user_id, ib.thread_key)
+        return [Outbound(text=t("conversation_cancelled", flow=self.label(conv.flow)))]
+
+    @staticmethod
+    def _resolve_choice(conv: Conversation, text: str) -> str:
+        """A bare number answers the last numbered choices (LoGo Chat, console)."""
+        choices: list[str] = conv.data.get(CHOICES_KEY) or []
+        stripped = text.strip()
+        if choices and stripped.isdigit():
+            idx = int(stripped)
+            if not 1 <= idx <= len(choices):
+                raise UserError("choice_out_of_range", count=len(choices))
+            return choices[idx - 1]
+        return text
+
+    async def _persist(self, ctx: Context, conv: Conversation, replies: list[Outbound]) -> None:
+        ib = ctx.inbound
+        if conv.finished:
+            await conv_store.clear(ctx.s, ib.platform, ib.user_id, ib.thread_key)
+            return
+        offered = [r for r in replies if r.choices]
+        conv.data[CHOICES_KEY] = [c.value for c in offered[-1].choices] if offered else []
+        await conv_store.save(
+            ctx.s,
+            platform=ib.platform,
+            user_platform_id=ib.user_id,
+            thread_key=ib.thread_key,
+            channel=ib.channel,
+            flow=conv.flow,
+            step=conv.step,
+            data=conv.data,
+            expires_at=ctx.now() + self.ttl,
+            now=ctx.now(),
+        )

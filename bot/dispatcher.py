@@ -1,0 +1,142 @@
+"""The boundary every inbound message crosses: validate, dedupe, identify, route, commit.
+
+One transaction per inbound event. The event id is claimed in it, so a duplicated delivery
+changes nothing the second time; a refusal (UserError) rolls back the handler's work but keeps
+the claim; any other error rolls back everything, is logged, and gets a polite answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.catalog import t
+from bot.clock import Clock
+from bot.config import Settings
+from bot.context import BackgroundJob, Context
+from bot.errors import UserError
+from bot.llm import LLM
+from bot.logs import case_id_var, event_id_var
+from bot.messages import Inbound, Outbound
+from bot.notifier import Notifier
+from bot.permissions import Actor, Role
+from bot.router import Router
+from reminders.calendar import BusinessCalendar
+from store import events, users
+from store.db import Database
+from store.profiles import ProgramProfile
+
+log = logging.getLogger("dxbot.dispatch")
+
+KEEP_CONTROL = {"\n", "\t"}
+
+
+def clean_text(text: str) -> str:
+    """Drop control characters (keeping newlines and tabs) and normalise newlines."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return "".join(
+        c for c in text if c in KEEP_CONTROL or unicodedata.category(c) not in ("Cc", "Cf")
+    )
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        settings: Settings,
+        profile: ProgramProfile,
+        router: Router,
+        llm: LLM,
+        calendar: BusinessCalendar,
+        run_background: Callable[[BackgroundJob], Awaitable[None]] | None = None,
+        after_commit: Callable[[], None] | None = None,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.settings = settings
+        self.profile = profile
+        self.router = router
+        self.llm = llm
+        self.calendar = calendar
+        self.run_background = run_background
+        self.after_commit = after_commit
+
+    async def handle(self, inbound: Inbound) -> list[Outbound]:
+        event_id_var.set(inbound.event_id)
+        case_id_var.set("-")
+        inbound = inbound.model_copy(update={"text": clean_text(inbound.text)})
+        refusal = self._check_text(inbound)
+        if refusal is not None:
+            return [refusal]
+        background: list[BackgroundJob] = []
+        try:
+            replies = await self._handle_in_transaction(inbound, background)
+        except IntegrityError:
+            # A concurrent duplicate delivery won the race for the event id.
+            log.info("duplicate event (concurrent); ignored")
+            return []
+        except Exception:
+            log.exception("inbound handling failed; rolled back")
+            return [Outbound(text=t("internal_error"))]
+        if self.after_commit is not None:
+            self.after_commit()
+        for job in background:
+            if self.run_background is not None:
+                await self.run_background(job)
+            else:
+                await job()
+        return replies
+
+    def _check_text(self, ib: Inbound) -> Outbound | None:
+        if ib.kind == "message" and not ib.text.strip() and not ib.files:
+            return Outbound(text=t("empty_message"))
+        limit = self.settings.max_message_chars
+        if len(ib.text) > limit:
+            return Outbound(text=t("message_too_long", length=len(ib.text), limit=limit))
+        return None
+
+    async def _handle_in_transaction(
+        self, ib: Inbound, background: list[BackgroundJob]
+    ) -> list[Outbound]:
+        async with self.db.transaction() as s:
+            if not await events.claim(s, ib.platform, ib.event_id, self.clock.now()):
+                log.info("duplicate event; ignored")
+                return []
+            user = await users.get_by_platform_id(s, ib.platform, ib.user_id)
+            if user is None:
+                log.info("unknown user on %s", ib.platform)
+                return [Outbound(text=t("unknown_user", platform_id=ib.user_id[:64]))]
+            actor = Actor(
+                user_id=user.id,
+                platform=user.platform,
+                platform_id=user.platform_id,
+                role=Role(user.role),
+                name=user.name,
+                municipality_code=user.municipality_code,
+            )
+            ctx = Context(
+                s=s,
+                db=self.db,
+                clock=self.clock,
+                settings=self.settings,
+                profile=self.profile,
+                actor=actor,
+                inbound=ib,
+                notifier=Notifier(s, self.clock, self.settings, ib.platform),
+                calendar=self.calendar,
+                llm=self.llm,
+            )
+            try:
+                async with s.begin_nested():
+                    replies = await self.router.route(ctx)
+            except UserError as exc:
+                log.info("refused: %s", exc.key)
+                return [Outbound(text=exc.render())]
+            background.extend(ctx.background)
+            log.info("handled %s from %s", ib.kind, actor.role.value)
+            return replies

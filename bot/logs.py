@@ -1,0 +1,41 @@
+"""One configured logger: one line per event, with the inbound event id and the case id where
+there is one. Tokens, secrets and message bodies are never logged at INFO."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import sys
+
+event_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("event_id", default="-")
+case_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("case_id", default="-")
+
+FORMAT = "%(asctime)s %(levelname)s %(name)s event=%(event_id)s case=%(case_id)s %(message)s"
+
+
+class _ContextFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.event_id = event_id_var.get()
+        record.case_id = case_id_var.get()
+        return True
+
+
+def configure(level: str = "INFO", stream: object = None) -> None:
+    """Configure the root logger once (idempotent); logs go to stderr, replies to stdout."""
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        if getattr(h, "_dxbot", False):
+            root.removeHandler(h)
+    handler = logging.StreamHandler(stream or sys.stderr)  # type: ignore[arg-type]
+    handler._dxbot = True  # type: ignore[attr-defined]
+    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.addFilter(_ContextFilter())
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    # Libraries that would log request bodies or headers at INFO stay at WARNING.
+    for noisy in ("httpx", "openai", "slack_bolt", "slack_sdk", "aiohttp.access", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def set_case(case_no: str) -> None:
+    case_id_var.set(case_no)

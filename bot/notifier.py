@@ -1,0 +1,158 @@
+"""The Notifier port and the outbox deliverer.
+
+Handlers call the Notifier; it only writes outbox rows in the handler's transaction, so a
+notification exists if and only if the change that caused it was committed. The deliverer sends
+rows through the adapter's Sender afterwards and retries failures with backoff: a delivery
+failure loses nothing, and the lease in ``store.outbox`` keeps two deliverers from sending twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.messages import Outbound
+from store import outbox
+from store.db import Database
+from store.models import User
+
+log = logging.getLogger("dxbot.outbox")
+
+MAX_BACKOFF = dt.timedelta(hours=1)
+
+
+class DeliveryError(Exception):
+    """A send failed; ``retry_after`` (seconds) when the platform said when to come back."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Sender(Protocol):
+    """Implemented by each adapter: deliver one message to a user or a channel."""
+
+    async def send(self, target_kind: str, target: str, message: Outbound) -> None: ...
+
+
+class Notifier:
+    """Proactive messages, written to the outbox of the current unit of work."""
+
+    def __init__(self, s: AsyncSession, clock: Clock, settings: Settings, platform: str) -> None:
+        self.s = s
+        self.clock = clock
+        self.settings = settings
+        self.platform = platform
+
+    async def to_user(
+        self,
+        user: User,
+        message: Outbound,
+        *,
+        case_id: int | None = None,
+        dedupe_key: str | None = None,
+    ) -> bool:
+        row = await outbox.enqueue(
+            self.s,
+            target_kind="user",
+            target=user.platform_id,
+            platform=user.platform,
+            payload=message.to_payload(),
+            now=self.clock.now(),
+            case_id=case_id,
+            dedupe_key=dedupe_key,
+        )
+        return row is not None
+
+    async def to_channel(
+        self,
+        channel: str,
+        message: Outbound,
+        *,
+        case_id: int | None = None,
+        dedupe_key: str | None = None,
+    ) -> bool:
+        row = await outbox.enqueue(
+            self.s,
+            target_kind="channel",
+            target=channel,
+            platform=self.platform,
+            payload=message.to_payload(),
+            now=self.clock.now(),
+            case_id=case_id,
+            dedupe_key=dedupe_key,
+        )
+        return row is not None
+
+    async def to_staff(self, message: Outbound, **kw: object) -> bool:
+        return await self.to_channel(self.settings.staff_channel, message, **kw)  # type: ignore[arg-type]
+
+    async def to_prefecture(self, message: Outbound, **kw: object) -> bool:
+        return await self.to_channel(self.settings.prefecture_channel, message, **kw)  # type: ignore[arg-type]
+
+
+@dataclass
+class DeliveryReport:
+    delivered: int = 0
+    failed: int = 0
+
+
+def backoff(attempts: int, retry_after: float | None) -> dt.timedelta:
+    if retry_after is not None:
+        return dt.timedelta(seconds=max(retry_after, 1.0))
+    return min(dt.timedelta(seconds=5 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+class OutboxDeliverer:
+    def __init__(self, db: Database, sender: Sender, clock: Clock) -> None:
+        self.db = db
+        self.sender = sender
+        self.clock = clock
+
+    async def deliver_due(self, limit: int = 50) -> DeliveryReport:
+        report = DeliveryReport()
+        async with self.db.transaction() as s:
+            ids = await outbox.due_ids(s, self.clock.now(), limit)
+        for msg_id in ids:
+            ok = await self._deliver_one(msg_id)
+            if ok is True:
+                report.delivered += 1
+            elif ok is False:
+                report.failed += 1
+        return report
+
+    async def _deliver_one(self, msg_id: int) -> bool | None:
+        async with self.db.transaction() as s:
+            msg = await outbox.claim(s, msg_id, self.clock.now())
+        if msg is None:
+            return None
+        try:
+            await self.sender.send(msg.target_kind, msg.target, Outbound.from_payload(msg.payload))
+        except DeliveryError as exc:
+            retry_at = self.clock.now() + backoff(msg.attempts, exc.retry_after)
+            async with self.db.transaction() as s:
+                await outbox.mark_failed(s, msg_id, self.clock.now(), retry_at, str(exc))
+            log.warning(
+                "outbox %s to %s failed (attempt %s): %s",
+                msg_id,
+                msg.target_kind,
+                msg.attempts,
+                exc,
+            )
+            return False
+        except Exception as exc:  # an adapter bug must not stop the other messages
+            retry_at = self.clock.now() + backoff(msg.attempts, None)
+            async with self.db.transaction() as s:
+                await outbox.mark_failed(s, msg_id, self.clock.now(), retry_at, repr(exc))
+            log.exception("outbox %s delivery crashed", msg_id)
+            return False
+        async with self.db.transaction() as s:
+            await outbox.mark_delivered(s, msg_id, self.clock.now())
+        log.info("outbox %s delivered to %s", msg_id, msg.target_kind)
+        return True

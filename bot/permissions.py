@@ -1,0 +1,147 @@
+"""The one place that decides what each role may see and do. Every handler asks it.
+
+Officers see only their municipality; experts only their assignments; staff run the desk;
+prefecture staff see everything (read) and approve matches where the program requires it;
+admins manage people and reference data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.errors import UserError
+
+
+class Role(StrEnum):
+    OFFICER = "officer"
+    EXPERT = "expert"
+    STAFF = "staff"
+    PREFECTURE = "prefecture"
+    ADMIN = "admin"
+
+
+class Action(StrEnum):
+    OPEN_CASE = "open_case"
+    WITHDRAW_CASE = "withdraw_case"
+    CHANGE_STATUS = "change_status"
+    MATCH = "match"
+    SCHEDULE = "schedule"
+    APPROVE_MATCH = "approve_match"
+    WRITE_REPORT = "write_report"
+    ANSWER_SURVEY = "answer_survey"
+    VIEW_PROGRAM_STATUS = "view_program_status"
+    VIEW_OWN_STATUS = "view_own_status"
+    EXPORT = "export"
+    DECK = "deck"
+    ASK_CALENDAR = "ask_calendar"
+    MANAGE_USERS = "manage_users"
+
+
+_ALLOWED: dict[Role, frozenset[Action]] = {
+    Role.OFFICER: frozenset(
+        {
+            Action.OPEN_CASE,
+            Action.WITHDRAW_CASE,
+            Action.ANSWER_SURVEY,
+            Action.VIEW_OWN_STATUS,
+            Action.DECK,
+        }
+    ),
+    Role.EXPERT: frozenset({Action.WRITE_REPORT, Action.VIEW_OWN_STATUS, Action.ASK_CALENDAR}),
+    Role.STAFF: frozenset(
+        {
+            Action.OPEN_CASE,
+            Action.WITHDRAW_CASE,
+            Action.CHANGE_STATUS,
+            Action.MATCH,
+            Action.SCHEDULE,
+            Action.VIEW_PROGRAM_STATUS,
+            Action.VIEW_OWN_STATUS,
+            Action.EXPORT,
+            Action.DECK,
+            Action.ASK_CALENDAR,
+        }
+    ),
+    Role.PREFECTURE: frozenset(
+        {
+            Action.APPROVE_MATCH,
+            Action.VIEW_PROGRAM_STATUS,
+            Action.VIEW_OWN_STATUS,
+            Action.EXPORT,
+            Action.DECK,
+            Action.ASK_CALENDAR,
+        }
+    ),
+    Role.ADMIN: frozenset(Action),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a registered user as the core sees them (no platform detail)."""
+
+    user_id: int
+    platform: str
+    platform_id: str
+    role: Role
+    name: str = ""
+    municipality_code: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name or self.platform_id
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which rows a query may return for an actor."""
+
+    everything: bool = False
+    municipality_code: str | None = None
+    expert_user_id: int | None = None
+
+
+def can(actor: Actor, action: Action) -> bool:
+    return action in _ALLOWED[actor.role]
+
+
+def require(actor: Actor, action: Action) -> None:
+    if not can(actor, action):
+        raise UserError("forbidden", role=role_label(actor.role))
+
+
+def case_scope(actor: Actor) -> Scope:
+    """Rows of cases, sessions and reports an actor may see."""
+    if actor.role in (Role.STAFF, Role.PREFECTURE, Role.ADMIN):
+        return Scope(everything=True)
+    if actor.role is Role.OFFICER:
+        return Scope(municipality_code=actor.municipality_code or "-")
+    return Scope(expert_user_id=actor.user_id)
+
+
+def may_see_case(actor: Actor, municipality_codes: set[str], expert_user_ids: set[int]) -> bool:
+    scope = case_scope(actor)
+    if scope.everything:
+        return True
+    if scope.municipality_code is not None:
+        return scope.municipality_code in municipality_codes
+    return scope.expert_user_id in expert_user_ids
+
+
+def may_see_personal_data(actor: Actor) -> bool:
+    """Names and titles of requesters are shown only to the desk and the prefecture."""
+    return actor.role in (Role.STAFF, Role.PREFECTURE, Role.ADMIN)
+
+
+ROLE_LABELS = {
+    Role.OFFICER: "市町村職員",
+    Role.EXPERT: "専門人材",
+    Role.STAFF: "事務局",
+    Role.PREFECTURE: "県職員",
+    Role.ADMIN: "管理者",
+}
+
+
+def role_label(role: Role) -> str:
+    return ROLE_LABELS[role]

@@ -1,0 +1,148 @@
+"""Cases (相談案件): creation with a readable id, status changes with their history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.models import Case, StatusChange
+
+STATUSES: dict[str, str] = {
+    "received": "受付",
+    "coordinating": "調整中",
+    "scheduled": "実施予定",
+    "held": "実施済(報告待ち)",
+    "reported": "報告済",
+    "closed": "完了",
+    "on_hold": "保留",
+    "withdrawn": "取下げ",
+}
+
+
+def case_number(prefix: str, year: int, seq: int) -> str:
+    return f"{prefix}-{year}-{seq:04d}"
+
+
+async def create(
+    s: AsyncSession,
+    *,
+    program_id: str,
+    prefix: str,
+    year: int,
+    track_id: str,
+    municipality_code: str,
+    now: dt.datetime,
+    requester_user_id: int | None = None,
+    department: str = "",
+    requester_name: str = "",
+    requester_title: str = "",
+    domains: Sequence[str] = (),
+    description: str = "",
+    preferred_method: str = "online",
+    preferred_dates: Sequence[str] = (),
+    status: str = "received",
+    actor_user_id: int | None = None,
+    actor_label: str = "",
+    is_demo: bool = False,
+) -> Case:
+    """Open a case numbered per program and year (SAI-2026-0012).
+
+    The (program, year, seq) unique key settles a race between two processes: the loser
+    retries with the next number inside a savepoint, so no number is used twice.
+    """
+    for _ in range(20):
+        seq = (
+            await s.scalar(
+                select(func.coalesce(func.max(Case.seq), 0)).where(
+                    Case.program_id == program_id, Case.year == year
+                )
+            )
+            or 0
+        ) + 1
+        case = Case(
+            case_no=case_number(prefix, year, seq),
+            program_id=program_id,
+            year=year,
+            seq=seq,
+            track_id=track_id,
+            municipality_code=municipality_code,
+            requester_user_id=requester_user_id,
+            department=department,
+            requester_name=requester_name,
+            requester_title=requester_title,
+            domains=list(domains),
+            description=description,
+            preferred_method=preferred_method,
+            preferred_dates=list(preferred_dates),
+            status=status,
+            opened_at=now,
+            updated_at=now,
+            is_demo=is_demo,
+        )
+        try:
+            async with s.begin_nested():
+                s.add(case)
+                await s.flush()
+        except IntegrityError:
+            continue
+        s.add(
+            StatusChange(
+                case_id=case.id,
+                from_status=None,
+                to_status=status,
+                actor_user_id=actor_user_id,
+                actor_label=actor_label,
+                at=now,
+            )
+        )
+        await s.flush()
+        return case
+    raise RuntimeError("could not allocate a case number after 20 attempts")
+
+
+async def get_by_no(s: AsyncSession, case_no: str) -> Case | None:
+    return await s.scalar(select(Case).where(Case.case_no == case_no.strip().upper()))
+
+
+async def set_status(
+    s: AsyncSession,
+    case: Case,
+    to_status: str,
+    *,
+    now: dt.datetime,
+    actor_user_id: int | None,
+    actor_label: str,
+    reason: str = "",
+) -> StatusChange:
+    if to_status not in STATUSES:
+        raise ValueError(f"unknown status {to_status}")
+    change = StatusChange(
+        case_id=case.id,
+        from_status=case.status,
+        to_status=to_status,
+        actor_user_id=actor_user_id,
+        actor_label=actor_label,
+        reason=reason,
+        at=now,
+    )
+    case.status = to_status
+    case.updated_at = now
+    s.add(change)
+    await s.flush()
+    return change
+
+
+async def history(s: AsyncSession, case_id: int) -> list[StatusChange]:
+    return list(
+        (
+            await s.scalars(
+                select(StatusChange)
+                .where(StatusChange.case_id == case_id)
+                .order_by(StatusChange.at, StatusChange.id)
+            )
+        ).all()
+    )

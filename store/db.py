@@ -1,0 +1,112 @@
+"""Engine and session factory for SQLite (embedded default) and PostgreSQL (scale-out).
+
+One session per inbound message or job, committed once at the boundary.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+
+class DatabaseError(Exception):
+    """The database cannot be used; ``str()`` is an English sentence saying what to do."""
+
+
+def parse_url(raw: str) -> URL:
+    try:
+        url = make_url(raw)
+    except ArgumentError as exc:
+        raise DatabaseError(
+            f"DATABASE_URL {raw!r} is not a database URL; use e.g. "
+            "sqlite+aiosqlite:///data/dxbot.db or postgresql+asyncpg://user@host:5432/dbname."
+        ) from exc
+    if url.drivername not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
+        raise DatabaseError(
+            f"DATABASE_URL uses the driver {url.drivername!r}; dxbot supports "
+            "'sqlite+aiosqlite' and 'postgresql+asyncpg'."
+        )
+    return url
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # WAL lets readers proceed during a write; foreign keys are off by default in SQLite;
+    # the busy timeout makes a second process wait for the lock instead of failing at once.
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def make_engine(raw_url: str, **kwargs: Any) -> AsyncEngine:
+    url = parse_url(raw_url)
+    if url.drivername.startswith("sqlite"):
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, **kwargs)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_async_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def describe_connect_error(url: URL, exc: BaseException) -> str:
+    if url.drivername.startswith("postgresql"):
+        where = f"{url.host or 'localhost'}:{url.port or 5432}"
+        return (
+            f"Cannot connect to PostgreSQL at {where} (database {url.database!r}): "
+            f"{_first_line(exc)}. Start the server or fix DATABASE_URL."
+        )
+    return (
+        f"Cannot open the SQLite database {url.database!r}: {_first_line(exc)}. Check DATABASE_URL."
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    cause = exc.__cause__ or exc
+    text = str(getattr(cause, "orig", None) or cause).strip().splitlines()
+    return text[0] if text else type(cause).__name__
+
+
+class Database:
+    """Holds the engine; hands out one session per unit of work."""
+
+    def __init__(self, raw_url: str, **engine_kwargs: Any) -> None:
+        self.url = parse_url(raw_url)
+        self.engine = make_engine(raw_url, **engine_kwargs)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.url.get_backend_name()
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session whose work commits once at the end, or rolls back whole on error."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    async def check(self) -> None:
+        """Fail early with a clear sentence when the database cannot be reached."""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.exec_driver_sql("SELECT 1")
+        except (OperationalError, DBAPIError, OSError, socket.gaierror) as exc:
+            raise DatabaseError(describe_connect_error(self.url, exc)) from exc
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,361 @@
+"""The data model. Typed tables, one per concept in ARCHITECTURE.md; no key/value blobs except
+where the shape is genuinely per program (report fields, conversation data, outbox payloads).
+
+Relationships are ``lazy="raise"`` so an accidental N+1 fails loudly instead of silently
+issuing one query per row (the Polar habit); queries load what they need explicitly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware datetimes stored as UTC on both engines.
+
+    SQLite keeps datetimes as text without a zone; normalising to UTC on the way in and
+    re-attaching it on the way out makes comparisons and ordering identical on both engines.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use the injected clock")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+# A BIGINT primary key on PostgreSQL that is still SQLite's auto-incrementing rowid.
+BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Program(Base):
+    __tablename__ = "programs"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    prefecture_code: Mapped[str] = mapped_column(String(2))
+    fiscal_year: Mapped[int] = mapped_column(Integer)
+    term_start: Mapped[dt.date] = mapped_column(Date)
+    term_end: Mapped[dt.date] = mapped_column(Date)
+    profile: Mapped[dict[str, Any]] = mapped_column(JSON, doc="validated profile snapshot")
+    loaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Municipality(Base):
+    __tablename__ = "municipalities"
+
+    code: Mapped[str] = mapped_column(String(6), primary_key=True, doc="6-digit 団体コード")
+    code5: Mapped[str] = mapped_column(String(5), unique=True)
+    name: Mapped[str] = mapped_column(String(40), index=True)
+    kana: Mapped[str] = mapped_column(String(80), default="")
+    prefecture_code: Mapped[str] = mapped_column(String(2), index=True)
+    prefecture_name: Mapped[str] = mapped_column(String(10))
+
+
+class Domain(Base):
+    __tablename__ = "domains"
+    __table_args__ = (UniqueConstraint("program_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    program_id: Mapped[str | None] = mapped_column(ForeignKey("programs.id"), default=None)
+    group: Mapped[str] = mapped_column(String(60))
+    name: Mapped[str] = mapped_column(String(80))
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("platform", "platform_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    platform_id: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    municipality_code: Mapped[str | None] = mapped_column(
+        ForeignKey("municipalities.code"), default=None
+    )
+    name: Mapped[str] = mapped_column(String(80), default="")
+    title: Mapped[str] = mapped_column(String(80), default="")
+    department: Mapped[str] = mapped_column(String(120), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class ExpertProfile(Base):
+    __tablename__ = "expert_profiles"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    domains: Mapped[list[str]] = mapped_column(JSON, default=list)
+    qualifications: Mapped[list[str]] = mapped_column(JSON, default=list)
+    onsite: Mapped[bool] = mapped_column(Boolean, default=True)
+    region: Mapped[str] = mapped_column(String(80), default="")
+    consent_listed: Mapped[bool] = mapped_column(Boolean, default=False)
+    availability: Mapped[str] = mapped_column(Text, default="")
+    strengths: Mapped[str] = mapped_column(Text, default="")
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (
+        UniqueConstraint("program_id", "year", "seq"),
+        Index("ix_cases_program_status", "program_id", "status"),
+        Index("ix_cases_program_municipality", "program_id", "municipality_code"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    case_no: Mapped[str] = mapped_column(String(24), unique=True, doc="readable id SAI-2026-0012")
+    program_id: Mapped[str] = mapped_column(ForeignKey("programs.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    track_id: Mapped[str] = mapped_column(String(40))
+    municipality_code: Mapped[str] = mapped_column(ForeignKey("municipalities.code"))
+    requester_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    department: Mapped[str] = mapped_column(String(120), default="")
+    requester_name: Mapped[str] = mapped_column(String(80), default="")
+    requester_title: Mapped[str] = mapped_column(String(80), default="")
+    domains: Mapped[list[str]] = mapped_column(JSON, default=list)
+    description: Mapped[str] = mapped_column(Text, default="")
+    preferred_method: Mapped[str] = mapped_column(String(16), default="online")
+    preferred_dates: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(24))
+    stage: Mapped[int | None] = mapped_column(Integer, default=None)
+    approved_expert_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id"), default=None
+    )
+    opened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SupportSession(Base):
+    """A session (相談対応 / 派遣 / 伴走支援の回). Several municipalities and experts may join."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (
+        Index("ix_sessions_starts_case_expert", "starts_at", "case_id", "program_id"),
+        Index("ix_sessions_program_starts", "program_id", "starts_at"),
+        # The reminder scan reads only sessions whose report is not in yet.
+        Index(
+            "ix_sessions_report_pending",
+            "report_due",
+            postgresql_where=text("report_submitted_at IS NULL AND status <> 'cancelled'"),
+            sqlite_where=text("report_submitted_at IS NULL AND status <> 'cancelled'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    program_id: Mapped[str] = mapped_column(ForeignKey("programs.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    track_id: Mapped[str] = mapped_column(String(40))
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    hours: Mapped[float] = mapped_column(Float)
+    method: Mapped[str] = mapped_column(String(16))
+    place: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    report_due: Mapped[dt.date] = mapped_column(Date)
+    report_submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SessionMunicipality(Base):
+    __tablename__ = "session_municipalities"
+
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    municipality_code: Mapped[str] = mapped_column(
+        ForeignKey("municipalities.code"), primary_key=True, index=True
+    )
+
+
+class SessionExpert(Base):
+    __tablename__ = "session_experts"
+
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+
+
+class SessionReport(Base):
+    """One version of a session report; amendments add a version and keep the old ones."""
+
+    __tablename__ = "session_reports"
+    __table_args__ = (UniqueConstraint("session_id", "version"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON)
+    author_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ReportAttachment(Base):
+    __tablename__ = "report_attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100), default="application/octet-stream")
+    url: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Survey(Base):
+    __tablename__ = "surveys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), unique=True
+    )
+    respondent_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    satisfaction: Mapped[int | None] = mapped_column(Integer, default=None)
+    resolved: Mapped[str | None] = mapped_column(String(16), default=None)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    requested_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class StatusChange(Base):
+    __tablename__ = "status_history"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(24))
+    to_status: Mapped[str] = mapped_column(String(24))
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    actor_label: Mapped[str] = mapped_column(String(80), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class OutboxMessage(Base):
+    """A message to deliver, written in the same transaction as the change that caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "delivered_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True, default=None)
+    target_kind: Mapped[str] = mapped_column(String(16), doc="user | channel")
+    target: Mapped[str] = mapped_column(String(120))
+    platform: Mapped[str] = mapped_column(String(16), default="")
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class ReminderLedger(Base):
+    """Every reminder step ever sent, under a unique key, so no step is sent twice."""
+
+    __tablename__ = "reminder_ledger"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sessions.id"), default=None, index=True
+    )
+    step: Mapped[str] = mapped_column(String(40))
+    recipient: Mapped[str] = mapped_column(String(120), default="")
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"), default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class ProcessedEvent(Base):
+    __tablename__ = "processed_events"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(60))
+    object_type: Mapped[str] = mapped_column(String(40), default="")
+    object_id: Mapped[str] = mapped_column(String(60), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ConversationState(Base):
+    """A half-finished conversation, persisted so it survives a restart."""
+
+    __tablename__ = "conversation_states"
+    __table_args__ = (UniqueConstraint("platform", "user_platform_id", "thread_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    user_platform_id: Mapped[str] = mapped_column(String(64))
+    thread_key: Mapped[str] = mapped_column(String(120), default="")
+    channel: Mapped[str] = mapped_column(String(120), default="")
+    flow: Mapped[str] = mapped_column(String(40))
+    step: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

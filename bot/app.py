@@ -4,20 +4,24 @@ dispatcher and hands them to an adapter. No module-level singletons anywhere els
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.context import BackgroundJob
+from bot.context import BackgroundJob, Context
 from bot.conversation import ConversationEngine, Flow
 from bot.dispatcher import Dispatcher
 from bot.errors import CliError
 from bot.llm import LLM, make_llm
-from bot.notifier import OutboxDeliverer, Sender
+from bot.messages import Inbound
+from bot.notifier import Notifier, OutboxDeliverer, Sender
+from bot.permissions import Actor, Role
 from bot.router import Router
 from reminders.calendar import BusinessCalendar
 from store import programs
@@ -29,17 +33,20 @@ from store.seed import seed_program
 
 def build_router(flows: dict[str, Flow], ttl: dt.timedelta) -> Router:
     """Every handler module registers its commands, actions and intents here."""
-    from handlers import calendar, help
+    from handlers import calendar, help, intake, lifecycle, matching, scheduling
 
     router = Router(engine=ConversationEngine(flows, ttl))
-    for module in (help, calendar):
+    for module in (help, calendar, intake, lifecycle, matching, scheduling):
         module.register(router)
     router.fallback = help.greet
     return router
 
 
 def build_flows() -> dict[str, Flow]:
-    return {}
+    from handlers.intake import IntakeFlow
+
+    flows: list[Flow] = [IntakeFlow()]
+    return {f.name: f for f in flows}
 
 
 @dataclass
@@ -113,3 +120,22 @@ async def ensure_program(services: Services, *, demo: bool) -> bool:
             return False
         await seed_program(s, services.profile, services.clock.now(), demo=demo)
     return True
+
+
+def system_context(services: Services, s: AsyncSession, label: str = "CLI") -> Context:
+    """A context for work started outside a chat (the CLI, the scheduler): acts as admin,
+    recorded under ``label``, with notifications addressed on the configured platform."""
+    actor = Actor(user_id=0, platform="cli", platform_id="cli", role=Role.ADMIN, name=label)
+    inbound = Inbound(platform="cli", event_id=f"cli-{uuid.uuid4()}", user_id="cli")
+    return Context(
+        s=s,
+        db=services.db,
+        clock=services.clock,
+        settings=services.settings,
+        profile=services.profile,
+        actor=actor,
+        inbound=inbound,
+        notifier=Notifier(s, services.clock, services.settings, services.settings.platform),
+        calendar=services.calendar,
+        llm=services.llm,
+    )

@@ -93,17 +93,167 @@ MESSAGES: dict[str, str] = {
     ),
     "due_answer": ("{day}に実施した支援の報告期限は、{n}開庁日後の{due}です。{note}"),
     "due_note_closed": "（{day}は{reason}で閉庁日のため、翌開庁日から数えています）",
+    # --- intake ---------------------------------------------------------------------------
+    "ask_municipality": "相談される団体名（市町村名）を教えてください。",
+    "ask_municipality_ambiguous": "どちらの団体のご相談ですか？（{prefecture}内）",
+    "municipality_other": "それ以外（団体名を入力）",
+    "municipality_unknown": (
+        "「{text}」に当たる{prefecture}内の市町村が見つかりませんでした。"
+        "「○○市」「○○町」のように正式な名称で入力してください。"
+    ),
+    "municipality_not_yours": (
+        "ご所属の団体以外の相談は、その団体の職員の方か事務局からお申し込みください。"
+    ),
+    "ask_department": "ご担当の部署名を教えてください（例: 総務課DX推進係）。",
+    "ask_requester_name": "ご担当者のお名前を教えてください。",
+    "ask_requester_title": "ご担当者の役職を教えてください（例: 主査）。",
+    "ask_description": "ご相談の内容を、現状と困っていることがわかるように書いてください。",
+    "ask_domains": (
+        "相談の分野を番号で選んでください（複数ある場合は「1,3」のように）。"
+        "わからなければ「わからない」で構いません。"
+    ),
+    "domains_unknown": "分野を読み取れませんでした。1〜{count}の番号か、分野名で入力してください。",
+    "domains_staff_decides": "（事務局で分類）",
+    "ask_method": "希望する相談の方法を選んでください。",
+    "method_unknown": "方法を読み取れませんでした。番号で選んでください。",
+    "ask_dates": (
+        "ご希望の日時を教えてください（例:「12月3日 午後」「来週火曜 14時〜」）。"
+        "未定なら「未定」と送ってください。"
+    ),
+    "dates_unreadable": (
+        "「{text}」から日付を読み取れませんでした。「12月3日 午後」「2026/12/3 14時」"
+        "のように書くか、「未定」と送ってください。"
+    ),
+    "date_past": "※ {day}は過ぎた日付です。ご確認ください。",
+    "date_closed": "※ {day}は{reason}のため閉庁日です。ご確認ください。",
+    "answer_empty": "入力が空でした。",
+    "answer_too_long": "{label}は{limit}文字以内でお願いします。",
+    "intake_summary": "以下の内容で相談を申し込みます。よろしいですか？",
+    "choice_submit": "この内容で申し込む",
+    "choice_edit": "修正する",
+    "choice_cancel": "やめる",
+    "ask_edit_field": "どの項目を修正しますか？",
+    "confirm_hint": "「申し込む」「修正する」「やめる」のいずれかを選んでください。",
+    "case_opened": (
+        "相談を受け付けました。案件番号は {case_no}（{municipality}）です。"
+        "事務局が内容を確認し、専門人材との調整を始めます。進み具合は「/status {case_no}」で確認できます。"
+    ),
+    # --- lifecycle ------------------------------------------------------------------------
+    "status_changed": "【{case_no}】状態が「{frm}」から「{to}」に変わりました（{actor}）{reason}",
+    "officer_told_received": "相談（{case_no}）を事務局で受け付けました。",
+    "officer_told_coordinating": "相談（{case_no}）について、事務局が専門人材との調整を始めました。",
+    "officer_told_scheduled": "相談（{case_no}）の支援日程が決まりました。詳細は「/status {case_no}」でご確認ください。",
+    "officer_told_reported": "相談（{case_no}）の支援実施報告が提出されました。",
+    "officer_told_closed": "相談（{case_no}）は完了しました。ご利用ありがとうございました。",
+    "officer_told_withdrawn": "相談（{case_no}）は取り下げられました。",
+    "officer_told_on_hold": "相談（{case_no}）は保留になりました。",
+    "illegal_transition": (
+        "{case_no}は「{frm}」のため「{to}」にはできません。次にできる状態: {allowed}"
+    ),
+    "case_withdrawn": "{case_no}を取り下げました。",
+    "status_set": "{case_no}を「{to}」にしました。",
+    "track_unknown": "区分「{text}」はありません。使える区分: {tracks}",
+    "track_set": "{case_no}の区分を「{track}」にしました。",
+    # --- matching -----------------------------------------------------------------------------
+    "proposal_header": "{case_no}の候補の専門人材です（分野の一致・訪問可否・空き・派遣回数の少なさの順）:",
+    "proposal_line": "{rank}. {name} — {reasons}",
+    "approver_prefecture": "\n※この事業では、選んだ人材は県の承認を経て確定します。",
+    "reason_domains": "分野一致: {domains}",
+    "reason_no_domain": "分野一致なし",
+    "reason_onsite": "訪問可",
+    "reason_free": "希望日に空きあり",
+    "reason_busy": "希望日は予定あり",
+    "reason_load": "今年度の担当{n}回",
+    "reason_fewest": "（最少）",
+    "no_candidates": "{case_no}に合う専門人材が見つかりませんでした（訪問対応できる人材がいない等）。",
+    "case_closed_for_matching": "{case_no}は完了または取下げ済みのため、マッチングできません。",
+    "expert_unknown": "専門人材「{text}」は登録されていません。",
+    "awaiting_approval": "{case_no}の担当に{name}さんを選びました。県の承認をお待ちください。",
+    "approval_request": (
+        "【承認依頼】{case_no}の派遣人材として{name}さんが提案されました。\n相談内容: {desc}\n"
+        "承認する場合は「/dx approve {case_no}」、差し戻す場合は「/dx reject {case_no} 理由」。"
+    ),
+    "choice_approve": "承認する",
+    "choice_reject": "差し戻す",
+    "match_done": (
+        "{case_no}の担当を{name}さんに決めました。日程は「/dx schedule {case_no} 2026-12-03 14:00 "
+        "3 onsite 場所」のように登録してください。"
+    ),
+    "match_approved_staff": (
+        "{case_no}の担当が{name}さんに確定しました。「/dx schedule {case_no} 日付 開始時刻 時間 "
+        "方法 場所」で日程を登録してください。"
+    ),
+    "match_rejected_staff": "{case_no}の{name}さんの提案は県から差し戻されました: {reason}",
+    "approved_reply": "{case_no}の{name}さんを承認しました。",
+    "rejected_reply": "{case_no}の提案を差し戻しました。",
+    "nothing_to_approve": "{case_no}には承認待ちの提案がありません。",
+    "expert_assigned": "{case_no}の担当をお願いすることになりました。\n相談内容: {desc}",
+    # --- scheduling ---------------------------------------------------------------------------
+    "schedule_usage": (
+        "日程は「/dx schedule 案件番号 日付 開始時刻 時間 方法 [場所] [+共同参加の市町村]」の形で入力してください。"
+        "例: /dx schedule SAI-2026-0001 2026-12-03 14:00 3 onsite 川口市役所 +蕨市"
+    ),
+    "hours_invalid": "支援時間は0より大きい数で入力してください。",
+    "hours_over_max": "{track}の1回あたりの支援時間は最大{max}時間です（{hours}時間は登録できません）。",
+    "start_past": "{start}は過ぎています。これからの日時を指定してください。",
+    "start_closed": "{day}は{reason}のため閉庁日です。開庁日を指定してください。",
+    "method_invalid": "方法は online（オンライン）か onsite（訪問）で指定してください。",
+    "no_expert": "{case_no}の担当の専門人材が決まっていません。先に「/dx match {case_no}」で選んでください。",
+    "expert_busy": "{names}さんは{start}に別の予定が入っています。別の日時を指定してください。",
+    "municipality_cap": "{names}は{track}の上限（{cap}回）に達しているため、これ以上登録できません。",
+    "session_details": (
+        "案件: {case_no}\n日時: {start}（{hours}時間）\n方法: {method}\n場所: {place}\n"
+        "参加団体: {municipalities}\n報告期限: {due}"
+    ),
+    "session_scheduled_expert": "支援の日程が決まりました。\n{details}",
+    "session_scheduled_staff": "日程を登録しました（状態: {status}）。\n{details}",
 }
+
+# English for the few refusals the command line shares with the chat (`dxbot sessions add`).
+MESSAGES_EN: dict[str, str] = {
+    "hours_invalid": "--hours must be greater than 0.",
+    "hours_over_max": "A session of track {track} may last at most {max} hours, not {hours}.",
+    "start_past": "The start {start} is in the past; give a future date and time.",
+    "start_closed": "{day} is a closed day ({reason}); choose a 開庁日.",
+    "method_invalid": "--method must be online or onsite.",
+    "no_expert": "Case {case_no} has no expert; give --expert.",
+    "expert_busy": "{names} already has a session at {start}; choose another time.",
+    "municipality_cap": "{names} reached the cap of {cap} sessions for track {track}.",
+    "case_not_found": "Case {case_no} does not exist in this program.",
+    "illegal_transition": "Case {case_no} is {frm} and cannot become {to}.",
+    "forbidden": "This role ({role}) may not do that.",
+}
+
+
+def _merge_extensions() -> None:
+    """Journeys with many messages keep them in their own catalogue module (still Japanese
+    text in one place per journey, never in handlers); they are merged here at import."""
+    import importlib
+
+    for name in ("bot.catalog_reports", "bot.catalog_followup"):
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        for key in module.MESSAGES:
+            if key in MESSAGES:
+                raise RuntimeError(f"catalogue key {key!r} defined twice ({name})")
+        MESSAGES.update(module.MESSAGES)
+
+
+_merge_extensions()
 
 
 class CatalogError(KeyError):
     pass
 
 
-def t(key: str, **params: Any) -> str:
-    """Render catalogue message ``key`` with ``params``."""
+def t(key: str, lang: str = "ja", **params: Any) -> str:
+    """Render catalogue message ``key`` with ``params`` (English only where the CLI needs it)."""
     try:
-        template = MESSAGES[key]
+        template = MESSAGES_EN[key] if lang == "en" and key in MESSAGES_EN else MESSAGES[key]
     except KeyError as exc:
         raise CatalogError(f"no message {key!r} in the catalogue") from exc
     try:

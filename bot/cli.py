@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import io
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -304,12 +305,64 @@ async def cmd_calendar_open_days(args: argparse.Namespace, settings: Settings) -
     return 0
 
 
+# --- sessions ----------------------------------------------------------------------------------
+
+
+async def cmd_sessions_add(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import system_context
+    from bot.errors import UserError
+    from handlers.scheduling import SessionRequest, schedule_session
+    from store import cases as case_store
+
+    services = _services(settings, args)
+    try:
+        await ensure_schema(services.db, auto=False)
+        async with services.db.transaction() as s:
+            ctx = system_context(services, s)
+            case = await case_store.get_by_no(s, args.case)
+            if case is None or case.program_id != services.profile.id:
+                raise CliError(
+                    f"Case {args.case} does not exist in program {services.profile.id}; "
+                    "check the id or set DXBOT_PROGRAM."
+                )
+            experts = []
+            for pid in args.expert:
+                found = [u for u in await users.find_by_platform_id(s, pid) if u.role == "expert"]
+                if not found:
+                    raise CliError(f"No registered expert {pid!r}; see `dxbot experts list`.")
+                experts.append(found[0].id)
+            codes = [c for c in [await _municipality_code(s, m) for m in args.municipality] if c]
+            try:
+                session = await schedule_session(
+                    ctx,
+                    SessionRequest(
+                        case=case,
+                        expert_user_ids=experts,
+                        starts_at=_parse_datetime(args.start),
+                        hours=args.hours,
+                        method=args.method,
+                        place=args.place or "",
+                        extra_municipality_codes=[c for c in codes if c != case.municipality_code],
+                    ),
+                )
+            except UserError as exc:
+                raise CliError(exc.render(lang="en")) from exc
+            session_id, due = session.id, session.report_due
+    finally:
+        await services.db.dispose()
+    print(f"Scheduled session {session_id} for {args.case}; report due {due.isoformat()}.")
+    return 0
+
+
 # --- chat --------------------------------------------------------------------------------------
 
 
 async def _console(args: argparse.Namespace, settings: Settings, *, seed_demo: bool) -> int:
     from bot.adapters.console import ConsoleAdapter
 
+    if "DXBOT_LOG_LEVEL" not in os.environ:
+        # The console is a conversation on the terminal: log lines would drown it.
+        logs.configure("WARNING")
     services = _services(settings, args)
     try:
         await ensure_schema(services.db, auto=services.db.dialect == "sqlite")
@@ -422,6 +475,20 @@ def build_parser() -> argparse.ArgumentParser:
     ei.add_argument("file", metavar="FILE.csv")
     ei.set_defaults(func=cmd_experts_import)
     e_sub.add_parser("list").set_defaults(func=cmd_experts_list)
+
+    ss = sub.add_parser("sessions", help="sessions")
+    ss_sub = ss.add_subparsers(dest="sessions_command", required=True)
+    sa = ss_sub.add_parser("add", help="schedule a session (same rules as the chat)")
+    sa.add_argument("--case", required=True, metavar="CASE_ID")
+    sa.add_argument("--expert", required=True, action="append", metavar="PLATFORM_ID")
+    sa.add_argument("--start", required=True, metavar="ISO-8601")
+    sa.add_argument("--hours", required=True, type=float)
+    sa.add_argument("--method", required=True, choices=("online", "onsite"))
+    sa.add_argument("--place")
+    sa.add_argument("--municipality", nargs="*", default=[], metavar="NAME_OR_CODE")
+    sa.add_argument("--program", choices=PROGRAM_IDS)
+    sa.add_argument("--now", metavar="ISO-8601", help=argparse.SUPPRESS)
+    sa.set_defaults(func=cmd_sessions_add)
 
     c = sub.add_parser("calendar", help="開庁日 questions")
     c_sub = c.add_subparsers(dest="calendar_command", required=True)

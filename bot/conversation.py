@@ -19,6 +19,9 @@ from store import conversations as conv_store
 
 CANCEL_WORDS = frozenset({"やめる", "やめます", "キャンセル", "中止", "取り消し", "取消", "cancel"})
 CHOICES_KEY = "_choices"
+# Not a flow: the numbered choices of the last reply outside a flow (a matching proposal, a
+# reminder's buttons), kept so that "1" typed on LoGo Chat or the console means that choice.
+MENU = "_menu"
 
 
 @dataclass
@@ -65,6 +68,11 @@ class ConversationEngine:
         state = await conv_store.get(ctx.s, ib.platform, ib.user_id, ib.thread_key)
         if state is None:
             return None, []
+        if state.flow == MENU:
+            if state.expires_at <= ctx.now():
+                await conv_store.clear(ctx.s, ib.platform, ib.user_id, ib.thread_key)
+                return None, []
+            return Conversation(flow=MENU, step=state.step, data=dict(state.data)), []
         if state.expires_at <= ctx.now() or state.flow not in self.flows:
             await conv_store.clear(ctx.s, ib.platform, ib.user_id, ib.thread_key)
             return None, [Outbound(text=t("conversation_expired", flow=self.label(state.flow)))]
@@ -94,6 +102,41 @@ class ConversationEngine:
             return [Outbound(text=t("nothing_to_cancel"))]
         await conv_store.clear(ctx.s, ib.platform, ib.user_id, ib.thread_key)
         return [Outbound(text=t("conversation_cancelled", flow=self.label(conv.flow)))]
+
+    async def remember_menu(self, ctx: Context, replies: list[Outbound]) -> None:
+        """Keep the last numbered choices of a reply given outside a flow."""
+        offered = [r for r in replies if r.choices]
+        if not offered:
+            return
+        ib = ctx.inbound
+        state = await conv_store.get(ctx.s, ib.platform, ib.user_id, ib.thread_key)
+        if state is not None and state.flow != MENU:
+            return  # a flow began in this reply; it keeps its own choices
+        last = offered[-1]
+        await conv_store.save(
+            ctx.s,
+            platform=ib.platform,
+            user_platform_id=ib.user_id,
+            thread_key=ib.thread_key,
+            channel=ib.channel,
+            flow=MENU,
+            step=last.action_id,
+            data={CHOICES_KEY: [c.value for c in last.choices]},
+            expires_at=ctx.now() + self.ttl,
+            now=ctx.now(),
+        )
+
+    async def forget_menu(self, ctx: Context) -> None:
+        ib = ctx.inbound
+        await conv_store.clear(ctx.s, ib.platform, ib.user_id, ib.thread_key)
+
+    @staticmethod
+    def menu_value(conv: Conversation, text: str) -> str | None:
+        """The value of a numbered menu choice, or None when the text is not a number."""
+        stripped = text.strip()
+        if not stripped.isdigit():
+            return None
+        return ConversationEngine._resolve_choice(conv, stripped)
 
     @staticmethod
     def _resolve_choice(conv: Conversation, text: str) -> str:

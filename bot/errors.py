@@ -14,10 +14,10 @@ class UserError(Exception):
         self.key = key
         self.params = params
 
-    def render(self) -> str:
+    def render(self, lang: str = "ja") -> str:
         from bot.catalog import t
 
-        return t(self.key, **self.params)
+        return t(self.key, lang=lang, **self.params)
 
 
 class CliError(Exception):

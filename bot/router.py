@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from bot.catalog import t
 from bot.context import Context
-from bot.conversation import ConversationEngine, is_cancel
+from bot.conversation import MENU, Conversation, ConversationEngine, is_cancel
 from bot.errors import UserError
 from bot.messages import Outbound
 
@@ -50,27 +50,41 @@ class Router:
         table[key] = handler
 
     async def route(self, ctx: Context) -> list[Outbound]:
-        ib = ctx.inbound
         conv, notices = await self.engine.load(ctx)
+        if conv is not None and conv.flow == MENU:
+            value = self.engine.menu_value(conv, ctx.inbound.text)
+            await self.engine.forget_menu(ctx)
+            if value is not None:
+                replies = await self._action(ctx, None, conv.step, value)
+                await self.engine.remember_menu(ctx, replies)
+                return replies
+            conv = None
+        replies = await self._route(ctx, conv)
+        if conv is None:
+            await self.engine.remember_menu(ctx, replies)
+        return notices + replies
+
+    async def _route(self, ctx: Context, conv: Conversation | None) -> list[Outbound]:
+        ib = ctx.inbound
         if ib.kind == "command":
-            return notices + await self._command(ctx, ib.command or "", ib.text)
+            return await self._command(ctx, ib.command or "", ib.text)
         if ib.kind in ("action", "form"):
-            return notices + await self._action(ctx, conv, ib.action_id or "", ib.value or "")
+            return await self._action(ctx, conv, ib.action_id or "", ib.value or "")
         text = ib.text.strip()
         if text.startswith("/"):
             name, _, rest = text.partition(" ")
             if not name[1:].isdigit():
-                return notices + await self._command(ctx, name.lower(), rest.strip())
+                return await self._command(ctx, name.lower(), rest.strip())
         if is_cancel(text):
-            return notices + await self.engine.cancel(ctx, conv)
+            return await self.engine.cancel(ctx, conv)
         if conv is not None:
-            return notices + await self.engine.answer(ctx, conv, text)
+            return await self.engine.answer(ctx, conv, text)
         for predicate, handler in self.intents:
             if predicate(ctx, text):
-                return notices + await handler(ctx, text)
+                return await handler(ctx, text)
         if self.fallback is not None:
-            return notices + await self.fallback(ctx, text)
-        return [*notices, Outbound(text=t("not_understood"))]
+            return await self.fallback(ctx, text)
+        return [Outbound(text=t("not_understood"))]
 
     async def _command(self, ctx: Context, name: str, args: str) -> list[Outbound]:
         if name == "/dx":
@@ -86,12 +100,10 @@ class Router:
         return await handler(ctx, args)
 
     async def _action(
-        self, ctx: Context, conv: object, action_id: str, value: str
+        self, ctx: Context, conv: Conversation | None, action_id: str, value: str
     ) -> list[Outbound]:
-        from bot.conversation import Conversation
-
         if action_id == "choice":
-            if isinstance(conv, Conversation):
+            if conv is not None and conv.flow != MENU:
                 return await self.engine.answer(ctx, conv, value, from_button=True)
             return [Outbound(text=t("not_understood"))]
         handler = self.actions.get(action_id)

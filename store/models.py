@@ -168,8 +168,14 @@ class Case(Base):
     preferred_dates: Mapped[list[str]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(24))
     stage: Mapped[int | None] = mapped_column(Integer, default=None)
+    proposed_expert_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id"), default=None
+    )
     approved_expert_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id"), default=None
+    )
+    match_state: Mapped[str] = mapped_column(
+        String(16), default="", doc="'' | proposed (awaiting prefecture) | approved"
     )
     opened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
@@ -197,6 +203,7 @@ class SupportSession(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     track_id: Mapped[str] = mapped_column(String(40))
     starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, doc="starts_at + hours")
     hours: Mapped[float] = mapped_column(Float)
     method: Mapped[str] = mapped_column(String(16))
     place: Mapped[str] = mapped_column(String(200), default="")

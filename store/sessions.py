@@ -40,6 +40,7 @@ async def create(
         case_id=case_id,
         track_id=track_id,
         starts_at=starts_at,
+        ends_at=starts_at + dt.timedelta(hours=hours),
         hours=hours,
         method=method,
         place=place,

@@ -1,0 +1,189 @@
+"""The case lifecycle: allowed transitions, the record of each change, and who is told.
+
+受付 → 調整中 → 実施予定 → 実施済(報告待ち) → 報告済 → 完了, plus 保留 and 取下げ. Every change is
+recorded with actor, time, from and to, and notifies the staff and prefecture channels (Saitama
+§6(1)イ(エ)); the requesting officer hears when the case is accepted, scheduled, reported and
+closed. All notifications go through the outbox, in the same transaction as the change.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.catalog import t
+from bot.context import Context
+from bot.errors import UserError
+from bot.logs import set_case
+from bot.messages import Outbound
+from bot.permissions import Action, Actor, Role, may_see_case, require
+from bot.router import Handler, Router
+from store import cases as case_store
+from store.cases import STATUSES
+from store.models import Case, SessionExpert, SessionMunicipality, SupportSession, User
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "received": frozenset({"coordinating", "on_hold", "withdrawn"}),
+    "coordinating": frozenset({"scheduled", "on_hold", "withdrawn"}),
+    "scheduled": frozenset({"held", "coordinating", "scheduled", "on_hold", "withdrawn"}),
+    "held": frozenset({"reported", "scheduled"}),
+    "reported": frozenset({"closed", "scheduled", "held"}),
+    "on_hold": frozenset({"received", "coordinating", "withdrawn"}),
+    "closed": frozenset(),
+    "withdrawn": frozenset(),
+}
+
+OFFICER_TOLD = {"coordinating", "scheduled", "reported", "closed", "withdrawn", "on_hold"}
+
+
+def label(status: str) -> str:
+    return STATUSES.get(status, status)
+
+
+def check_transition(case: Case, to_status: str) -> None:
+    if to_status not in TRANSITIONS.get(case.status, frozenset()):
+        raise UserError(
+            "illegal_transition",
+            case_no=case.case_no,
+            frm=label(case.status),
+            to=label(to_status),
+            allowed="、".join(label(s) for s in sorted(TRANSITIONS.get(case.status, ()))) or "なし",
+        )
+
+
+async def change_status(
+    ctx: Context, case: Case, to_status: str, *, reason: str = "", actor: Actor | None = None
+) -> None:
+    """Move a case, record it, and queue the notifications — or refuse with the reason."""
+    check_transition(case, to_status)
+    actor = actor or ctx.actor
+    frm = case.status
+    if frm == to_status:
+        return
+    await case_store.set_status(
+        ctx.s,
+        case,
+        to_status,
+        now=ctx.now(),
+        actor_user_id=actor.user_id or None,
+        actor_label=actor.label,
+        reason=reason,
+    )
+    await notify_change(ctx, case, frm, to_status, actor.label, reason)
+
+
+async def notify_change(
+    ctx: Context, case: Case, frm: str | None, to: str, actor_label: str, reason: str = ""
+) -> None:
+    set_case(case.case_no)
+    text = t(
+        "status_changed",
+        case_no=case.case_no,
+        frm=label(frm) if frm else "（新規）",
+        to=label(to),
+        actor=actor_label,
+        reason=f"（{reason}）" if reason else "",
+    )
+    key = f"status:{case.id}:{to}:{ctx.inbound.event_id}"
+    await ctx.notifier.to_staff(Outbound(text=text), case_id=case.id, dedupe_key=key + ":staff")
+    await ctx.notifier.to_prefecture(Outbound(text=text), case_id=case.id, dedupe_key=key + ":pref")
+    if to in OFFICER_TOLD or frm is None:
+        requester = await requester_of(ctx, case)
+        if requester is not None and requester.id != ctx.actor.user_id:
+            await ctx.notifier.to_user(
+                requester,
+                Outbound(text=t(f"officer_told_{to}", case_no=case.case_no)),
+                case_id=case.id,
+                dedupe_key=key + ":officer",
+            )
+
+
+async def requester_of(ctx: Context, case: Case) -> User | None:
+    if case.requester_user_id is None:
+        return None
+    user = await ctx.s.get(User, case.requester_user_id)
+    return user if user is not None and user.active else None
+
+
+async def case_people(ctx: Context, case: Case) -> tuple[set[str], set[int]]:
+    """Municipalities and experts attached to a case (through its sessions, too)."""
+    munis = {case.municipality_code}
+    experts: set[int] = set()
+    if case.approved_expert_user_id:
+        experts.add(case.approved_expert_user_id)
+    rows = await ctx.s.execute(
+        select(SessionMunicipality.municipality_code, SessionExpert.user_id)
+        .select_from(SupportSession)
+        .outerjoin(SessionMunicipality, SessionMunicipality.session_id == SupportSession.id)
+        .outerjoin(SessionExpert, SessionExpert.session_id == SupportSession.id)
+        .where(SupportSession.case_id == case.id)
+    )
+    for code, uid in rows.all():
+        if code:
+            munis.add(code)
+        if uid:
+            experts.add(uid)
+    return munis, experts
+
+
+async def load_case_for(ctx: Context, case_no: str) -> Case:
+    """A case the actor may see, or the same 'not found' for missing and forbidden ones
+    (an officer must not learn that another municipality's case number exists)."""
+    case = await case_store.get_by_no(ctx.s, case_no) if case_no else None
+    if case is None or case.program_id != ctx.profile.id:
+        raise UserError("case_not_found", case_no=case_no[:30] or "（未指定）")
+    munis, experts = await case_people(ctx, case)
+    if not may_see_case(ctx.actor, munis, experts):
+        raise UserError("case_not_found", case_no=case_no[:30])
+    set_case(case.case_no)
+    return case
+
+
+async def withdraw(ctx: Context, args: str) -> list[Outbound]:
+    require(ctx.actor, Action.WITHDRAW_CASE)
+    case_no, _, reason = args.strip().partition(" ")
+    case = await load_case_for(ctx, case_no)
+    if ctx.actor.role is Role.OFFICER and case.municipality_code != ctx.actor.municipality_code:
+        raise UserError("case_not_found", case_no=case_no)
+    await change_status(ctx, case, "withdrawn", reason=reason.strip() or "申請者による取下げ")
+    return [Outbound(text=t("case_withdrawn", case_no=case.case_no))]
+
+
+def _verb(to_status: str) -> Handler:
+    """`/dx hold CASE [reason]`, `/dx resume CASE`, `/dx close CASE`: staff moves."""
+
+    async def handler(ctx: Context, args: str) -> list[Outbound]:
+        require(ctx.actor, Action.CHANGE_STATUS)
+        case_no, _, reason = args.strip().partition(" ")
+        case = await load_case_for(ctx, case_no)
+        target = to_status
+        if to_status == "resume":
+            target = "coordinating" if case.approved_expert_user_id else "received"
+        await change_status(ctx, case, target, reason=reason.strip())
+        return [Outbound(text=t("status_set", case_no=case.case_no, to=label(target)))]
+
+    return handler
+
+
+async def set_track(ctx: Context, args: str) -> list[Outbound]:
+    """`/dx track CASE TRACK_ID`: staff file a case under another track (相談 → 派遣)."""
+    require(ctx.actor, Action.CHANGE_STATUS)
+    case_no, _, track_id = args.strip().partition(" ")
+    case = await load_case_for(ctx, case_no)
+    tracks = {tr.id: tr for tr in ctx.profile.tracks}
+    track = tracks.get(track_id.strip())
+    if track is None:
+        raise UserError(
+            "track_unknown",
+            text=track_id.strip()[:20],
+            tracks="、".join(f"{tr.id}（{tr.name}）" for tr in ctx.profile.tracks),
+        )
+    case.track_id = track.id
+    return [Outbound(text=t("track_set", case_no=case.case_no, track=track.name))]
+
+
+def register(router: Router) -> None:
+    router.dx_command("track", set_track)
+    router.dx_command("withdraw", withdraw)
+    router.dx_command("hold", _verb("on_hold"))
+    router.dx_command("resume", _verb("resume"))
+    router.dx_command("close", _verb("closed"))

@@ -1,0 +1,263 @@
+"""Matching (マッチング): propose experts for a case, with the reason for each, and record the
+choice — straight away, or after a prefecture user's approval where the profile says so.
+
+Ranking, in order: domain fit; on-site ability when the case wants a visit (experts who cannot
+visit are left out of an on-site case); free at the preferred dates; fairness — fewest sessions
+in this program first (Saitama §6(6)シ); then the roster order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from bot.catalog import t
+from bot.clock import JST
+from bot.context import Context
+from bot.errors import UserError
+from bot.messages import Choice, Outbound
+from bot.permissions import Action, require
+from bot.router import Router
+from handlers.lifecycle import change_status, load_case_for
+from store import matching
+from store.models import Case, User
+
+TOP_N = 3
+PART_HOURS = {"am": (9, 12), "pm": (13, 17), "evening": (16, 18), "allday": (9, 17)}
+
+
+@dataclass(frozen=True)
+class Proposal:
+    user: User
+    score: tuple[int, int, int, int]
+    reasons: list[str]
+
+
+def _preferred_windows(case: Case) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Preferred dates as time windows (stored as display strings: 2026年12月3日(木) 午後)."""
+    out = []
+    for text in case.preferred_dates:
+        m = re.match(r"(\d{4})年(\d{1,2})月(\d{1,2})日", text)
+        if not m:
+            continue
+        day = dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        start_h, end_h = 9, 17
+        for part, label in (("am", "午前"), ("pm", "午後"), ("evening", "夕方")):
+            if label in text:
+                start_h, end_h = PART_HOURS[part]
+        tm = re.search(r"(\d{1,2}):(\d{2})", text)
+        if tm:
+            start_h, end_h = int(tm.group(1)), min(int(tm.group(1)) + 2, 23)
+        out.append(
+            (
+                dt.datetime.combine(day, dt.time(start_h), tzinfo=JST),
+                dt.datetime.combine(day, dt.time(end_h), tzinfo=JST),
+            )
+        )
+    return out
+
+
+async def propose(ctx: Context, case: Case) -> list[Proposal]:
+    loads = await matching.experts_with_load(ctx.s, ctx.profile.id)
+    onsite_needed = case.preferred_method == "onsite"
+    windows = _preferred_windows(case)
+    proposals: list[Proposal] = []
+    ids = [ld.user.id for ld in loads]
+    busy_any: dict[int, int] = dict.fromkeys(ids, 0)
+    for start, end in windows:
+        for uid in await matching.busy_experts(ctx.s, ids, start, end):
+            busy_any[uid] += 1
+    eligible = [ld for ld in loads if ld.profile.onsite or not onsite_needed]
+    least = min((ld.dispatches for ld in eligible), default=0)
+    for ld in eligible:
+        fit = [d for d in case.domains if d in ld.profile.domains]
+        free = not windows or busy_any[ld.user.id] < len(windows)
+        reasons = [
+            t("reason_domains", domains="、".join(fit)) if fit else t("reason_no_domain"),
+        ]
+        if onsite_needed:
+            reasons.append(t("reason_onsite"))
+        if windows:
+            reasons.append(t("reason_free") if free else t("reason_busy"))
+        reasons.append(
+            t("reason_load", n=ld.dispatches)
+            + (t("reason_fewest") if ld.dispatches == least else "")
+        )
+        if ld.profile.qualifications:
+            reasons.append("・".join(ld.profile.qualifications))
+        score = (-len(fit), 0 if free else 1, ld.dispatches, ld.user.id)
+        proposals.append(Proposal(ld.user, score, reasons))
+    proposals.sort(key=lambda p: p.score)
+    return proposals[:TOP_N]
+
+
+async def match_command(ctx: Context, args: str) -> list[Outbound]:
+    require(ctx.actor, Action.MATCH)
+    case = await load_case_for(ctx, args.strip().split(" ")[0])
+    if case.status in ("closed", "withdrawn"):
+        raise UserError("case_closed_for_matching", case_no=case.case_no)
+    proposals = await propose(ctx, case)
+    if not proposals:
+        raise UserError("no_candidates", case_no=case.case_no)
+    lines = [
+        t(
+            "proposal_line",
+            rank=i,
+            name=p.user.name or p.user.platform_id,
+            reasons=" / ".join(p.reasons),
+        )
+        for i, p in enumerate(proposals, start=1)
+    ]
+    approver = t("approver_prefecture") if ctx.profile.match_approver == "prefecture" else ""
+    return [
+        Outbound(
+            text=t("proposal_header", case_no=case.case_no) + "\n" + "\n".join(lines) + approver,
+            action_id="match_pick",
+            choices=tuple(
+                Choice(label=p.user.name or p.user.platform_id, value=f"{case.case_no}:{p.user.id}")
+                for p in proposals
+            ),
+        )
+    ]
+
+
+async def pick(ctx: Context, value: str) -> list[Outbound]:
+    """Staff chose an expert (button value or `/dx pick CASE EXPERT_ID`)."""
+    require(ctx.actor, Action.MATCH)
+    case_no, _, uid_text = value.replace(" ", ":").partition(":")
+    case = await load_case_for(ctx, case_no)
+    expert = await _expert(ctx, uid_text)
+    if case.status == "received":
+        await change_status(ctx, case, "coordinating")
+    if ctx.profile.match_approver == "prefecture":
+        case.proposed_expert_user_id = expert.id
+        case.match_state = "proposed"
+        await ctx.notifier.to_prefecture(
+            Outbound(
+                text=t(
+                    "approval_request",
+                    case_no=case.case_no,
+                    name=expert.name or expert.platform_id,
+                    desc=case.description[:200],
+                ),
+                action_id="match_decide",
+                choices=(
+                    Choice(
+                        label=t("choice_approve"), value=f"{case.case_no}:approve", style="primary"
+                    ),
+                    Choice(
+                        label=t("choice_reject"), value=f"{case.case_no}:reject", style="danger"
+                    ),
+                ),
+            ),
+            case_id=case.id,
+            dedupe_key=f"approval:{case.id}:{expert.id}:{ctx.inbound.event_id}",
+        )
+        return [
+            Outbound(
+                text=t(
+                    "awaiting_approval",
+                    case_no=case.case_no,
+                    name=expert.name or expert.platform_id,
+                )
+            )
+        ]
+    await _approve(ctx, case, expert)
+    return [
+        Outbound(text=t("match_done", case_no=case.case_no, name=expert.name or expert.platform_id))
+    ]
+
+
+async def _expert(ctx: Context, uid_text: str) -> User:
+    user = None
+    if uid_text.isdigit():
+        user = await ctx.s.get(User, int(uid_text))
+    if user is None or user.role != "expert" or not user.active:
+        raise UserError("expert_unknown", text=uid_text[:30])
+    return user
+
+
+async def _approve(ctx: Context, case: Case, expert: User) -> None:
+    case.approved_expert_user_id = expert.id
+    case.proposed_expert_user_id = None
+    case.match_state = "approved"
+    await ctx.notifier.to_user(
+        expert,
+        Outbound(text=t("expert_assigned", case_no=case.case_no, desc=case.description[:300])),
+        case_id=case.id,
+        dedupe_key=f"assigned:{case.id}:{expert.id}",
+    )
+    await ctx.notifier.to_staff(
+        Outbound(
+            text=t(
+                "match_approved_staff", case_no=case.case_no, name=expert.name or expert.platform_id
+            )
+        ),
+        case_id=case.id,
+        dedupe_key=f"approved:{case.id}:{expert.id}",
+    )
+
+
+async def decide(ctx: Context, value: str) -> list[Outbound]:
+    """A prefecture user approves or rejects the proposed expert."""
+    require(ctx.actor, Action.APPROVE_MATCH)
+    case_no, _, verdict = value.replace(" ", ":").partition(":")
+    case = await load_case_for(ctx, case_no)
+    if case.match_state != "proposed" or case.proposed_expert_user_id is None:
+        raise UserError("nothing_to_approve", case_no=case.case_no)
+    expert = await _expert(ctx, str(case.proposed_expert_user_id))
+    if verdict.startswith("approve"):
+        await _approve(ctx, case, expert)
+        return [
+            Outbound(
+                text=t(
+                    "approved_reply", case_no=case.case_no, name=expert.name or expert.platform_id
+                )
+            )
+        ]
+    reason = verdict.partition(":")[2].strip()
+    case.proposed_expert_user_id = None
+    case.match_state = ""
+    await ctx.notifier.to_staff(
+        Outbound(
+            text=t(
+                "match_rejected_staff",
+                case_no=case.case_no,
+                name=expert.name or expert.platform_id,
+                reason=reason or "（理由なし）",
+            )
+        ),
+        case_id=case.id,
+        dedupe_key=f"rejected:{case.id}:{expert.id}:{ctx.inbound.event_id}",
+    )
+    return [Outbound(text=t("rejected_reply", case_no=case.case_no))]
+
+
+async def approve_command(ctx: Context, args: str) -> list[Outbound]:
+    return await decide(ctx, f"{args.strip()}:approve")
+
+
+async def reject_command(ctx: Context, args: str) -> list[Outbound]:
+    case_no, _, reason = args.strip().partition(" ")
+    return await decide(ctx, f"{case_no}:reject:{reason}")
+
+
+async def pick_command(ctx: Context, args: str) -> list[Outbound]:
+    """`/dx pick CASE PLATFORM_ID` — choose an expert by their chat id."""
+    from store.users import find_by_platform_id
+
+    case_no, _, who = args.strip().partition(" ")
+    found = [u for u in await find_by_platform_id(ctx.s, who.strip()) if u.role == "expert"]
+    if not found:
+        raise UserError("expert_unknown", text=who.strip()[:30])
+    return await pick(ctx, f"{case_no}:{found[0].id}")
+
+
+def register(router: Router) -> None:
+    router.dx_command("match", match_command)
+    router.dx_command("pick", pick_command)
+    router.dx_command("approve", approve_command)
+    router.dx_command("reject", reject_command)
+    router.action("match_pick", pick)
+    router.action("match_decide", decide)

@@ -19,11 +19,12 @@ from bot.conversation import ConversationEngine, Flow
 from bot.dispatcher import Dispatcher
 from bot.errors import CliError
 from bot.llm import LLM, make_llm
-from bot.messages import Inbound
+from bot.messages import Inbound, Outbound
 from bot.notifier import Notifier, OutboxDeliverer, Sender
 from bot.permissions import Actor, Role
 from bot.router import Router
 from reminders.calendar import BusinessCalendar
+from reminders.run import PassReport, ReminderPort, run_pass
 from store import programs
 from store.db import Database
 from store.migrate import alembic_config, upgrade
@@ -33,19 +34,21 @@ from store.seed import seed_program
 
 def build_router(flows: dict[str, Flow], ttl: dt.timedelta) -> Router:
     """Every handler module registers its commands, actions and intents here."""
-    from handlers import calendar, help, intake, lifecycle, matching, scheduling
+    from handlers import calendar, followup, help, intake, lifecycle, matching, scheduling, survey
 
     router = Router(engine=ConversationEngine(flows, ttl))
-    for module in (help, calendar, intake, lifecycle, matching, scheduling):
+    for module in (help, calendar, intake, lifecycle, matching, scheduling, followup, survey):
         module.register(router)
-    router.fallback = help.greet
+    router.fallback = help.not_understood
     return router
 
 
 def build_flows() -> dict[str, Flow]:
+    from handlers.followup import FollowupFlow
     from handlers.intake import IntakeFlow
+    from handlers.survey import SurveyFlow
 
-    flows: list[Flow] = [IntakeFlow()]
+    flows: list[Flow] = [IntakeFlow(), FollowupFlow(), SurveyFlow()]
     return {f.name: f for f in flows}
 
 
@@ -139,3 +142,46 @@ def system_context(services: Services, s: AsyncSession, label: str = "CLI") -> C
         calendar=services.calendar,
         llm=services.llm,
     )
+
+
+def reminder_port(services: Services) -> ReminderPort:
+    from handlers.followup import FollowupReminders
+
+    return FollowupReminders(lambda s: system_context(services, s, label="自動"))
+
+
+async def remind_once(services: Services) -> PassReport:
+    """One reminder pass (the scheduler's job, and `dxbot remind`)."""
+    return await run_pass(
+        services.db, services.clock, services.profile, services.calendar, reminder_port(services)
+    )
+
+
+async def expire_conversations(services: Services) -> int:
+    """Politely end abandoned conversations: the person is told, and nothing was created."""
+    from bot.catalog import t
+    from bot.conversation import MENU
+    from store import conversations as conv_store
+    from store import users as user_store
+
+    now = services.clock.now()
+    done = 0
+    async with services.db.transaction() as s:
+        for state in await conv_store.expired(s, now):
+            if not await conv_store.delete_if_expired(s, state.id, now):
+                continue
+            done += 1
+            if state.flow == MENU:
+                continue
+            user = await user_store.get_by_platform_id(s, state.platform, state.user_platform_id)
+            if user is None:
+                continue
+            label = services.router.engine.label(state.flow)
+            await Notifier(s, services.clock, services.settings, state.platform).to_user(
+                user,
+                Outbound(
+                    text=t("conversation_expired", flow=label), thread=state.thread_key or None
+                ),
+                dedupe_key=f"expired:{state.id}:{state.expires_at.isoformat()}",
+            )
+    return done

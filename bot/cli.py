@@ -354,6 +354,33 @@ async def cmd_sessions_add(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+# --- reminders ---------------------------------------------------------------------------------
+
+
+async def cmd_remind(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import expire_conversations, remind_once
+    from bot.runtime import make_sender
+
+    services = _services(settings, args)
+    try:
+        await ensure_schema(services.db, auto=False)
+        expired = await expire_conversations(services)
+        report = await remind_once(services)
+        sender = make_sender(services, sys.stdout)
+        delivery = await services.deliverer(sender).deliver_due(limit=1000)
+    finally:
+        await services.db.dispose()
+    for line in report.sent:
+        print(f"queued: {line}")
+    print(
+        f"Reminder pass at {services.clock.now().isoformat()}: {report.ended} sessions ended, "
+        f"{len(report.sent)} pings queued, {report.collapsed} missed steps collapsed, "
+        f"{expired} conversations expired; delivered {delivery.delivered}, "
+        f"failed {delivery.failed} (kept in the outbox for retry)."
+    )
+    return 0 if delivery.failed == 0 else 1
+
+
 # --- chat --------------------------------------------------------------------------------------
 
 
@@ -475,6 +502,11 @@ def build_parser() -> argparse.ArgumentParser:
     ei.add_argument("file", metavar="FILE.csv")
     ei.set_defaults(func=cmd_experts_import)
     e_sub.add_parser("list").set_defaults(func=cmd_experts_list)
+
+    rm = sub.add_parser("remind", help="run one reminder pass and deliver what is due")
+    rm.add_argument("--now", metavar="ISO-8601")
+    rm.add_argument("--program", choices=PROGRAM_IDS)
+    rm.set_defaults(func=cmd_remind)
 
     ss = sub.add_parser("sessions", help="sessions")
     ss_sub = ss.add_subparsers(dest="sessions_command", required=True)

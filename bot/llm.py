@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import unicodedata
 from collections.abc import Iterable
 from typing import Protocol, TypeVar
 
@@ -19,14 +20,24 @@ log = logging.getLogger("dxbot.llm")
 T = TypeVar("T", bound=BaseModel)
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-PHONE = re.compile(r"(?<!\d)(?:\+81[-\s]?|0)\d{1,4}[-\s(（]?\d{1,4}[-\s)）]?\d{3,4}(?!\d)")
+# Matched on NFKC text (full-width digits and brackets folded), so 03-1234-5678, (03) 1234-5678,
+# 03(1234)5678, 090-1234-5678 and +81 90-1234-5678 / +81 (0)3-1234-5678 are all caught.
+PHONE = re.compile(
+    r"(?<!\d)(?:\+81[-\s]?(?:\(0\)\s?)?|\(0|0)\d{1,4}\)?[-\s(]?\d{1,4}\)?[-\s]?\d{3,4}(?!\d)"
+)
 
 
 def mask_personal_data(text: str, names: Iterable[str] = ()) -> str:
-    """Replace e-mail addresses, phone numbers and registered people's names with tags."""
+    """Replace e-mail addresses, phone numbers and registered people's names with tags.
+
+    The text is NFKC-normalised first: Japanese users often type full-width digits, ＠ and the
+    full-width space (山田　花子), which would otherwise slip past the patterns below.
+    """
+    text = unicodedata.normalize("NFKC", text)
     text = EMAIL.sub("[メール]", text)
     text = PHONE.sub("[電話番号]", text)
-    for name in sorted({n.strip() for n in names if len(n.strip()) >= 2}, key=len, reverse=True):
+    folded = {unicodedata.normalize("NFKC", n).strip() for n in names}
+    for name in sorted({n for n in folded if len(n) >= 2}, key=len, reverse=True):
         text = text.replace(name, "[氏名]")
         # Registered names are often written without the space between family and given name.
         compact = name.replace(" ", "").replace("\u3000", "")
@@ -94,14 +105,25 @@ class OpenAILLM:
                 },
                 temperature=0,
             )
-            content = resp.choices[0].message.content or ""
-            return schema.model_validate_json(content)
-        except (openai.APIError, ValidationError, json.JSONDecodeError, IndexError) as exc:
+            return schema.model_validate_json(_content(resp))
+        except (openai.APIError, ValidationError, json.JSONDecodeError) as exc:
             log.warning("LLM extraction fell back: %s", type(exc).__name__)
             return None
         except TimeoutError:
             log.warning("LLM extraction timed out; fell back")
             return None
+
+
+def _content(resp: object) -> str:
+    """The first choice's text, or "" when the endpoint answered 200 with something that is not
+    a chat completion (a proxy's HTML page, another API): the openai client does not validate
+    responses, so reading ``resp.choices[0]`` blindly raised TypeError / AttributeError and
+    crashed the conversation instead of falling back."""
+    choices = getattr(resp, "choices", None)
+    if not isinstance(choices, list) or not choices:
+        return ""
+    content = getattr(getattr(choices[0], "message", None), "content", None)
+    return content if isinstance(content, str) else ""
 
 
 def make_llm(settings: Settings) -> LLM:

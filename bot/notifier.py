@@ -18,13 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.config import Settings
 from bot.messages import Outbound
-from store import outbox
+from store import conversations, outbox
 from store.db import Database
 from store.models import User
 
 log = logging.getLogger("dxbot.outbox")
 
 MAX_BACKOFF = dt.timedelta(hours=1)
+PROACTIVE_MENU_TTL = dt.timedelta(days=7)
 
 
 class DeliveryError(Exception):
@@ -58,6 +59,8 @@ class Notifier:
         case_id: int | None = None,
         dedupe_key: str | None = None,
     ) -> bool:
+        if message.choices:
+            await self._remember_menu(user, message)
         row = await outbox.enqueue(
             self.s,
             target_kind="user",
@@ -69,6 +72,27 @@ class Notifier:
             dedupe_key=dedupe_key,
         )
         return row is not None
+
+    async def _remember_menu(self, user: User, message: Outbound) -> None:
+        """Numbered choices in a proactive message must work when typed back as "1" (LoGo
+        Chat, console): keep them like a reply's menu, unless the person is mid-conversation."""
+        from bot.conversation import CHOICES_KEY, MENU
+
+        state = await conversations.get(self.s, user.platform, user.platform_id, "")
+        if state is not None and state.flow != MENU and state.expires_at > self.clock.now():
+            return
+        await conversations.save(
+            self.s,
+            platform=user.platform,
+            user_platform_id=user.platform_id,
+            thread_key="",
+            channel="",
+            flow=MENU,
+            step=message.action_id,
+            data={CHOICES_KEY: [c.value for c in message.choices]},
+            expires_at=self.clock.now() + PROACTIVE_MENU_TTL,
+            now=self.clock.now(),
+        )
 
     async def to_channel(
         self,

@@ -28,6 +28,10 @@ async def greet(ctx: Context, _text: str) -> list[Outbound]:
     return [Outbound(text=t("greeting", name=name, program=ctx.profile.name))]
 
 
+async def not_understood(ctx: Context, _text: str) -> list[Outbound]:
+    return [Outbound(text=t("not_understood"))]
+
+
 def _is_help(_ctx: Context, text: str) -> bool:
     low = text.lower()
     return any(w in low for w in HELP_WORDS) and len(text) <= 20

@@ -49,6 +49,7 @@ FIELD_LABELS = {
     "method": "希望する方法",
     "dates": "希望日時",
 }
+LABEL_KEYS = {label: key for key, label in FIELD_LABELS.items()}
 UNKNOWN_WORDS = (
     "わからない",
     "分からない",
@@ -90,10 +91,12 @@ class IntakeFlow:
         if step == "confirm":
             return await self._on_confirm(ctx, conv, text)
         if step == "edit_pick":
-            if text not in FIELD_LABELS:
+            # A button sends the key; on LoGo and the console people also type the label.
+            key = text if text in FIELD_LABELS else LABEL_KEYS.get(normalize(text).strip(), "")
+            if not key:
                 return [self._edit_menu()]
             conv.data["editing"] = True
-            return [await self._ask(ctx, conv, text)]
+            return [await self._ask(ctx, conv, key)]
         if step == "municipality_pick":
             return await self._on_municipality_pick(ctx, conv, text)
         if step in FIELD_LABELS:

@@ -40,13 +40,15 @@ def label(status: str) -> str:
 
 
 def check_transition(case: Case, to_status: str) -> None:
-    if to_status not in TRANSITIONS.get(case.status, frozenset()):
+    allowed = TRANSITIONS.get(case.status, frozenset())
+    if to_status not in allowed:
         raise UserError(
             "illegal_transition",
             case_no=case.case_no,
             frm=label(case.status),
             to=label(to_status),
-            allowed="、".join(label(s) for s in sorted(TRANSITIONS.get(case.status, ()))) or "なし",
+            # In the lifecycle's own order (受付 → … → 完了, 保留, 取下げ), not by English key.
+            allowed="、".join(label(s) for s in STATUSES if s in allowed) or "なし",
         )
 
 

@@ -22,6 +22,7 @@ from bot.router import Router
 from handlers.lifecycle import change_status, load_case_for
 from store import matching
 from store.models import Case, User
+from store.users import list_users
 
 TOP_N = 3
 PART_HOURS = {"am": (9, 12), "pm": (13, 17), "evening": (16, 18), "allday": (9, 17)}
@@ -133,27 +134,26 @@ async def pick(ctx: Context, value: str) -> list[Outbound]:
     if ctx.profile.match_approver == "prefecture":
         case.proposed_expert_user_id = expert.id
         case.match_state = "proposed"
-        await ctx.notifier.to_prefecture(
-            Outbound(
-                text=t(
-                    "approval_request",
-                    case_no=case.case_no,
-                    name=expert.name or expert.platform_id,
-                    desc=case.description[:200],
-                ),
-                action_id="match_decide",
-                choices=(
-                    Choice(
-                        label=t("choice_approve"), value=f"{case.case_no}:approve", style="primary"
-                    ),
-                    Choice(
-                        label=t("choice_reject"), value=f"{case.case_no}:reject", style="danger"
-                    ),
-                ),
+        request = Outbound(
+            text=t(
+                "approval_request",
+                case_no=case.case_no,
+                name=expert.name or expert.platform_id,
+                desc=case.description[:200],
             ),
-            case_id=case.id,
-            dedupe_key=f"approval:{case.id}:{expert.id}:{ctx.inbound.event_id}",
+            action_id="match_decide",
+            choices=(
+                Choice(label=t("choice_approve"), value=f"{case.case_no}:approve", style="primary"),
+                Choice(label=t("choice_reject"), value=f"{case.case_no}:reject", style="danger"),
+            ),
         )
+        key = f"approval:{case.id}:{expert.id}:{ctx.inbound.event_id}"
+        await ctx.notifier.to_prefecture(request, case_id=case.id, dedupe_key=key)
+        # Each prefecture user also gets it directly, so a numbered reply works on LoGo Chat.
+        for approver in await list_users(ctx.s, "prefecture"):
+            await ctx.notifier.to_user(
+                approver.user, request, case_id=case.id, dedupe_key=f"{key}:{approver.user.id}"
+            )
         return [
             Outbound(
                 text=t(

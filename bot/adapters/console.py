@@ -128,8 +128,10 @@ class ConsoleAdapter:
             who, sep, text = line.partition(":")
             if not sep or not who.strip():
                 raise CliError(f"Script line {n} must look like 'PLATFORM_ID: text', got {line!r}.")
-            self.out.write(f"{who.strip()}> {text.strip()}\n")
-            await self.say(who.strip(), text.strip())
+            # A script line is one message; "\n" in it stands for a line break (pasted notes).
+            text = text.strip().replace("\\n", "\n")
+            self.out.write(f"{who.strip()}> {text}\n")
+            await self.say(who.strip(), text)
         return 0
 
     async def run_interactive(self, platform_id: str, stdin: TextIO, interactive: bool) -> int:

@@ -1,0 +1,90 @@
+"""Japanese messages of the follow-up, reminder and survey journeys (merged into bot.catalog)."""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, str] = {
+    # --- follow-up / report -------------------------------------------------------------------
+    "report_intro": (
+        "{case_no}の支援実施報告を作成します（提出期限: {due}）。わかっている内容は入力済みです:"
+    ),
+    "report_amend_note": "提出済みの報告を修正します。修正前の版は履歴として残ります。",
+    "report_notes_hint": (
+        "メモをまとめて貼り付けていただいても構いません（「課題：」「効果：」のように見出しを付けると確実です）。"
+        "足りない項目だけをお尋ねします。"
+    ),
+    "report_ask_attendees": "市町村側の出席者を、所属・役職・氏名で教えてください（例: 情報政策課 主査 山田花子）。",
+    "report_ask_summary": "相談の概要を教えてください。",
+    "report_ask_response": "どのように回答・助言しましたか？",
+    "report_ask_issues": "把握された課題やその内容を教えてください。",
+    "report_ask_policy": "合意した今後の対応方針を教えてください。",
+    "report_ask_effect": "支援によって得られた効果を教えてください。",
+    "report_ask_materials": (
+        "使用した資料やツールを教えてください（ファイルを添付していただくと報告に添えます）。なければ「なし」。"
+    ),
+    "report_ask_next_plan": "次回の支援予定を教えてください。なければ「なし」。",
+    "report_ask_hours": "支援時間は{hours}時間でよろしいですか？違う場合は時間数を数字で送ってください。",
+    "report_hours_invalid": "支援時間は 0〜24 の数字で入力してください（例: 2.5）。",
+    "report_field_required": "「{label}」は報告に必要な項目です。入力をお願いします。",
+    "report_summary": "以下の内容で報告を提出します。よろしいですか？",
+    "report_choice_submit": "この内容で提出する",
+    "report_choice_later": "あとで続ける",
+    "report_confirm_hint": "「提出する」「修正する」「あとで続ける」のいずれかを選んでください。",
+    "report_saved_for_later": (
+        "報告の入力を中断しました。「/report」でいつでも始められます（入力内容は保存していません）。"
+    ),
+    "report_submitted": "{case_no}の支援実施報告を提出しました（第{version}版）。ありがとうございました。",
+    "report_amended": "{case_no}の支援実施報告を修正しました（第{version}版）。",
+    "report_posted_staff": "【報告】{case_no}の支援実施報告（第{version}版）が{expert}さんから提出されました。",
+    "report_not_found": "「{ref}」に当たる、あなたが担当した支援が見つかりませんでした。「/report」で一覧を確認できます。",
+    "report_session_missing": "対象の支援が見つかりませんでした。事務局にお問い合わせください。",
+    "report_none_pending": "未提出の支援実施報告はありません。ありがとうございます。",
+    "report_pick": "どの支援の報告を作成しますか？",
+    "report_pick_item": "{case_no}（{day}実施・期限{due}）",
+    "report_snoozed": "承知しました。{day}の朝に改めてお知らせします（最も近い期限: {due}）。",
+    "report_llm_instructions": (
+        "あなたは自治体DX支援の報告書作成の補助者です。専門人材のメモから、支援実施報告の各項目を抽出して JSON で返してください。"
+        "項目: attendees（市町村側出席者）、summary（相談概要）、response（回答・助言内容）、issues（課題）、"
+        "policy（今後の方針）、effect（効果）、materials（資料）、next_plan（次回予定）。書かれていない項目は空文字にしてください。"
+    ),
+    "reason_session_ended": "支援の終了時刻を過ぎたため",
+    # --- pings ------------------------------------------------------------------------------
+    "ping_line": "・{case_no}（{day}実施）期限 {due} — {state}",
+    "ping_state_left": "あと{days}開庁日",
+    "ping_state_today": "本日が期限",
+    "ping_state_overdue": "{days}開庁日超過",
+    "ping_start": "{case_no}の報告を始める",
+    "ping_expert_first": (
+        "支援お疲れさまでした。支援実施報告の作成をお願いします:\n{lines}\n"
+        "下のボタンか「/report」で始められます。「あとで」と送ると次の開庁日の朝まで通知を止めます。"
+    ),
+    "ping_expert": (
+        "未提出の支援実施報告があります:\n{lines}\n"
+        "下のボタンか「/report」で始められます。「あとで」と送ると次の開庁日の朝まで通知を止めます（期限日を越えては止めません）。"
+    ),
+    "ping_staff": "【報告遅延】支援実施報告が期限を過ぎています:\n{lines}",
+    "ping_prefecture": "【報告遅延（県へのお知らせ）】次の支援実施報告が期限を過ぎています。事務局が督促しています:\n{lines}",
+    "monthly_before": "{year}年{month}月分の月例業務報告の期限は{due}です。準備をお願いします。",
+    "monthly_due": "本日{due}は{year}年{month}月分の月例業務報告の期限です。",
+    # --- survey -----------------------------------------------------------------------------
+    "survey_request": (
+        "{case_no}（{day}実施）の支援について、簡単なアンケートにご協力ください（3問・1分程度）。"
+    ),
+    "survey_reminder": "{case_no}（{day}実施）のアンケートがまだのようです。ご協力をお願いします。",
+    "survey_choice_start": "アンケートに答える",
+    "survey_intro": "{case_no}（{day}実施）の支援についてのアンケートです。",
+    "survey_ask_satisfaction": "満足度を5段階で教えてください（5: とても満足 〜 1: 不満）。",
+    "survey_point_1": "1（不満）",
+    "survey_point_2": "2（やや不満）",
+    "survey_point_3": "3（ふつう）",
+    "survey_point_4": "4（満足）",
+    "survey_point_5": "5（とても満足）",
+    "survey_satisfaction_invalid": "1〜5の数字で選んでください。",
+    "survey_ask_resolved": "ご相談の課題は解決しましたか？",
+    "survey_ask_comment": "ご意見・ご感想があればお書きください。なければ「なし」。",
+    "survey_thanks": "ご回答ありがとうございました。今後の支援の改善に活用します。",
+    "survey_already": "このアンケートには回答済みです。ありがとうございました。",
+    "survey_nothing": "回答いただくアンケートはありません。",
+    "survey_received_staff": "【アンケート】{case_no}: 満足度{satisfaction}、{resolved}",
+    "reason_survey_in": "アンケート回答済み",
+    "reason_survey_grace": "アンケートの回答期間が過ぎたため",
+}

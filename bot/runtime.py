@@ -1,0 +1,64 @@
+"""Runtime wiring that depends on the configured platform: which Sender delivers the outbox, and
+the in-process scheduler (APScheduler) that runs the periodic jobs."""
+
+from __future__ import annotations
+
+import logging
+from typing import TextIO
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.app import Services, expire_conversations, remind_once
+from bot.notifier import Sender
+
+log = logging.getLogger("dxbot.runtime")
+
+
+def make_sender(services: Services, out: TextIO) -> Sender:
+    """The Sender for the configured platform (console prints; Slack and LoGo call their APIs)."""
+    platform = services.settings.platform
+    if platform == "slack":
+        from bot.adapters.slack import SlackSender
+
+        return SlackSender.from_settings(services.settings)
+    if platform == "logo":
+        from bot.adapters.logo import LogoSender
+
+        return LogoSender.from_settings(services.settings)
+    from bot.adapters.console import ConsoleSender
+
+    return ConsoleSender(out, None)
+
+
+def start_scheduler(services: Services, sender: Sender) -> AsyncIOScheduler:
+    """Reminder pass every 5 minutes, outbox delivery every 15 s, conversation expiry each minute.
+
+    Jobs never overlap themselves (max_instances=1), and a failing job is logged, not swallowed:
+    the next run starts from the database state, so nothing is lost.
+    """
+    deliverer = services.deliverer(sender)
+    scheduler = AsyncIOScheduler(timezone="Asia/Tokyo")
+
+    async def remind() -> None:
+        try:
+            await remind_once(services)
+        except Exception:
+            log.exception("reminder pass failed")
+
+    async def deliver() -> None:
+        try:
+            await deliverer.deliver_due()
+        except Exception:
+            log.exception("outbox delivery failed")
+
+    async def expire() -> None:
+        try:
+            await expire_conversations(services)
+        except Exception:
+            log.exception("conversation expiry failed")
+
+    scheduler.add_job(remind, "interval", minutes=5, max_instances=1, coalesce=True, id="remind")
+    scheduler.add_job(deliver, "interval", seconds=15, max_instances=1, coalesce=True, id="deliver")
+    scheduler.add_job(expire, "interval", minutes=1, max_instances=1, coalesce=True, id="expire")
+    scheduler.start()
+    return scheduler

@@ -1,0 +1,666 @@
+"""Follow-up and the session record (支援実施報告 / 業務日報).
+
+After a session the expert is asked the report's questions one at a time, with what the bot
+already knows filled in (municipalities, date and time, method, place, responders, hours). The
+expert may paste free notes instead: labelled lines (「課題：…」) are read offline, and with the
+LLM configured the rest is extracted too; only the gaps are then asked. Nothing required is left
+empty. The expert confirms or corrects one field; the record is stored (amendments keep the
+history), a report file goes to the staff channel, the case moves to 報告済, and the officer is
+asked for the survey.
+
+This module also implements the reminder pass's port: what each ping says and to whom.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import re
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.catalog import t
+from bot.clock import JST
+from bot.context import Context
+from bot.conversation import Conversation
+from bot.errors import UserError
+from bot.messages import Choice, FileOut, Outbound
+from bot.permissions import Action, Role, require
+from bot.router import Router
+from handlers.dates import normalize
+from handlers.lifecycle import change_status
+from reminders.calendar import format_jp, format_jp_datetime
+from reminders.planner import EXPERT, PREFECTURE, STAFF, Step
+from reports.session_report import REPORT_FIELDS, build_report_xlsx
+from store import reminders as reminder_store
+from store import sessions as session_store
+from store import users as user_store
+from store.models import (
+    Case,
+    Municipality,
+    ReportAttachment,
+    SessionExpert,
+    SessionMunicipality,
+    SessionReport,
+    SupportSession,
+    User,
+)
+from store.reminders import PendingReport
+
+FLOW = "followup"
+ASKED = [f.key for f in REPORT_FIELDS if f.asked]
+LABELS = {f.key: f.label for f in REPORT_FIELDS}
+METHOD_LABELS = {
+    "online": "オンライン",
+    "onsite": "訪問",
+    "email": "メール",
+    "chat": "チャット",
+    "phone": "電話",
+}
+NOTES_MIN_CHARS = 80
+LABEL_ALIASES: dict[str, tuple[str, ...]] = {
+    "attendees": ("出席者", "参加者", "市町村側", "対応者（市町村）"),
+    "summary": ("相談概要", "相談内容", "概要"),
+    "response": ("回答", "助言", "対応内容", "支援内容", "内容"),
+    "issues": ("課題", "問題点"),
+    "policy": ("方針", "今後の方針", "対応方針"),
+    "effect": ("効果", "成果"),
+    "materials": ("資料", "使用資料", "ツール"),
+    "next_plan": ("次回", "次回予定", "今後の予定"),
+    "hours": ("時間", "実施時間", "支援時間"),
+}
+
+
+class LLMReport(BaseModel):
+    attendees: str = ""
+    summary: str = ""
+    response: str = ""
+    issues: str = ""
+    policy: str = ""
+    effect: str = ""
+    materials: str = ""
+    next_plan: str = ""
+
+
+PREAMBLE = "_preamble"
+
+
+def parse_labelled_notes(text: str) -> dict[str, str]:
+    """Lines like 「課題：人員不足」 or 「【効果】…」 mapped to report fields (offline).
+
+    Lines before the first label are returned under ``PREAMBLE``: they answer the question
+    the bot had just asked.
+    """
+    out: dict[str, str] = {}
+    current: str | None = PREAMBLE
+    for raw in normalize(text).splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        m = re.match(r"^[【\[■・\-*]*\s*([^:：】\]]{1,10})\s*[】\]]?\s*[:：]?\s*(.*)$", line)
+        key = None
+        if m:
+            head = m.group(1).strip()
+            for k, aliases in LABEL_ALIASES.items():
+                if head in aliases:
+                    key = k
+                    break
+        if key is not None and m is not None:
+            current = key
+            rest = m.group(2).strip()
+            out[key] = (out.get(key, "") + "\n" + rest).strip() if rest else out.get(key, "")
+        elif current is not None:
+            out[current] = (out.get(current, "") + "\n" + line).strip()
+    return {k: v for k, v in out.items() if v}
+
+
+def parse_hours(text: str) -> float | None:
+    m = re.search(r"(\d+(?:\.\d+)?)", normalize(text))
+    if not m:
+        return None
+    value = float(m.group(1))
+    return value if 0 < value <= 24 else None
+
+
+async def session_facts(s: AsyncSession, session: SupportSession) -> dict[str, Any]:
+    """What the bot already knows about a session, for the report's first fields."""
+    munis = (
+        await s.scalars(
+            select(Municipality.name)
+            .join(SessionMunicipality, SessionMunicipality.municipality_code == Municipality.code)
+            .where(SessionMunicipality.session_id == session.id)
+            .order_by(Municipality.code)
+        )
+    ).all()
+    experts = (
+        await s.scalars(
+            select(User.name)
+            .join(SessionExpert, SessionExpert.user_id == User.id)
+            .where(SessionExpert.session_id == session.id)
+            .order_by(User.id)
+        )
+    ).all()
+    return {
+        "municipalities": "、".join(munis),
+        "datetime": f"{format_jp_datetime(session.starts_at)}〜"
+        f"{session.ends_at.astimezone(JST).strftime('%H:%M')}",
+        "method": METHOD_LABELS.get(session.method, session.method),
+        "place": session.place or "（なし）",
+        "responders": "、".join(n for n in experts if n),
+        "hours": f"{session.hours:g}",
+    }
+
+
+class FollowupFlow:
+    name = FLOW
+    label = "支援実施報告"
+
+    async def start(self, ctx: Context, conv: Conversation, text: str) -> list[Outbound]:
+        require(ctx.actor, Action.WRITE_REPORT)
+        session = await _own_session(ctx, text.strip())
+        f: dict[str, Any] = await session_facts(ctx.s, session)
+        current = await _current_report(ctx.s, session.id)
+        if current is not None:
+            f.update({k: str(v) for k, v in current.fields.items() if v not in (None, "")})
+        conv.data.update({"sid": session.id, "f": f, "amend": current is not None, "files": []})
+        case = await ctx.s.get(Case, session.case_id)
+        intro = Outbound(
+            text=t(
+                "report_intro",
+                case_no=case.case_no if case else "",
+                due=format_jp(session.report_due),
+            )
+            + ("\n" + t("report_amend_note") if current is not None else ""),
+            fields=tuple(
+                (LABELS[k], str(f[k]))
+                for k in ("municipalities", "datetime", "method", "place", "responders")
+            ),
+        )
+        if current is not None:
+            return [intro, self._summary(conv)]
+        return [intro, self._ask(conv, ASKED[0], with_notes_hint=True)]
+
+    async def on_input(self, ctx: Context, conv: Conversation, text: str) -> list[Outbound]:
+        self._keep_files(ctx, conv)
+        step = conv.step
+        if step == "confirm":
+            return await self._on_confirm(ctx, conv, text)
+        if step == "edit_pick":
+            if text not in LABELS:
+                return [self._edit_menu()]
+            conv.data["editing"] = True
+            return [self._ask(conv, text)]
+        if step in LABELS:
+            if not conv.data.get("notes_read") and _looks_like_notes(text):
+                conv.data["notes_read"] = True
+                await self._read_notes(ctx, conv, text)
+            else:
+                problem = self._accept(conv, step, text)
+                if problem is not None:
+                    return [problem, self._ask(conv, step)]
+        if conv.data.pop("editing", False):
+            return [self._summary(conv)]
+        return [self._next(conv)]
+
+    # --- answers ------------------------------------------------------------------------------
+
+    def _keep_files(self, ctx: Context, conv: Conversation) -> None:
+        for fref in ctx.inbound.files:
+            conv.data.setdefault("files", []).append(
+                {"name": fref.name[:200], "url": fref.url, "content_type": fref.content_type}
+            )
+            f = conv.data["f"]
+            f["materials"] = "、".join(x for x in (f.get("materials", ""), fref.name) if x)
+
+    def _accept(self, conv: Conversation, key: str, text: str) -> Outbound | None:
+        value = text.strip()
+        f = conv.data["f"]
+        if key == "hours":
+            if value in ("はい", "yes", "ok", "OK") and f.get("hours"):
+                conv.data.setdefault("confirmed", []).append("hours")
+                return None
+            hours = parse_hours(value)
+            if hours is None:
+                return Outbound(text=t("report_hours_invalid"))
+            f["hours"] = f"{hours:g}"
+            conv.data.setdefault("confirmed", []).append("hours")
+            return None
+        if not value:
+            return Outbound(text=t("report_field_required", label=LABELS[key]))
+        if len(value) > 4000:
+            return Outbound(text=t("answer_too_long", label=LABELS[key], limit=4000))
+        f[key] = value
+        return None
+
+    async def _read_notes(self, ctx: Context, conv: Conversation, text: str) -> None:
+        f = conv.data["f"]
+        found = parse_labelled_notes(text)
+        preamble = found.pop(PREAMBLE, "")
+        if ctx.llm.enabled:
+            names = await user_store.all_names(ctx.s)
+            try:
+                model = await asyncio.wait_for(
+                    ctx.llm.extract(t("report_llm_instructions"), text, LLMReport, names),
+                    timeout=ctx.settings.llm_timeout_seconds + 1,
+                )
+            except TimeoutError:
+                model = None
+            if model is not None:
+                for key, value in model.model_dump().items():
+                    if value and key not in found:
+                        found[key] = value
+        if not found:
+            # Unlabelled notes and nothing extracted: keep them as the summary, ask the rest.
+            found["summary"] = text.strip()
+        elif preamble and conv.step in LABELS and not f.get(conv.step):
+            found.setdefault(conv.step, preamble)
+        for key, value in found.items():
+            if key == "hours":
+                hours = parse_hours(value)
+                if hours is not None:
+                    f["hours"] = f"{hours:g}"
+                    conv.data.setdefault("confirmed", []).append("hours")
+            else:
+                f[key] = value[:4000]
+
+    # --- asking -------------------------------------------------------------------------------
+
+    def _missing(self, conv: Conversation) -> list[str]:
+        f = conv.data["f"]
+        confirmed = set(conv.data.get("confirmed", []))
+        return [
+            k
+            for k in ASKED
+            if (k == "hours" and "hours" not in confirmed) or (k != "hours" and not f.get(k))
+        ]
+
+    def _next(self, conv: Conversation) -> Outbound:
+        missing = self._missing(conv)
+        if missing:
+            return self._ask(conv, missing[0])
+        return self._summary(conv)
+
+    def _ask(self, conv: Conversation, key: str, *, with_notes_hint: bool = False) -> Outbound:
+        conv.goto(key)
+        f = conv.data["f"]
+        if key == "hours":
+            return Outbound(
+                text=t("report_ask_hours", hours=f.get("hours", "")),
+                choices=(Choice(label="はい", value="はい"),) if f.get("hours") else (),
+            )
+        text = t(f"report_ask_{key}")
+        if with_notes_hint:
+            text = t("report_notes_hint") + "\n" + text
+        return Outbound(text=text)
+
+    def _summary(self, conv: Conversation) -> Outbound:
+        conv.goto("confirm")
+        f = conv.data["f"]
+        return Outbound(
+            text=t("report_summary"),
+            fields=tuple((fld.label, str(f.get(fld.key, ""))) for fld in REPORT_FIELDS),
+            choices=(
+                Choice(label=t("report_choice_submit"), value="submit", style="primary"),
+                Choice(label=t("choice_edit"), value="edit"),
+                Choice(label=t("report_choice_later"), value="cancel"),
+            ),
+        )
+
+    def _edit_menu(self) -> Outbound:
+        return Outbound(
+            text=t("ask_edit_field"),
+            choices=tuple(
+                Choice(label=fld.label, value=fld.key) for fld in REPORT_FIELDS if fld.asked
+            ),
+        )
+
+    async def _on_confirm(self, ctx: Context, conv: Conversation, text: str) -> list[Outbound]:
+        answer = normalize(text).strip()
+        if answer in ("submit", "はい", "提出", "提出する", "OK", "ok"):
+            missing = self._missing(conv)
+            if missing:
+                return [self._ask(conv, missing[0])]
+            return await self._submit(ctx, conv)
+        if answer in ("edit", "修正", "修正する"):
+            conv.goto("edit_pick")
+            return [self._edit_menu()]
+        if answer == "cancel":
+            conv.finish()
+            return [Outbound(text=t("report_saved_for_later"))]
+        return [Outbound(text=t("report_confirm_hint")), self._summary(conv)]
+
+    async def _submit(self, ctx: Context, conv: Conversation) -> list[Outbound]:
+        session = await ctx.s.get(SupportSession, conv.data["sid"])
+        if session is None:
+            raise UserError("report_session_missing")
+        case = await ctx.s.get(Case, session.case_id)
+        assert case is not None
+        fields = dict(conv.data["f"])
+        was_submitted = session.report_submitted_at is not None
+        report = await session_store.add_report(
+            ctx.s, session, fields, author_user_id=ctx.actor.user_id, now=ctx.now()
+        )
+        for item in conv.data.get("files", []):
+            ctx.s.add(
+                ReportAttachment(
+                    session_id=session.id,
+                    filename=item["name"],
+                    content_type=item["content_type"],
+                    url=item["url"],
+                    created_at=ctx.now(),
+                )
+            )
+        document = build_report_xlsx(ctx.profile, case, session, report)
+        await ctx.notifier.to_staff(
+            Outbound(
+                text=t(
+                    "report_posted_staff",
+                    case_no=case.case_no,
+                    version=report.version,
+                    expert=ctx.actor.label,
+                ),
+                files=(
+                    FileOut(
+                        name=document.name,
+                        content=document.content,
+                        content_type=document.content_type,
+                        title=document.title,
+                    ),
+                ),
+            ),
+            case_id=case.id,
+            dedupe_key=f"report:{session.id}:v{report.version}",
+        )
+        if not was_submitted and case.status in ("held", "scheduled"):
+            if case.status == "scheduled":
+                await change_status(ctx, case, "held")
+            await change_status(ctx, case, "reported")
+            await request_survey(ctx.s, ctx, session, case)
+        conv.finish()
+        key = "report_amended" if was_submitted else "report_submitted"
+        return [Outbound(text=t(key, case_no=case.case_no, version=report.version))]
+
+
+def _looks_like_notes(text: str) -> bool:
+    return len(text) >= NOTES_MIN_CHARS or text.count("\n") >= 2
+
+
+async def _current_report(s: AsyncSession, session_id: int) -> SessionReport | None:
+    return await s.scalar(
+        select(SessionReport).where(
+            SessionReport.session_id == session_id, SessionReport.is_current.is_(True)
+        )
+    )
+
+
+async def _own_session(ctx: Context, ref: str) -> SupportSession:
+    """A session of the acting expert (by id or case number); others look 'not found'."""
+    q = (
+        select(SupportSession)
+        .join(SessionExpert, SessionExpert.session_id == SupportSession.id)
+        .join(Case, Case.id == SupportSession.case_id)
+        .where(
+            SessionExpert.user_id == ctx.actor.user_id,
+            SupportSession.program_id == ctx.profile.id,
+            SupportSession.ends_at <= ctx.now(),
+            SupportSession.status != "cancelled",
+        )
+        .order_by(SupportSession.report_submitted_at.is_not(None), SupportSession.starts_at)
+    )
+    ref = normalize(ref).strip().upper()
+    if ref.isdigit():
+        q = q.where(SupportSession.id == int(ref))
+    elif ref:
+        q = q.where(Case.case_no == ref)
+    session = (await ctx.s.scalars(q.limit(1))).first()
+    if session is None:
+        raise UserError("report_not_found", ref=ref[:30] or "（未指定）")
+    return session
+
+
+async def request_survey(
+    s: AsyncSession, ctx: Context, session: SupportSession, case: Case
+) -> None:
+    """Ask the requesting officer for the survey, once per session."""
+    if not await reminder_store.claim_step(
+        s,
+        key=f"survey:{session.id}:request",
+        session_id=session.id,
+        step="survey_request",
+        recipient="officer",
+        now=ctx.now(),
+    ):
+        return
+    officer = await s.get(User, case.requester_user_id) if case.requester_user_id else None
+    if officer is None or not officer.active:
+        return
+    await ctx.notifier.to_user(
+        officer,
+        Outbound(
+            text=t("survey_request", case_no=case.case_no, day=format_jp(session.starts_at.date())),
+            action_id="survey_start",
+            choices=(
+                Choice(label=t("survey_choice_start"), value=str(session.id), style="primary"),
+            ),
+        ),
+        case_id=case.id,
+        dedupe_key=f"survey:{session.id}:request",
+    )
+
+
+# --- chat commands ------------------------------------------------------------------------------
+
+
+def register(router: Router) -> None:
+    engine = router.engine
+
+    async def report_command(ctx: Context, args: str) -> list[Outbound]:
+        require(ctx.actor, Action.WRITE_REPORT)
+        ref = args.strip()
+        if ref.startswith("amend"):
+            ref = ref.removeprefix("amend").strip()
+            return await engine.begin(ctx, FLOW, ref)
+        if ref:
+            return await engine.begin(ctx, FLOW, ref)
+        pending = await reminder_store.pending_reports(
+            ctx.s, ctx.profile.id, ctx.now(), expert_user_id=ctx.actor.user_id
+        )
+        if not pending:
+            return [Outbound(text=t("report_none_pending"))]
+        if len(pending) == 1:
+            return await engine.begin(ctx, FLOW, str(pending[0].session_id))
+        return [
+            Outbound(
+                text=t("report_pick"),
+                action_id="report_start",
+                choices=tuple(
+                    Choice(
+                        label=t(
+                            "report_pick_item",
+                            case_no=p.case_no,
+                            day=format_jp(p.starts_at.date()),
+                            due=format_jp(p.report_due),
+                        ),
+                        value=str(p.session_id),
+                    )
+                    for p in pending
+                ),
+            )
+        ]
+
+    async def report_start(ctx: Context, value: str) -> list[Outbound]:
+        require(ctx.actor, Action.WRITE_REPORT)
+        return await engine.begin(ctx, FLOW, value)
+
+    async def snooze(ctx: Context, _value: str) -> list[Outbound]:
+        require(ctx.actor, Action.WRITE_REPORT)
+        pending = await reminder_store.pending_reports(
+            ctx.s, ctx.profile.id, ctx.now(), expert_user_id=ctx.actor.user_id
+        )
+        if not pending:
+            return [Outbound(text=t("report_none_pending"))]
+        for p in pending:
+            await reminder_store.claim_step(
+                ctx.s,
+                key=f"snooze:{p.session_id}:{ctx.now().isoformat()}",
+                session_id=p.session_id,
+                step="snooze",
+                recipient=ctx.actor.platform_id,
+                now=ctx.now(),
+            )
+        nxt = ctx.calendar.next_open_day(ctx.now().date())
+        return [
+            Outbound(
+                text=t(
+                    "report_snoozed",
+                    day=format_jp(nxt),
+                    due=format_jp(min(p.report_due for p in pending)),
+                )
+            )
+        ]
+
+    def wants_snooze(ctx: Context, text: str) -> bool:
+        return ctx.actor.role is Role.EXPERT and normalize(text).strip() in (
+            "あとで",
+            "後で",
+            "later",
+        )
+
+    router.command("/report", report_command)
+    router.action("report_start", report_start)
+    router.action("report_snooze", snooze)
+    router.intent(wants_snooze, snooze)
+
+
+# --- the reminder pass's port -------------------------------------------------------------------
+
+
+class FollowupReminders:
+    """Implements reminders.run.ReminderPort: the words and recipients of each ping."""
+
+    def __init__(self, make_context: Callable[[AsyncSession], Context]) -> None:
+        self.make_context = make_context
+
+    async def session_ended(self, s: AsyncSession, session: SupportSession) -> None:
+        ctx = self.make_context(s)
+        session.status = "done"
+        case = await s.get(Case, session.case_id)
+        if case is not None and case.status == "scheduled":
+            await change_status(ctx, case, "held", reason=t("reason_session_ended"))
+
+    async def report_pings(
+        self,
+        s: AsyncSession,
+        audience: str,
+        user_id: int | None,
+        items: list[tuple[PendingReport, Step]],
+    ) -> int | None:
+        ctx = self.make_context(s)
+        today = ctx.now().date()
+        lines = []
+        for p, step in items:
+            left = ctx.calendar.open_days_until(today, p.report_due)
+            lines.append(
+                t(
+                    "ping_line",
+                    case_no=p.case_no,
+                    day=format_jp(p.starts_at.date()),
+                    due=format_jp(p.report_due),
+                    state=_due_state(step.name, left),
+                )
+            )
+        body = "\n".join(lines)
+        key = f"ping:{audience}:{user_id}:{today.isoformat()}:" + ",".join(
+            f"{p.session_id}.{st.name}" for p, st in items
+        )
+        if audience == EXPERT and user_id is not None:
+            user = await s.get(User, user_id)
+            if user is None or not user.active:
+                return None
+            first = any(st.name == "request" for _, st in items)
+            message = Outbound(
+                text=t("ping_expert_first" if first else "ping_expert", lines=body),
+                action_id="report_start",
+                choices=tuple(
+                    Choice(
+                        label=t("ping_start", case_no=p.case_no),
+                        value=str(p.session_id),
+                        style="primary",
+                    )
+                    for p, _ in items
+                ),
+            )
+            await ctx.notifier.to_user(user, message, dedupe_key=key)
+            return None
+        if audience == STAFF:
+            await ctx.notifier.to_staff(Outbound(text=t("ping_staff", lines=body)), dedupe_key=key)
+        elif audience == PREFECTURE:
+            await ctx.notifier.to_prefecture(
+                Outbound(text=t("ping_prefecture", lines=body)), dedupe_key=key
+            )
+        return None
+
+    async def survey_ping(self, s: AsyncSession, session_id: int, step: str) -> int | None:
+        ctx = self.make_context(s)
+        session = await s.get(SupportSession, session_id)
+        case = await s.get(Case, session.case_id) if session else None
+        officer = (
+            await s.get(User, case.requester_user_id) if case and case.requester_user_id else None
+        )
+        if session is None or case is None or officer is None or not officer.active:
+            return None
+        await ctx.notifier.to_user(
+            officer,
+            Outbound(
+                text=t(
+                    "survey_reminder", case_no=case.case_no, day=format_jp(session.starts_at.date())
+                ),
+                action_id="survey_start",
+                choices=(Choice(label=t("survey_choice_start"), value=str(session.id)),),
+            ),
+            case_id=case.id,
+            dedupe_key=f"survey:{session_id}:{step}",
+        )
+        return None
+
+    async def survey_grace_over(self, s: AsyncSession, case_id: int) -> None:
+        ctx = self.make_context(s)
+        case = await s.get(Case, case_id)
+        if case is not None and case.status == "reported" and not await has_open_sessions(s, case):
+            await change_status(ctx, case, "closed", reason=t("reason_survey_grace"))
+
+    async def monthly_ping(
+        self, s: AsyncSession, year: int, month: int, due: dt.date, step: str
+    ) -> int | None:
+        ctx = self.make_context(s)
+        await ctx.notifier.to_staff(
+            Outbound(text=t(f"monthly_{step}", year=year, month=month, due=format_jp(due))),
+            dedupe_key=f"monthly:{year}-{month}:{step}",
+        )
+        return None
+
+
+def _due_state(step: str, left: int) -> str:
+    if step.startswith("overdue") or step == "prefecture":
+        return t("ping_state_overdue", days=-left)
+    if left == 0:
+        return t("ping_state_today")
+    return t("ping_state_left", days=left)
+
+
+async def has_open_sessions(s: AsyncSession, case: Case) -> bool:
+    """Sessions still to be held or reported keep a case from closing."""
+    open_id = await s.scalar(
+        select(SupportSession.id)
+        .where(
+            SupportSession.case_id == case.id,
+            SupportSession.status != "cancelled",
+            SupportSession.report_submitted_at.is_(None),
+        )
+        .limit(1)
+    )
+    return open_id is not None

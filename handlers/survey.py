@@ -1,0 +1,168 @@
+"""The post-session survey (アンケート): satisfaction 1–5, resolved / partly / not yet, comments.
+
+Stored once per session; the case closes (完了) when the survey is in and no session of the case
+is still to be held or reported.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.catalog import t
+from bot.context import Context
+from bot.conversation import Conversation
+from bot.errors import UserError
+from bot.messages import Choice, Outbound
+from bot.permissions import Action, require
+from bot.router import Router
+from handlers.dates import normalize
+from handlers.followup import has_open_sessions
+from handlers.lifecycle import change_status
+from reminders.calendar import format_jp
+from store import sessions as session_store
+from store.models import Case, SessionMunicipality, SupportSession, Survey
+
+FLOW = "survey"
+RESOLVED = {"resolved": "解決した", "partly": "一部解決した", "not_yet": "まだ解決していない"}
+
+
+class SurveyFlow:
+    name = FLOW
+    label = "アンケート"
+
+    async def start(self, ctx: Context, conv: Conversation, text: str) -> list[Outbound]:
+        require(ctx.actor, Action.ANSWER_SURVEY)
+        session, case = await _survey_target(ctx, text.strip())
+        conv.data.update({"sid": session.id, "a": {}})
+        conv.goto("satisfaction")
+        return [
+            Outbound(
+                text=t(
+                    "survey_intro", case_no=case.case_no, day=format_jp(session.starts_at.date())
+                )
+            ),
+            _ask_satisfaction(),
+        ]
+
+    async def on_input(self, ctx: Context, conv: Conversation, text: str) -> list[Outbound]:
+        answers: dict[str, Any] = conv.data["a"]
+        value = normalize(text).strip()
+        if conv.step == "satisfaction":
+            if value not in ("1", "2", "3", "4", "5"):
+                return [Outbound(text=t("survey_satisfaction_invalid")), _ask_satisfaction()]
+            answers["satisfaction"] = int(value)
+            conv.goto("resolved")
+            return [_ask_resolved()]
+        if conv.step == "resolved":
+            code = value if value in RESOLVED else {v: k for k, v in RESOLVED.items()}.get(value)
+            if code is None:
+                return [_ask_resolved()]
+            answers["resolved"] = code
+            conv.goto("comment")
+            return [Outbound(text=t("survey_ask_comment"))]
+        if conv.step == "comment":
+            answers["comment"] = (
+                "" if value in ("なし", "特になし", "ない") else text.strip()[:2000]
+            )
+            return await _store(ctx, conv)
+        return [_ask_satisfaction()]
+
+
+def _ask_satisfaction() -> Outbound:
+    return Outbound(
+        text=t("survey_ask_satisfaction"),
+        # Ascending, so that typing "5" (a numbered reply) means 5 points.
+        choices=tuple(Choice(label=t(f"survey_point_{n}"), value=str(n)) for n in range(1, 6)),
+    )
+
+
+def _ask_resolved() -> Outbound:
+    return Outbound(
+        text=t("survey_ask_resolved"),
+        choices=tuple(Choice(label=lbl, value=code) for code, lbl in RESOLVED.items()),
+    )
+
+
+async def _survey_target(ctx: Context, ref: str) -> tuple[SupportSession, Case]:
+    """A reported session of the officer's municipality that has no answered survey."""
+    q = (
+        select(SupportSession, Case)
+        .join(Case, Case.id == SupportSession.case_id)
+        .join(SessionMunicipality, SessionMunicipality.session_id == SupportSession.id)
+        .outerjoin(Survey, Survey.session_id == SupportSession.id)
+        .where(
+            SessionMunicipality.municipality_code == (ctx.actor.municipality_code or "-"),
+            SupportSession.program_id == ctx.profile.id,
+            SupportSession.report_submitted_at.is_not(None),
+            Survey.answered_at.is_(None),
+        )
+        .order_by(SupportSession.starts_at.desc())
+    )
+    ref = normalize(ref).upper()
+    if ref.isdigit():
+        q = q.where(SupportSession.id == int(ref))
+    elif ref:
+        q = q.where(Case.case_no == ref)
+    row = (await ctx.s.execute(q.limit(1))).first()
+    if row is None:
+        raise UserError("survey_nothing")
+    return row[0], row[1]
+
+
+async def _store(ctx: Context, conv: Conversation) -> list[Outbound]:
+    session = await ctx.s.get(SupportSession, conv.data["sid"])
+    if session is None:
+        raise UserError("survey_nothing")
+    existing = await ctx.s.scalar(select(Survey).where(Survey.session_id == session.id))
+    if existing is not None and existing.answered_at is not None:
+        conv.finish()
+        return [Outbound(text=t("survey_already"))]
+    a = conv.data["a"]
+    if existing is None:
+        await session_store.add_survey(
+            ctx.s,
+            session.id,
+            respondent_user_id=ctx.actor.user_id,
+            satisfaction=a["satisfaction"],
+            resolved=a["resolved"],
+            comment=a.get("comment", ""),
+            requested_at=None,
+            answered_at=ctx.now(),
+        )
+    else:
+        existing.respondent_user_id = ctx.actor.user_id
+        existing.satisfaction = a["satisfaction"]
+        existing.resolved = a["resolved"]
+        existing.comment = a.get("comment", "")
+        existing.answered_at = ctx.now()
+    case = await ctx.s.get(Case, session.case_id)
+    assert case is not None
+    await ctx.notifier.to_staff(
+        Outbound(
+            text=t(
+                "survey_received_staff",
+                case_no=case.case_no,
+                satisfaction=a["satisfaction"],
+                resolved=RESOLVED[a["resolved"]],
+            )
+        ),
+        case_id=case.id,
+        dedupe_key=f"survey:{session.id}:answered",
+    )
+    if case.status == "reported" and not await has_open_sessions(ctx.s, case):
+        await change_status(ctx, case, "closed", reason=t("reason_survey_in"))
+    conv.finish()
+    return [Outbound(text=t("survey_thanks"))]
+
+
+def register(router: Router) -> None:
+    engine = router.engine
+
+    async def start(ctx: Context, value: str) -> list[Outbound]:
+        require(ctx.actor, Action.ANSWER_SURVEY)
+        return await engine.begin(ctx, FLOW, value)
+
+    router.action("survey_start", start)
+    router.dx_command("survey", start)

@@ -1,0 +1,216 @@
+"""The reminder pass: one idempotent sweep that moves ended sessions on, sends the due pings,
+chases surveys and the monthly report. APScheduler runs it in-process every few minutes;
+`dxbot remind --now ISO` runs the same pass for cron deployments and tests.
+
+Every ping is claimed in the ledger under a unique key in the same transaction that writes its
+outbox message, so a restart sends nothing twice, and two processes running the pass at once
+send each ping exactly once. Delivery itself is the outbox's job (retried until it succeeds).
+What a ping says and who it goes to is the port's business (handlers/followup.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import JST, Clock
+from reminders import deadlines
+from reminders.calendar import BusinessCalendar
+from reminders.planner import EXPERT, ReportState, Step, in_office_hours, plan
+from store import reminders as store
+from store.db import Database
+from store.models import SupportSession
+from store.profiles import ProgramProfile
+from store.reminders import PendingReport
+
+log = logging.getLogger("dxbot.reminders")
+
+
+class ReminderPort(Protocol):
+    """What the pass asks of the journeys (implemented in handlers/followup.py)."""
+
+    async def session_ended(self, s: AsyncSession, session: SupportSession) -> None: ...
+
+    async def report_pings(
+        self,
+        s: AsyncSession,
+        audience: str,
+        user_id: int | None,
+        items: list[tuple[PendingReport, Step]],
+    ) -> int | None: ...
+
+    async def survey_ping(self, s: AsyncSession, session_id: int, step: str) -> int | None: ...
+
+    async def survey_grace_over(self, s: AsyncSession, case_id: int) -> None: ...
+
+    async def monthly_ping(
+        self, s: AsyncSession, year: int, month: int, due: dt.date, step: str
+    ) -> int | None: ...
+
+
+@dataclass
+class PassReport:
+    ended: int = 0
+    sent: list[str] = field(default_factory=list)
+    collapsed: int = 0
+
+
+async def run_pass(
+    db: Database,
+    clock: Clock,
+    profile: ProgramProfile,
+    calendar: BusinessCalendar,
+    port: ReminderPort,
+) -> PassReport:
+    now = clock.now()
+    report = PassReport()
+    async with db.transaction() as s:
+        for session in await store.ended_unmarked(s, profile.id, now):
+            await port.session_ended(s, session)
+            report.ended += 1
+    if not in_office_hours(now, calendar, profile.reminders):
+        return report
+    async with db.transaction() as s:
+        await _report_pings(s, now, profile, calendar, port, report)
+    async with db.transaction() as s:
+        await _survey_pings(s, now, profile, calendar, port, report)
+    async with db.transaction() as s:
+        await _monthly_pings(s, now, profile, calendar, port, report)
+    return report
+
+
+async def _report_pings(
+    s: AsyncSession,
+    now: dt.datetime,
+    profile: ProgramProfile,
+    calendar: BusinessCalendar,
+    port: ReminderPort,
+    report: PassReport,
+) -> None:
+    pending = await store.pending_reports(s, profile.id, now)
+    ids = [p.session_id for p in pending]
+    sent_steps = await store.ledger_steps(s, ids)
+    snoozes = await store.last_snoozes(s, ids)
+    bundles: dict[tuple[str, int | None], list[tuple[PendingReport, Step]]] = defaultdict(list)
+    for p in pending:
+        state = ReportState(p.session_id, p.ends_at, p.report_due, snoozes.get(p.session_id))
+        decided = plan(state, now, sent_steps.get(p.session_id, set()), calendar, profile.reminders)
+        for step in decided.collapse:
+            if await store.claim_step(
+                s,
+                key=f"report:{p.session_id}:{step.name}",
+                session_id=p.session_id,
+                step=step.name,
+                recipient="collapsed",
+                now=now,
+            ):
+                report.collapsed += 1
+        for step in decided.send:
+            row = await store.claim_step(
+                s,
+                key=f"report:{p.session_id}:{step.name}",
+                session_id=p.session_id,
+                step=step.name,
+                recipient=",".join(step.audience),
+                now=now,
+            )
+            if row is None:
+                continue  # another pass got there first
+            for audience in step.audience:
+                if audience == EXPERT:
+                    for uid in p.expert_user_ids:
+                        bundles[(EXPERT, uid)].append((p, step))
+                else:
+                    bundles[(audience, None)].append((p, step))
+    for (audience, uid), items in bundles.items():
+        await port.report_pings(s, audience, uid, items)
+        report.sent.extend(
+            f"{audience}{'' if uid is None else ':' + str(uid)} {p.case_no} {st.name}"
+            for p, st in items
+        )
+
+
+async def _survey_pings(
+    s: AsyncSession,
+    now: dt.datetime,
+    profile: ProgramProfile,
+    calendar: BusinessCalendar,
+    port: ReminderPort,
+    report: PassReport,
+) -> None:
+    today = now.astimezone(JST).date()
+    for session_id, case_id, reported_at in await store.reported_without_survey(s, profile.id):
+        day = reported_at.astimezone(JST).date()
+        waited = calendar.open_days_until(day, today)
+        if waited >= profile.survey.grace_open_days:
+            if await store.claim_step(
+                s,
+                key=f"survey:{session_id}:grace",
+                session_id=session_id,
+                step="survey_grace",
+                recipient="",
+                now=now,
+            ):
+                await port.survey_grace_over(s, case_id)
+                report.sent.append(f"case {case_id} closed after the survey grace period")
+        elif waited >= profile.survey.reminder_after_open_days:
+            if await store.claim_step(
+                s,
+                key=f"survey:{session_id}:reminder",
+                session_id=session_id,
+                step="survey_reminder",
+                recipient="officer",
+                now=now,
+            ):
+                await port.survey_ping(s, session_id, "reminder")
+                report.sent.append(f"officer survey reminder for session {session_id}")
+
+
+async def _monthly_pings(
+    s: AsyncSession,
+    now: dt.datetime,
+    profile: ProgramProfile,
+    calendar: BusinessCalendar,
+    port: ReminderPort,
+    report: PassReport,
+) -> None:
+    d = profile.deadlines
+    if d.monthly_report_day is None:
+        return
+    today = now.astimezone(JST).date()
+    # The report for last month is the one being prepared now.
+    first = today.replace(day=1)
+    prev = first - dt.timedelta(days=1)
+    final = (profile.term_end.year, profile.term_end.month) if d.final_month_report_due else None
+    # Within the final month, its own report (due at term end) is the one to prepare.
+    year, month = (prev.year, prev.month)
+    if final == (today.year, today.month):
+        year, month = today.year, today.month
+    if not profile.term_start <= dt.date(year, month, 1) <= profile.term_end:
+        return
+    due = deadlines.monthly_report_due(
+        calendar,
+        year,
+        month,
+        d.monthly_report_day,
+        d.monthly_report_closed_day_rule,
+        final_month_due=d.final_month_report_due if final else None,
+        final_month=final,
+    )
+    before = due
+    for _ in range(3):
+        before = calendar.previous_open_day(before)
+    step = "due" if today == due else "before" if before <= today < due else None
+    if step is None:
+        return
+    key = f"monthly:{profile.id}:{year}-{month:02d}:{step}"
+    if await store.claim_step(
+        s, key=key, session_id=None, step=f"monthly_{step}", recipient="staff", now=now
+    ):
+        await port.monthly_ping(s, year, month, due, step)
+        report.sent.append(f"staff monthly report {year}-{month:02d} {step}")

@@ -121,6 +121,22 @@ class Notifier:
         return await self.to_channel(self.settings.prefecture_channel, message, **kw)  # type: ignore[arg-type]
 
 
+async def queue_failed_reply(
+    db: Database, clock: Clock, *, target_kind: str, target: str, platform: str, message: Outbound
+) -> None:
+    """A direct reply the platform refused (rate limit, outage) goes to the outbox, so it is
+    retried like any notification instead of being lost."""
+    async with db.transaction() as s:
+        await outbox.enqueue(
+            s,
+            target_kind=target_kind,
+            target=target,
+            platform=platform,
+            payload=message.to_payload(),
+            now=clock.now(),
+        )
+
+
 @dataclass
 class DeliveryReport:
     delivered: int = 0

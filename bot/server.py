@@ -1,15 +1,146 @@
-"""HTTP server for the chat platforms (Slack, LoGo Chat)."""
+"""The HTTP server: one aiohttp app with a route per chat platform and ``GET /healthz``.
+
+``dxbot serve --adapter slack`` mounts Bolt on ``POST /slack/events`` (events, slash commands and
+interactivity); ``--socket-mode`` connects out to Slack instead, for networks that cannot expose
+a public URL (honouring HTTPS_PROXY). ``--adapter logo`` mounts ``POST /logo/events``. The
+scheduler (reminders, outbox delivery, conversation expiry) runs in the same process.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+
+from bot.app import Services, build_services, ensure_program, ensure_schema
 from bot.config import Settings
 from bot.errors import CliError
+from bot.notifier import Sender
+
+log = logging.getLogger("dxbot.server")
+
+
+def healthz_route(services: Services) -> web.RouteDef:
+    async def healthz(_request: web.Request) -> web.Response:
+        try:
+            await services.db.check()
+        except Exception:
+            return web.json_response({"ok": False, "database": "unreachable"}, status=503)
+        return web.json_response({"ok": True, "program": services.profile.id})
+
+    return web.get("/healthz", healthz)
+
+
+def slack_route(adapter: object) -> web.RouteDef:
+    from bot.adapters.slack import SlackAdapter
+
+    assert isinstance(adapter, SlackAdapter)
+
+    async def events(request: web.Request) -> web.Response:
+        body = await request.text()
+        if not _well_formed(body, request.content_type):
+            return web.json_response({"error": "malformed body"}, status=400)
+        bolt_response = await adapter.app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    return web.post("/slack/events", events)
+
+
+def _well_formed(body: str, content_type: str) -> bool:
+    """Slack sends JSON (events) or a form (commands, interactivity with a JSON payload)."""
+    if content_type == "application/json":
+        try:
+            return isinstance(json.loads(body), dict)
+        except ValueError:
+            return False
+    if content_type == "application/x-www-form-urlencoded":
+        from urllib.parse import parse_qs
+
+        fields = parse_qs(body, keep_blank_values=True)
+        if "payload" in fields:
+            try:
+                return isinstance(json.loads(fields["payload"][0]), dict)
+            except ValueError:
+                return False
+        return bool(fields)
+    return False
+
+
+def build_web_app(services: Services, adapter_name: str) -> tuple[web.Application, Sender, object]:
+    app = web.Application(client_max_size=2 * 1024 * 1024)
+    routes = [healthz_route(services)]
+    adapter: object
+    if adapter_name == "slack":
+        from bot.adapters.slack import SlackAdapter
+
+        adapter = SlackAdapter(services)
+        routes.append(slack_route(adapter))
+        sender: Sender = adapter.sender
+    else:
+        from bot.adapters import logo
+
+        logo.add_routes(app, services)
+        adapter = None
+        sender = logo.LogoSender.from_settings(services.settings)
+    app.add_routes(routes)
+    return app, sender, adapter
 
 
 async def serve(
     settings: Settings, *, adapter: str, host: str, port: int, socket_mode: bool
 ) -> int:
-    raise CliError(
-        f"The {adapter} adapter is not part of this build yet (issue 6); "
-        "use `dxbot chat` for the console adapter."
-    )
+    from bot.runtime import start_scheduler
+
+    if adapter == "slack" and (
+        settings.slack_bot_token is None
+        or (settings.slack_signing_secret is None and not socket_mode)
+    ):
+        raise CliError(
+            "Set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN with "
+            "--socket-mode) to serve Slack."
+        )
+    if socket_mode and settings.slack_app_token is None:
+        raise CliError("--socket-mode needs SLACK_APP_TOKEN (an xapp- app-level token).")
+    if adapter == "logo" and not settings.logo_base_url:
+        raise CliError(
+            "Set LOGO_BASE_URL, LOGO_BOT_TOKEN and LOGO_WEBHOOK_SECRET to serve LoGo Chat."
+        )
+    services = build_services(settings)
+    try:
+        await ensure_schema(services.db, auto=False)
+        await ensure_program(services, demo=False)
+        app, sender, slack_adapter = build_web_app(services, adapter)
+        scheduler = start_scheduler(services, sender)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, host, port).start()
+        log.info("serving %s on %s:%s", adapter, host, port)
+        socket_handler = None
+        if socket_mode:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            assert settings.slack_app_token is not None
+            socket_handler = AsyncSocketModeHandler(
+                slack_adapter.app,  # type: ignore[union-attr]
+                settings.slack_app_token.get_secret_value(),
+                proxy=settings.https_proxy,
+            )
+            await socket_handler.connect_async()
+        await stop.wait()
+        scheduler.shutdown(wait=False)
+        if socket_handler is not None:
+            await socket_handler.close_async()
+        await runner.cleanup()
+    finally:
+        await services.db.dispose()
+    return 0

@@ -1,0 +1,479 @@
+"""The Slack adapter: slack-bolt ``AsyncApp`` in, Block Kit out. It only translates.
+
+In: events (``message.im``), slash commands (/consult /status /report /deck /dx), interactivity
+(buttons, selects, modal submissions) and ``app_home_opened`` become ``Inbound`` and go to the
+dispatcher. Every request is acknowledged at once (``process_before_response=True`` with the work
+handed to a task), so Slack's 3-second limit holds even when the LLM or a deck is slow.
+
+Out: ``Outbound`` rendered as Block Kit (buttons, or a select when there are many choices;
+label/value fields; modals for forms), files with ``files_upload_v2``, App Home re-published
+after each change that affects its owner (Slack never refreshes it by itself).
+
+Duplicates (Slack's retries with ``X-Slack-Retry-Num``, the same ``event_id``) are absorbed by
+the dispatcher, which claims each event id in the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.app import Services
+from bot.config import Settings
+from bot.messages import FileOut, FileRef, Form, Inbound, Outbound
+from bot.notifier import DeliveryError, queue_failed_reply
+
+log = logging.getLogger("dxbot.slack")
+
+PLATFORM = "slack"
+COMMANDS = re.compile(r"^/(consult|status|report|deck|dx)$")
+MAX_BUTTONS = 5
+SECTION_LIMIT = 2900  # Slack's section text limit is 3000 characters
+
+
+# --- rendering ---------------------------------------------------------------------------------
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters: escaping ``<`` also defuses <!channel> and <@U…>."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _sections(text: str) -> list[dict[str, Any]]:
+    text = escape(text) or " "
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": text[i : i + SECTION_LIMIT]}}
+        for i in range(0, len(text), SECTION_LIMIT)
+    ]
+
+
+def render_blocks(message: Outbound) -> list[dict[str, Any]]:
+    blocks = _sections(message.text)
+    fields = [
+        {"type": "mrkdwn", "text": f"*{escape(label)}*\n{escape(value)[:1900] or ' '}"}
+        for label, value in message.fields
+    ]
+    for i in range(0, len(fields), 10):
+        blocks.append({"type": "section", "fields": fields[i : i + 10]})
+    if message.choices and len(message.choices) <= MAX_BUTTONS:
+        blocks.append(
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "text": {"type": "plain_text", "text": c.label[:75]},
+                        "value": c.value[:2000],
+                        "action_id": f"{message.action_id}#{i}",
+                        **({"style": c.style} if c.style != "default" else {}),
+                    }
+                    for i, c in enumerate(message.choices)
+                ],
+            }
+        )
+    elif message.choices:
+        blocks.append(
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "static_select",
+                        "action_id": f"{message.action_id}#select",
+                        "placeholder": {"type": "plain_text", "text": "選択してください"},
+                        "options": [
+                            {
+                                "text": {"type": "plain_text", "text": c.label[:75]},
+                                "value": c.value[:150],
+                            }
+                            for c in message.choices[:100]
+                        ],
+                    }
+                ],
+            }
+        )
+    return blocks
+
+
+def render_modal(form: Form) -> dict[str, Any]:
+    blocks = []
+    for f in form.fields:
+        if f.options:
+            element: dict[str, Any] = {
+                "type": "multi_static_select" if f.name.endswith("[]") else "static_select",
+                "action_id": f.name,
+                "options": [
+                    {"text": {"type": "plain_text", "text": o.label[:75]}, "value": o.value[:150]}
+                    for o in f.options[:100]
+                ],
+            }
+        else:
+            element = {"type": "plain_text_input", "action_id": f.name, "multiline": f.multiline}
+            if f.initial:
+                element["initial_value"] = f.initial
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": f.name,
+                "optional": f.optional,
+                "label": {"type": "plain_text", "text": f.label[:2000]},
+                "element": element,
+            }
+        )
+    return {
+        "type": "modal",
+        "callback_id": form.form_id,
+        "title": {"type": "plain_text", "text": form.title[:24]},
+        "submit": {"type": "plain_text", "text": form.submit_label[:24]},
+        "blocks": blocks,
+    }
+
+
+def form_values(view: dict[str, Any]) -> dict[str, str]:
+    """A submitted modal's values as plain strings (multi-selects joined with commas)."""
+    out: dict[str, str] = {}
+    for block_id, actions in (view.get("state", {}).get("values", {}) or {}).items():
+        for _action_id, v in actions.items():
+            if v.get("type") == "multi_static_select":
+                out[block_id] = ",".join(o["value"] for o in v.get("selected_options") or [])
+            elif v.get("type") == "static_select":
+                opt = v.get("selected_option") or {}
+                out[block_id] = opt.get("value", "")
+            else:
+                out[block_id] = v.get("value") or ""
+    return out
+
+
+# --- sending -----------------------------------------------------------------------------------
+
+
+def make_client(settings: Settings) -> AsyncWebClient:
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    return AsyncWebClient(
+        token=token,
+        base_url=settings.slack_api_url,
+        proxy=settings.https_proxy,
+        # Rate limits and server errors are retried by the outbox, durably and without holding
+        # the delivery loop; only a dropped connection is retried here at once.
+        retry_handlers=[AsyncConnectionErrorRetryHandler()],
+    )
+
+
+def _delivery_error(exc: SlackApiError) -> DeliveryError:
+    status = exc.response.status_code
+    retry_after = None
+    if status == 429:
+        try:
+            retry_after = float(exc.response.headers.get("Retry-After", "1"))
+        except (TypeError, ValueError):
+            retry_after = 1.0
+    error = exc.response.get("error") if hasattr(exc.response, "get") else None
+    return DeliveryError(f"slack {status} {error or ''}".strip(), retry_after=retry_after)
+
+
+class SlackSender:
+    """Delivers outbox messages and replies through the Web API."""
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        on_user_message: Callable[[str], Awaitable[None]] | None = None,
+    ) -> None:
+        self.client = client
+        self.on_user_message = on_user_message
+        self._dm: dict[str, str] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SlackSender:
+        return cls(make_client(settings))
+
+    async def channel_for(self, target_kind: str, target: str) -> str:
+        if target_kind != "user":
+            return target
+        if target not in self._dm:
+            resp = await self.client.conversations_open(users=target)
+            self._dm[target] = resp["channel"]["id"]
+        return self._dm[target]
+
+    async def send(self, target_kind: str, target: str, message: Outbound) -> None:
+        try:
+            channel = await self.channel_for(target_kind, target)
+            await self.post(channel, message)
+        except SlackApiError as exc:
+            raise _delivery_error(exc) from exc
+        if target_kind == "user" and self.on_user_message is not None:
+            await self.on_user_message(target)
+
+    async def post(
+        self, channel: str, message: Outbound, *, thread: str | None = None, user: str | None = None
+    ) -> None:
+        thread = message.thread or thread
+        if message.ephemeral and user and not channel.startswith("D"):
+            await self.client.chat_postEphemeral(
+                channel=channel,
+                user=user,
+                text=escape(message.text)[:3000],
+                blocks=render_blocks(message),
+            )
+        else:
+            await self.client.chat_postMessage(
+                channel=channel,
+                text=escape(message.text)[:3000],
+                blocks=render_blocks(message),
+                thread_ts=thread,
+            )
+        for f in message.files:
+            await self.upload(channel, f, thread)
+
+    async def upload(self, channel: str, f: FileOut, thread: str | None) -> None:
+        await self.client.files_upload_v2(
+            channel=channel,
+            content=f.content,
+            filename=f.name,
+            title=f.title or f.name,
+            thread_ts=thread,
+        )
+
+
+# --- receiving ---------------------------------------------------------------------------------
+
+
+class SlackAdapter:
+    """Builds the Bolt app whose listeners turn Slack payloads into Inbound."""
+
+    def __init__(self, services: Services, client: AsyncWebClient | None = None) -> None:
+        settings = services.settings
+        self.services = services
+        self.client = client or make_client(settings)
+        self.sender = SlackSender(self.client, on_user_message=self.publish_home)
+        self.tasks: set[asyncio.Task[None]] = set()
+        token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
+
+        async def authorize(**_: Any) -> AuthorizeResult:
+            # One workspace, one token: no auth.test round trip on each request.
+            return AuthorizeResult(enterprise_id=None, team_id=None, bot_token=token)
+
+        secret = (
+            settings.slack_signing_secret.get_secret_value()
+            if settings.slack_signing_secret
+            else None
+        )
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=secret,
+            authorize=authorize,
+            process_before_response=True,
+            logger=logging.getLogger("dxbot.slack.bolt"),
+        )
+        self._register()
+
+    # Work runs after the ack; tests (and shutdown) wait for it with drain().
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def drain(self) -> None:
+        while self.tasks:
+            await asyncio.gather(*list(self.tasks), return_exceptions=True)
+
+    def _register(self) -> None:
+        app = self.app
+        app.command(COMMANDS)(self._on_command)
+        app.event("message")(self._on_message)
+        app.event("app_home_opened")(self._on_home)
+        app.action(re.compile(".*"))(self._on_action)
+        app.view(re.compile(".*"))(self._on_view)
+
+    async def _on_command(self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
+        await ack()
+        inbound = Inbound(
+            platform=PLATFORM,
+            event_id=f"cmd:{body.get('trigger_id') or body.get('command_ts') or body.get('text')}",
+            user_id=body.get("user_id", ""),
+            kind="command",
+            command=body.get("command", ""),
+            text=body.get("text", "") or "",
+            channel=body.get("channel_id", ""),
+            is_direct=str(body.get("channel_id", "")).startswith("D"),
+            received_at=self.services.clock.now(),
+        )
+        self._spawn(
+            self._dispatch(
+                inbound, reply_to=body.get("user_id", ""), trigger_id=body.get("trigger_id")
+            )
+        )
+
+    async def _on_message(
+        self, ack: Callable[..., Awaitable[None]], body: dict[str, Any], event: dict[str, Any]
+    ) -> None:
+        await ack()
+        if (
+            event.get("channel_type") != "im"
+            or event.get("bot_id")
+            or event.get("subtype")
+            not in (
+                None,
+                "file_share",
+            )
+        ):
+            return
+        files = tuple(
+            FileRef(
+                name=f.get("name", "file"),
+                url=f.get("url_private", ""),
+                content_type=f.get("mimetype", "application/octet-stream"),
+            )
+            for f in event.get("files") or []
+        )
+        inbound = Inbound(
+            platform=PLATFORM,
+            event_id=body.get("event_id") or f"msg:{event.get('channel')}:{event.get('ts')}",
+            user_id=event.get("user", ""),
+            text=event.get("text", "") or "",
+            channel=event.get("channel", ""),
+            thread=event.get("thread_ts"),
+            files=files,
+            received_at=self.services.clock.now(),
+        )
+        self._spawn(self._dispatch(inbound, channel=inbound.channel, thread=inbound.thread))
+
+    async def _on_action(
+        self, ack: Callable[..., Awaitable[None]], body: dict[str, Any], action: dict[str, Any]
+    ) -> None:
+        await ack()
+        value = action.get("value")
+        if value is None and action.get("selected_option"):
+            value = action["selected_option"].get("value")
+        user = body.get("user", {}).get("id", "")
+        channel = (body.get("channel") or {}).get("id") or user
+        message = body.get("message") or {}
+        inbound = Inbound(
+            platform=PLATFORM,
+            event_id=f"act:{user}:{action.get('action_ts')}:{action.get('action_id')}",
+            user_id=user,
+            kind="action",
+            action_id=str(action.get("action_id", "")).split("#", 1)[0],
+            value=value or "",
+            channel=channel,
+            thread=message.get("thread_ts"),
+            received_at=self.services.clock.now(),
+        )
+        self._spawn(
+            self._dispatch(
+                inbound, channel=channel, thread=inbound.thread, trigger_id=body.get("trigger_id")
+            )
+        )
+
+    async def _on_view(
+        self, ack: Callable[..., Awaitable[None]], body: dict[str, Any], view: dict[str, Any]
+    ) -> None:
+        await ack()
+        user = body.get("user", {}).get("id", "")
+        inbound = Inbound(
+            platform=PLATFORM,
+            event_id=f"view:{view.get('id')}:{view.get('hash')}",
+            user_id=user,
+            kind="form",
+            action_id=view.get("callback_id", ""),
+            form=form_values(view),
+            value="",
+            channel=user,
+            received_at=self.services.clock.now(),
+        )
+        self._spawn(self._dispatch(inbound, reply_to=user))
+
+    async def _on_home(self, ack: Callable[..., Awaitable[None]], event: dict[str, Any]) -> None:
+        await ack()
+        if event.get("tab") in (None, "home"):
+            self._spawn(self.publish_home(event.get("user", "")))
+
+    async def _dispatch(
+        self,
+        inbound: Inbound,
+        *,
+        channel: str | None = None,
+        thread: str | None = None,
+        reply_to: str | None = None,
+        trigger_id: str | None = None,
+    ) -> None:
+        try:
+            replies = await self.services.dispatcher.handle(inbound)
+            for reply in replies:
+                await self._reply(
+                    inbound,
+                    reply,
+                    channel=channel,
+                    thread=thread,
+                    reply_to=reply_to,
+                    trigger_id=trigger_id,
+                )
+            await self.deliver_outbox()
+        except Exception:
+            log.exception("slack handling failed")
+
+    async def _reply(
+        self,
+        inbound: Inbound,
+        reply: Outbound,
+        *,
+        channel: str | None,
+        thread: str | None,
+        reply_to: str | None,
+        trigger_id: str | None,
+    ) -> None:
+        try:
+            if reply.form is not None and trigger_id:
+                await self.client.views_open(trigger_id=trigger_id, view=render_modal(reply.form))
+                return
+            target = channel or await self.sender.channel_for("user", reply_to or inbound.user_id)
+            await self.sender.post(target, reply, thread=thread, user=inbound.user_id)
+        except SlackApiError as exc:
+            log.warning("slack reply failed (%s); queued for retry", exc.response.get("error"))
+            kind, target = (
+                ("channel", channel) if channel else ("user", reply_to or inbound.user_id)
+            )
+            await queue_failed_reply(
+                self.services.db,
+                self.services.clock,
+                target_kind=kind,
+                target=target,
+                platform=PLATFORM,
+                message=reply.model_copy(update={"thread": thread, "form": None}),
+            )
+
+    async def deliver_outbox(self) -> None:
+        await self.services.deliverer(self.sender).deliver_due()
+
+    async def publish_home(self, user_id: str) -> None:
+        """Re-publish a user's App Home with their own status (Slack keeps the old one)."""
+        if not user_id:
+            return
+        import uuid
+
+        inbound = Inbound(
+            platform=PLATFORM,
+            event_id=f"home:{user_id}:{uuid.uuid4()}",
+            user_id=user_id,
+            kind="command",
+            command="/status",
+            received_at=self.services.clock.now(),
+        )
+        try:
+            replies = await self.services.dispatcher.handle(inbound)
+            blocks: list[dict[str, Any]] = []
+            for r in replies:
+                blocks.extend(render_blocks(r.model_copy(update={"choices": ()})))
+            await self.client.views_publish(
+                user_id=user_id, view={"type": "home", "blocks": blocks[:100]}
+            )
+        except SlackApiError as exc:
+            log.warning("views.publish failed: %s", exc.response.get("error"))

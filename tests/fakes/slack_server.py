@@ -1,0 +1,142 @@
+"""A fake Slack Web API on 127.0.0.1 (port 0): the far end of the wire for the Slack adapter.
+
+It records every call, answers like Slack (``ok: true`` payloads, ``ok: false`` errors, 429 with
+``Retry-After``), and accepts the three steps of ``files_upload_v2``. Tests await calls with
+``wait_for`` instead of sleeping and polling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+from aiohttp import web
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+
+
+@dataclass
+class FakeSlack:
+    calls: list[Call] = field(default_factory=list)
+    uploads: dict[str, bytes] = field(default_factory=dict)
+    # method -> list of (status, headers, body) answers used before the normal one
+    failures: dict[str, list[tuple[int, dict[str, str], dict[str, Any]]]] = field(
+        default_factory=dict
+    )
+    _changed: asyncio.Event = field(default_factory=asyncio.Event)
+    _runner: web.AppRunner | None = None
+    port: int = 0
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    async def start(self) -> None:
+        app = web.Application(client_max_size=50 * 1024 * 1024)
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_post("/upload/{file_id}", self._upload)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def fail(
+        self, method: str, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> None:
+        self.failures.setdefault(method, []).append((status, headers or {}, body))
+
+    def of(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_for(self, method: str, count: int = 1, limit: float = 10.0) -> list[Call]:
+        async def until() -> list[Call]:
+            while len(self.of(method)) < count:
+                self._changed.clear()
+                await self._changed.wait()
+            return self.of(method)
+
+        return await asyncio.wait_for(until(), limit)
+
+    def texts(self, channel: str | None = None) -> list[str]:
+        return [
+            str(c.args.get("text", ""))
+            for c in self.calls
+            if c.method in ("chat.postMessage", "chat.postEphemeral")
+            and (channel is None or c.args.get("channel") == channel)
+        ]
+
+    async def _args(self, request: web.Request) -> dict[str, Any]:
+        raw = await request.read()
+        if request.content_type == "application/json":
+            return {**request.query, **json.loads(raw or b"{}")}
+        fields = parse_qs(raw.decode("utf-8"), keep_blank_values=True)
+        out: dict[str, Any] = dict(request.query)
+        for k, v in fields.items():
+            value: Any = v[0]
+            if k in ("blocks", "view", "files") and isinstance(value, str):
+                try:
+                    value = json.loads(value)
+                except ValueError:
+                    pass
+            out[k] = value
+        return out
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args = await self._args(request)
+        if request.headers.get("Authorization", "") != "Bearer xoxb-test-token":
+            self._record(method, args)
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        pending = self.failures.get(method)
+        if pending:
+            status, headers, body = pending.pop(0)
+            self._record(method + ":failed", args)
+            return web.json_response(body, status=status, headers=headers)
+        self._record(method, args)
+        return web.json_response(self._answer(method, args))
+
+    def _record(self, method: str, args: dict[str, Any]) -> None:
+        self.calls.append(Call(method, args))
+        self._changed.set()
+
+    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        n = len(self.calls)
+        if method == "auth.test":
+            return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1"}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": f"D{args.get('users', 'X')}"}}
+        if method in ("chat.postMessage", "chat.postEphemeral"):
+            return {"ok": True, "channel": args.get("channel"), "ts": f"1700000000.{n:06d}"}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{n:05d}"
+            return {
+                "ok": True,
+                "file_id": file_id,
+                "upload_url": f"http://127.0.0.1:{self.port}/upload/{file_id}",
+            }
+        if method == "files.completeUploadExternal":
+            files = args.get("files") or []
+            return {
+                "ok": True,
+                "files": [{"id": f.get("id"), "title": f.get("title")} for f in files],
+            }
+        if method in ("views.open", "views.publish"):
+            return {"ok": True, "view": {"id": f"V{n}"}}
+        return {"ok": False, "error": "unknown_method"}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        self.uploads[request.match_info["file_id"]] = await request.read()
+        self._record("upload", {"file_id": request.match_info["file_id"]})
+        return web.Response(text="OK")

@@ -1,0 +1,358 @@
+"""The Slack adapter against the real protocol: correctly signed requests to the running aiohttp
+app, and a fake Slack Web API on 127.0.0.1 recording every call (see tests/fakes/slack_server)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from slack_sdk.signature import SignatureVerifier
+from sqlalchemy import func, select
+
+from bot.app import Services, build_services
+from bot.clock import FixedClock
+from bot.config import Settings
+from bot.server import build_web_app
+from store import users
+from store.models import Case, OutboxMessage
+from store.profiles import load_profile
+from store.seed import seed_program
+from tests.fakes.slack_server import FakeSlack
+
+SECRET = "test-signing-secret"
+TOKEN = "xoxb-test-token"
+
+
+@dataclass
+class SlackRig:
+    fake: FakeSlack
+    client: TestClient
+    services: Services
+    adapter: Any
+
+    def signed_headers(
+        self,
+        body: str,
+        *,
+        ts: int | None = None,
+        secret: str = SECRET,
+        content_type: str = "application/json",
+    ) -> dict[str, str]:
+        timestamp = str(ts if ts is not None else int(time.time()))
+        sig = SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=body)
+        return {
+            "X-Slack-Request-Timestamp": timestamp,
+            "X-Slack-Signature": sig,
+            "Content-Type": content_type,
+        }
+
+    async def post_json(self, payload: dict[str, Any], **kw: Any) -> int:
+        body = json.dumps(payload, ensure_ascii=False)
+        extra = kw.pop("headers", {})
+        resp = await self.client.post(
+            "/slack/events",
+            data=body.encode(),
+            headers={**self.signed_headers(body, **kw), **extra},
+        )
+        await self.adapter.drain()
+        return resp.status
+
+    async def post_form(self, fields: dict[str, str], **kw: Any) -> int:
+        body = urlencode(fields)
+        resp = await self.client.post(
+            "/slack/events",
+            data=body.encode(),
+            headers=self.signed_headers(
+                body, content_type="application/x-www-form-urlencoded", **kw
+            ),
+        )
+        await self.adapter.drain()
+        return resp.status
+
+    async def dm(self, user: str, text: str, event_id: str, **extra: Any) -> int:
+        return await self.post_json(
+            {
+                "type": "event_callback",
+                "event_id": event_id,
+                "team_id": "T1",
+                "event": {
+                    "type": "message",
+                    "channel_type": "im",
+                    "channel": f"D{user}",
+                    "user": user,
+                    "text": text,
+                    "ts": f"{time.time():.6f}",
+                    **extra,
+                },
+            }
+        )
+
+    async def click(self, user: str, action_id: str, value: str, n: int) -> int:
+        payload = {
+            "type": "block_actions",
+            "user": {"id": user},
+            "trigger_id": f"trig{n}",
+            "channel": {"id": f"D{user}"},
+            "message": {"ts": "1.0"},
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "value": value,
+                    "action_ts": f"17000000{n}.0",
+                    "type": "button",
+                }
+            ],
+        }
+        return await self.post_form({"payload": json.dumps(payload, ensure_ascii=False)})
+
+    async def command(self, user: str, command: str, text: str, n: int) -> int:
+        return await self.post_form(
+            {
+                "command": command,
+                "text": text,
+                "user_id": user,
+                "channel_id": f"D{user}",
+                "trigger_id": f"cmdtrig{n}",
+                "team_id": "T1",
+            }
+        )
+
+
+@pytest.fixture
+async def slack(db_url: str, clock: FixedClock) -> AsyncIterator[SlackRig]:
+    fake = FakeSlack()
+    await fake.start()
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        DATABASE_URL=db_url,
+        DXBOT_PROGRAM="saitama-2026",
+        SLACK_BOT_TOKEN=TOKEN,
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=fake.api_url,
+        DXBOT_STAFF_CHANNEL="CSTAFF",
+        DXBOT_PREFECTURE_CHANNEL="CPREF",
+    )
+    services = build_services(settings, clock=clock)
+    async with services.db.transaction() as s:
+        await seed_program(s, load_profile("saitama-2026"), clock.now())
+        await users.add(
+            s,
+            platform="slack",
+            platform_id="UOFF",
+            role="officer",
+            now=clock.now(),
+            municipality_code="111007",
+            name="山田 花子",
+            title="主査",
+            department="デジタル推進課",
+        )
+        await users.add(
+            s,
+            platform="slack",
+            platform_id="USTAFF",
+            role="staff",
+            now=clock.now(),
+            name="佐藤 美咲",
+        )
+        await users.add(
+            s,
+            platform="slack",
+            platform_id="UPREF",
+            role="prefecture",
+            now=clock.now(),
+            name="鈴木 一郎",
+        )
+        expert = await users.add(
+            s, platform="slack", platform_id="UEXP", role="expert", now=clock.now(), name="田中 誠"
+        )
+        await users.upsert_expert_profile(
+            s,
+            expert,
+            domains=["セキュリティ対策の徹底"],
+            qualifications=["ITコーディネータ"],
+            onsite=True,
+            region="県南",
+            consent_listed=True,
+        )
+    app, _sender, adapter = build_web_app(services, "slack")
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    yield SlackRig(fake, client, services, adapter)
+    await client.close()
+    await services.db.dispose()
+    await fake.stop()
+
+
+async def _count(services: Services, model: Any) -> int:
+    async with services.db.transaction() as s:
+        return int(await s.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def test_intake_by_dm_opens_a_case_and_notifies_channels(slack: SlackRig) -> None:
+    status = await slack.dm(
+        "UOFF", "セキュリティポリシーの見直しを相談したい。オンラインで12月3日午後希望", "Ev1"
+    )
+    assert status == 200
+    posts = slack.fake.of("chat.postMessage")
+    assert posts[-1].args["channel"] == "DUOFF"
+    blocks = posts[-1].args["blocks"]
+    buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    assert [b["value"] for b in buttons] == ["submit", "edit", "cancel"]
+    assert "2026年12月3日(木) 午後" in json.dumps(blocks, ensure_ascii=False)
+
+    assert await slack.click("UOFF", buttons[0]["action_id"], "submit", 1) == 200
+    assert "SAI-2026-0001" in slack.fake.texts("DUOFF")[-1]
+    staff = slack.fake.texts("CSTAFF")
+    pref = slack.fake.texts("CPREF")
+    assert any("SAI-2026-0001" in t and "受付" in t for t in staff)
+    assert any("SAI-2026-0001" in t for t in pref)
+    assert await _count(slack.services, Case) == 1
+
+
+async def test_duplicate_event_delivery_is_handled_once(slack: SlackRig) -> None:
+    text = "セキュリティポリシーの見直しを相談したい。オンラインで12月3日午後希望"
+    await slack.dm("UOFF", text, "EvDup")
+    first = len(slack.fake.of("chat.postMessage"))
+    status = await slack.post_json(
+        {
+            "type": "event_callback",
+            "event_id": "EvDup",
+            "team_id": "T1",
+            "event": {
+                "type": "message",
+                "channel_type": "im",
+                "channel": "DUOFF",
+                "user": "UOFF",
+                "text": text,
+                "ts": "1.0",
+            },
+        },
+        headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
+    )
+    assert status == 200
+    assert len(slack.fake.of("chat.postMessage")) == first
+
+
+@pytest.mark.parametrize("case", ["bad_signature", "stale"])
+async def test_unverified_requests_are_refused(slack: SlackRig, case: str) -> None:
+    body = json.dumps(
+        {
+            "type": "event_callback",
+            "event_id": "EvX",
+            "event": {
+                "type": "message",
+                "channel_type": "im",
+                "user": "UOFF",
+                "text": "相談したい",
+                "channel": "DUOFF",
+            },
+        }
+    )
+    if case == "bad_signature":
+        headers = slack.signed_headers(body, secret="wrong-secret")
+    else:
+        headers = slack.signed_headers(body, ts=int(time.time()) - 600)
+    resp = await slack.client.post("/slack/events", data=body.encode(), headers=headers)
+    assert resp.status == 401
+    assert slack.fake.of("chat.postMessage") == []
+
+
+async def test_malformed_bodies_get_400(slack: SlackRig) -> None:
+    for body, ctype in (
+        ("{not json", "application/json"),
+        ("payload=%7Bbroken", "application/x-www-form-urlencoded"),
+    ):
+        resp = await slack.client.post(
+            "/slack/events",
+            data=body.encode(),
+            headers=slack.signed_headers(body, content_type=ctype),
+        )
+        assert resp.status == 400
+
+
+async def test_mentions_in_user_text_are_never_echoed_live(slack: SlackRig) -> None:
+    await slack.dm(
+        "UOFF",
+        "<!channel> <@U999> 至急セキュリティについて相談したいです。オンラインで12月3日午後希望",
+        "EvM",
+    )
+    dumped = json.dumps([c.args for c in slack.fake.of("chat.postMessage")], ensure_ascii=False)
+    assert "<!channel>" not in dumped
+    assert "<@U999>" not in dumped
+    assert "&lt;!channel&gt;" in dumped
+
+
+async def test_unknown_user_is_told_how_to_register(slack: SlackRig) -> None:
+    await slack.dm("UNOBODY", "こんにちは", "EvU")
+    texts = slack.fake.texts("DUNOBODY")
+    assert len(texts) == 1
+    assert "UNOBODY" in texts[0] and "登録" in texts[0]
+
+
+async def test_long_text_is_refused_politely(slack: SlackRig) -> None:
+    await slack.dm("UOFF", "あ" * 40_000, "EvLong")
+    assert "40,000" in slack.fake.texts("DUOFF")[-1]
+    assert await _count(slack.services, Case) == 0
+
+
+async def test_slash_command_is_acked_and_answered(slack: SlackRig) -> None:
+    assert await slack.command("USTAFF", "/dx", "help", 1) == 200
+    texts = slack.fake.texts("DUSTAFF")
+    assert any("事務局としてできること" in t for t in texts)
+
+
+async def test_rate_limited_messages_are_retried_and_sent_once(
+    slack: SlackRig, clock: FixedClock
+) -> None:
+    await slack.dm(
+        "UOFF", "セキュリティポリシーの見直しを相談したい。オンラインで12月3日午後希望", "EvR"
+    )
+    await slack.click("UOFF", "choice#0", "submit", 7)
+    assert any("SAI-2026-0001" in t for t in slack.fake.texts("CSTAFF"))
+    # The reply to the next command and its first retry are rate limited.
+    for _ in range(2):
+        slack.fake.fail(
+            "chat.postMessage", 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "30"}
+        )
+    await slack.command("UOFF", "/dx", "withdraw SAI-2026-0001", 8)
+    async with slack.services.db.transaction() as s:
+        pending = await s.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.delivered_at.is_(None))
+        )
+    assert pending == 1  # one message waits for Retry-After; nothing was dropped
+    delivered = len(slack.fake.of("chat.postMessage"))
+    await slack.adapter.deliver_outbox()  # too early: Retry-After is not over yet
+    assert len(slack.fake.of("chat.postMessage")) == delivered
+    clock.advance(seconds=31)
+    await slack.adapter.deliver_outbox()
+    await slack.adapter.deliver_outbox()
+    assert sum("を取り下げました" in t for t in slack.fake.texts("DUOFF")) == 1
+    assert sum("取下げ" in t for t in slack.fake.texts("CSTAFF")) == 1
+    assert sum("取下げ" in t for t in slack.fake.texts("CPREF")) == 1
+
+
+async def test_app_home_is_published_on_open(slack: SlackRig) -> None:
+    await slack.post_json(
+        {
+            "type": "event_callback",
+            "event_id": "EvHome",
+            "team_id": "T1",
+            "event": {"type": "app_home_opened", "user": "UOFF", "tab": "home"},
+        }
+    )
+    published = slack.fake.of("views.publish")
+    assert published and published[-1].args["user_id"] == "UOFF"
+
+
+async def test_healthz(slack: SlackRig) -> None:
+    resp = await slack.client.get("/healthz")
+    assert resp.status == 200
+    assert (await resp.json())["ok"] is True

@@ -133,6 +133,9 @@ MESSAGES: dict[str, str] = {
     "choice_edit": "修正する",
     "choice_cancel": "やめる",
     "ask_edit_field": "どの項目を修正しますか？",
+    "intake_form_title": "相談の申し込み",
+    "intake_form_submit": "確認へ進む",
+    "intake_form_opening": "申し込みフォームを開きます。",
     "confirm_hint": "「申し込む」「修正する」「やめる」のいずれかを選んでください。",
     "case_opened": (
         "相談を受け付けました。案件番号は {case_no}（{municipality}）です。"
@@ -206,6 +209,7 @@ MESSAGES: dict[str, str] = {
         "参加団体: {municipalities}\n報告期限: {due}"
     ),
     "session_scheduled_expert": "支援の日程が決まりました。\n{details}",
+    "session_scheduled_officer": "貴団体が参加する支援の日程が決まりました。\n{details}",
     "session_scheduled_staff": "日程を登録しました（状態: {status}）。\n{details}",
 }
 

@@ -8,6 +8,7 @@ half-finished intake resumes after a restart; an abandoned one expires with a po
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -82,6 +83,19 @@ class ConversationEngine:
         flow = self.flows[flow_name]
         conv = Conversation(flow=flow_name, step="start")
         replies = await flow.start(ctx, conv, text)
+        await self._persist(ctx, conv, replies)
+        return replies
+
+    async def begin_with(
+        self,
+        ctx: Context,
+        flow_name: str,
+        fill: Callable[[Context, Any, Conversation], Awaitable[list[Outbound]]],
+    ) -> list[Outbound]:
+        """Begin a flow from something other than a first message (a submitted form)."""
+        flow = self.flows[flow_name]
+        conv = Conversation(flow=flow_name, step="start")
+        replies = await fill(ctx, flow, conv)
         await self._persist(ctx, conv, replies)
         return replies
 

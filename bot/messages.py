@@ -36,6 +36,9 @@ class Inbound(BaseModel):
     channel: str = ""
     thread: str | None = None
     is_direct: bool = True
+    supports_forms: bool = Field(
+        default=False, description="the platform can open a form now (a Slack trigger_id)"
+    )
     files: tuple[FileRef, ...] = ()
     received_at: dt.datetime | None = None
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from bot.catalog import t
 from bot.context import Context
 from bot.conversation import Conversation
-from bot.messages import Choice, Outbound
+from bot.messages import Choice, Form, FormField, Outbound
 from bot.permissions import Action, Role, require
 from bot.router import Router
 from handlers import extract
@@ -433,12 +433,79 @@ def _wants_consultation(ctx: Context, text: str) -> bool:
     return "相談" in norm or (ctx.actor.role is Role.OFFICER and extract.looks_like_request(norm))
 
 
+FORM_ID = "intake_form"
+FORM_WORDS = ("form", "フォーム")
+
+
+def intake_form(ctx: Context) -> Form:
+    """The intake as one form (a Slack modal), an alternative to the conversation."""
+    names = [d.name for d in reference.domains()] + list(ctx.profile.extra_domains)
+    fields = []
+    if ctx.actor.role is not Role.OFFICER:
+        fields.append(FormField(name="municipality", label=FIELD_LABELS["municipality"]))
+    fields += [
+        FormField(name="department", label=FIELD_LABELS["department"]),
+        FormField(name="requester_name", label=FIELD_LABELS["requester_name"]),
+        FormField(name="requester_title", label=FIELD_LABELS["requester_title"]),
+        FormField(name="description", label=FIELD_LABELS["description"], multiline=True),
+        FormField(
+            name="domains[]",
+            label=FIELD_LABELS["domains"],
+            optional=True,
+            options=tuple(Choice(label=n, value=n) for n in names),
+        ),
+        FormField(
+            name="method",
+            label=FIELD_LABELS["method"],
+            options=tuple(
+                Choice(label=lbl, value=code) for code, lbl in extract.METHOD_LABELS.items()
+            ),
+        ),
+        FormField(name="dates", label=FIELD_LABELS["dates"], optional=True),
+    ]
+    return Form(
+        form_id=FORM_ID,
+        title=t("intake_form_title"),
+        fields=tuple(fields),
+        submit_label=t("intake_form_submit"),
+    )
+
+
+async def submit_form(ctx: Context, flow: IntakeFlow, conv: Conversation) -> list[Outbound]:
+    """Fill the conversation from a submitted form, then show the usual summary (or ask for
+    whatever the form left unusable), so both paths share every rule."""
+    values = dict(ctx.inbound.form or {})
+    if "domains[]" in values:
+        values["domains"] = values.pop("domains[]") or "わからない"
+    fields = _f(conv)
+    await flow._prefill_from_user(ctx, fields)
+    notes: list[Outbound] = []
+    for key in ORDER:
+        value = (values.get(key) or "").strip()
+        if key == "dates" and not value:
+            value = "未定"
+        if not value:
+            continue
+        problem = await flow._accept(ctx, conv, key, value)
+        if problem:
+            notes.extend(p for p in problem if not p.choices)
+            fields.pop(key, None)
+    return notes + await flow._next(ctx, conv)
+
+
 def register(router: Router) -> None:
     engine = router.engine
 
     async def consult(ctx: Context, args: str) -> list[Outbound]:
         require(ctx.actor, Action.OPEN_CASE)
-        return await engine.begin(ctx, FLOW, args)
+        if args.strip().lower() in FORM_WORDS and ctx.inbound.supports_forms:
+            return [Outbound(text=t("intake_form_opening"), form=intake_form(ctx))]
+        return await engine.begin(ctx, FLOW, "" if args.strip().lower() in FORM_WORDS else args)
+
+    async def form_submitted(ctx: Context, _value: str) -> list[Outbound]:
+        require(ctx.actor, Action.OPEN_CASE)
+        return await engine.begin_with(ctx, FLOW, submit_form)
 
     router.command("/consult", consult)
+    router.action(FORM_ID, form_submitted)
     router.intent(_wants_consultation, consult)

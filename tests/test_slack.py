@@ -356,3 +356,59 @@ async def test_healthz(slack: SlackRig) -> None:
     resp = await slack.client.get("/healthz")
     assert resp.status == 200
     assert (await resp.json())["ok"] is True
+
+
+async def test_intake_by_modal(slack: SlackRig) -> None:
+    assert await slack.command("UOFF", "/consult", "form", 20) == 200
+    opened = slack.fake.of("views.open")
+    assert opened, "the intake form opens as a modal"
+    view = opened[-1].args["view"]
+    assert view["callback_id"] == "intake_form"
+    labels = [b["label"]["text"] for b in view["blocks"]]
+    assert "相談内容" in labels and "団体名" not in labels  # an officer's municipality is known
+    submission = {
+        "type": "view_submission",
+        "user": {"id": "UOFF"},
+        "trigger_id": "t-view",
+        "view": {
+            "id": "V1",
+            "type": "modal",
+            "hash": "h1",
+            "callback_id": "intake_form",
+            "state": {
+                "values": {
+                    "department": {
+                        "department": {"type": "plain_text_input", "value": "情報政策課"}
+                    },
+                    "requester_name": {
+                        "requester_name": {"type": "plain_text_input", "value": "山田 花子"}
+                    },
+                    "requester_title": {
+                        "requester_title": {"type": "plain_text_input", "value": "主査"}
+                    },
+                    "description": {
+                        "description": {
+                            "type": "plain_text_input",
+                            "value": "生成AIの利用ガイドラインを作りたい",
+                        }
+                    },
+                    "domains[]": {
+                        "domains[]": {
+                            "type": "multi_static_select",
+                            "selected_options": [{"value": "自治体のAIの利用促進"}],
+                        }
+                    },
+                    "method": {
+                        "method": {"type": "static_select", "selected_option": {"value": "online"}}
+                    },
+                    "dates": {"dates": {"type": "plain_text_input", "value": "12月3日 午後"}},
+                }
+            },
+        },
+    }
+    assert await slack.post_form({"payload": json.dumps(submission, ensure_ascii=False)}) == 200
+    summary = slack.fake.of("chat.postMessage")[-1].args
+    dumped = json.dumps(summary["blocks"], ensure_ascii=False)
+    assert "生成AIの利用ガイドラインを作りたい" in dumped and "2026年12月3日(木) 午後" in dumped
+    await slack.click("UOFF", "choice#0", "submit", 21)
+    assert "SAI-2026-0001" in slack.fake.texts("DUOFF")[-1]

@@ -301,6 +301,7 @@ class SlackAdapter:
             user_id=body.get("user_id", ""),
             kind="command",
             command=body.get("command", ""),
+            supports_forms=bool(body.get("trigger_id")),
             text=body.get("text", "") or "",
             channel=body.get("channel_id", ""),
             is_direct=str(body.get("channel_id", "")).startswith("D"),
@@ -433,7 +434,7 @@ class SlackAdapter:
         try:
             if reply.form is not None and trigger_id:
                 await self.client.views_open(trigger_id=trigger_id, view=render_modal(reply.form))
-                return
+                return  # the modal is the answer; its text is only for text platforms
             target = channel or await self.sender.channel_for("user", reply_to or inbound.user_id)
             await self.sender.post(target, reply, thread=thread, user=inbound.user_id)
         except SlackApiError as exc:

@@ -30,6 +30,7 @@ class FakeSlack:
     failures: dict[str, list[tuple[int, dict[str, str], dict[str, Any]]]] = field(
         default_factory=dict
     )
+    envelopes: list[dict[str, Any]] = field(default_factory=list)  # pushed over Socket Mode
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
     _runner: web.AppRunner | None = None
     port: int = 0
@@ -42,6 +43,7 @@ class FakeSlack:
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.router.add_post("/api/{method}", self._api)
         app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/ws", self._socket_mode)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -96,7 +98,10 @@ class FakeSlack:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args = await self._args(request)
-        if request.headers.get("Authorization", "") != "Bearer xoxb-test-token":
+        expected = (
+            "Bearer xapp-test" if method == "apps.connections.open" else "Bearer xoxb-test-token"
+        )
+        if request.headers.get("Authorization", "") != expected:
             self._record(method, args)
             return web.json_response({"ok": False, "error": "invalid_auth"})
         pending = self.failures.get(method)
@@ -132,9 +137,24 @@ class FakeSlack:
                 "ok": True,
                 "files": [{"id": f.get("id"), "title": f.get("title")} for f in files],
             }
+        if method == "apps.connections.open":
+            return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/ws"}
         if method in ("views.open", "views.publish"):
             return {"ok": True, "view": {"id": f"V{n}"}}
         return {"ok": False, "error": "unknown_method"}
+
+    async def _socket_mode(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode: say hello, push the queued envelopes, record the acks."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._record("socket.connect", {})
+        await ws.send_json({"type": "hello", "num_connections": 1})
+        for envelope in self.envelopes:
+            await ws.send_json(envelope)
+        async for msg in ws:
+            if msg.type.name == "TEXT":
+                self._record("socket.ack", json.loads(msg.data))
+        return ws
 
     async def _upload(self, request: web.Request) -> web.Response:
         self.uploads[request.match_info["file_id"]] = await request.read()

@@ -138,6 +138,8 @@ async def serve(
             await socket_handler.connect_async()
         await stop.wait()
         scheduler.shutdown(wait=False)
+        if slack_adapter is not None:
+            await slack_adapter.close()  # type: ignore[attr-defined]
         if socket_handler is not None:
             await socket_handler.close_async()
         await runner.cleanup()

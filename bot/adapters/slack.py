@@ -38,6 +38,7 @@ PLATFORM = "slack"
 COMMANDS = re.compile(r"^/(consult|status|report|deck|dx)$")
 MAX_BUTTONS = 5
 SECTION_LIMIT = 2900  # Slack's section text limit is 3000 characters
+WORKERS = 4
 
 
 # --- rendering ---------------------------------------------------------------------------------
@@ -255,6 +256,7 @@ class SlackAdapter:
         self.client = client or make_client(settings)
         self.sender = SlackSender(self.client, on_user_message=self.publish_home)
         self.tasks: set[asyncio.Task[None]] = set()
+        self.queue: asyncio.Queue[Awaitable[None]] = asyncio.Queue()
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
 
         async def authorize(**_: Any) -> AuthorizeResult:
@@ -275,15 +277,34 @@ class SlackAdapter:
         )
         self._register()
 
-    # Work runs after the ack; tests (and shutdown) wait for it with drain().
+    # Work runs after the ack, on a small pool of workers fed by a queue: a burst of requests
+    # is acknowledged at once and processed at a bounded pace, so slow work (LLM, decks) never
+    # delays the next ack. Tests and shutdown wait for the queue with drain().
     def _spawn(self, coro: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(coro)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        if not self.tasks:
+            for _ in range(WORKERS):
+                task = asyncio.ensure_future(self._worker())
+                self.tasks.add(task)
+        self.queue.put_nowait(coro)
+
+    async def _worker(self) -> None:
+        while True:
+            job = await self.queue.get()
+            try:
+                await job
+            except Exception:
+                log.exception("slack job failed")
+            finally:
+                self.queue.task_done()
 
     async def drain(self) -> None:
-        while self.tasks:
-            await asyncio.gather(*list(self.tasks), return_exceptions=True)
+        await self.queue.join()
+
+    async def close(self) -> None:
+        await self.drain()
+        for task in self.tasks:
+            task.cancel()
+        self.tasks.clear()
 
     def _register(self) -> None:
         app = self.app

@@ -1,0 +1,151 @@
+"""Ack latency and throughput of the Slack route, against a bare slack-bolt app that only acks,
+measured in the same run on 127.0.0.1: a signed ``/status`` command and a ``message.im`` event at
+concurrency 1, 16 and 64. Reports p50/p99 and requests per second, and our/bare ratios.
+
+Run: ``.venv/bin/python -m bench.bench_ack [--requests N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import aiohttp
+from slack_sdk.signature import SignatureVerifier
+
+from bench.ack_server import SECRET
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start(kind: str) -> tuple[subprocess.Popen[str], int]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.ack_server", kind, str(port)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    if proc.stdout.readline().strip() != "ready":
+        raise RuntimeError(f"{kind} server did not start")
+    return proc, port
+
+
+def request(kind: str, n: int) -> tuple[bytes, dict[str, str]]:
+    ts = str(int(time.time()))
+    if kind == "command":
+        body = urlencode(
+            {
+                "command": "/status",
+                "text": "",
+                "user_id": "USTAFF",
+                "channel_id": "DUSTAFF",
+                "trigger_id": f"trig-{n}-{time.time_ns()}",
+            }
+        )
+        ctype = "application/x-www-form-urlencoded"
+    else:
+        body = json.dumps(
+            {
+                "type": "event_callback",
+                "event_id": f"Ev{n}-{time.time_ns()}",
+                "team_id": "T1",
+                "event": {
+                    "type": "message",
+                    "channel_type": "im",
+                    "channel": "DUSTAFF",
+                    "user": "USTAFF",
+                    "text": "/dx help",
+                    "ts": "1.0",
+                },
+            }
+        )
+        ctype = "application/json"
+    sig = SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body)
+    return body.encode(), {
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": sig,
+        "Content-Type": ctype,
+    }
+
+
+async def load(port: int, kind: str, concurrency: int, total: int) -> dict[str, float]:
+    url = f"http://127.0.0.1:{port}/slack/events"
+    latencies: list[float] = []
+    counter = iter(range(total))
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def worker() -> None:
+            for n in counter:
+                body, headers = request(kind, n)
+                t0 = time.perf_counter()
+                async with session.post(url, data=body, headers=headers) as resp:
+                    await resp.read()
+                    if resp.status != 200:
+                        raise RuntimeError(f"status {resp.status}")
+                latencies.append(time.perf_counter() - t0)
+
+        start_t = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - start_t
+    latencies.sort()
+    return {
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+        "rps": len(latencies) / elapsed,
+    }
+
+
+async def run(total: int) -> list[str]:
+    servers = {kind: start(kind) for kind in ("bare", "ours")}
+    lines = [
+        "| request | conc | bare p50/p99 ms | bare req/s | ours p50/p99 ms | ours req/s | "
+        "throughput ratio | p99 ratio |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    try:
+        for kind in ("command", "event"):
+            for conc in (1, 16, 64):
+                res = {}
+                for name, (_, port) in servers.items():
+                    await load(port, kind, conc, max(50, total // 10))  # warm-up
+                    res[name] = await load(port, kind, conc, total)
+                b, o = res["bare"], res["ours"]
+                lines.append(
+                    f"| {kind} | {conc} | {b['p50_ms']:.2f}/{b['p99_ms']:.2f} | {b['rps']:.0f} | "
+                    f"{o['p50_ms']:.2f}/{o['p99_ms']:.2f} | {o['rps']:.0f} | "
+                    f"{o['rps'] / b['rps']:.2f} | {o['p99_ms'] / b['p99_ms']:.2f} |"
+                )
+    finally:
+        for proc, _ in servers.values():
+            proc.terminate()
+            proc.wait()
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=2000)
+    args = parser.parse_args()
+    for line in asyncio.run(run(args.requests)):
+        print(line)
+
+
+if __name__ == "__main__":
+    main()

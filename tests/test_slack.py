@@ -412,3 +412,55 @@ async def test_intake_by_modal(slack: SlackRig) -> None:
     assert "生成AIの利用ガイドラインを作りたい" in dumped and "2026年12月3日(木) 午後" in dumped
     await slack.click("UOFF", "choice#0", "submit", 21)
     assert "SAI-2026-0001" in slack.fake.texts("DUOFF")[-1]
+
+
+def _buttons(call_args: dict[str, Any]) -> list[dict[str, Any]]:
+    return [e for b in call_args["blocks"] if b["type"] == "actions" for e in b["elements"]]
+
+
+async def test_matching_and_follow_up_over_slack(slack: SlackRig, clock: FixedClock) -> None:
+    from bot.app import remind_once
+
+    await slack.dm(
+        "UOFF", "セキュリティポリシーの見直しを相談したい。オンラインで12月3日午後希望", "EvJ1"
+    )
+    await slack.click("UOFF", "choice#0", "submit", 31)
+    await slack.command("USTAFF", "/dx", "match SAI-2026-0001", 32)
+    proposal = slack.fake.of("chat.postMessage")[-1].args
+    assert "田中 誠" in json.dumps(proposal["blocks"], ensure_ascii=False)
+    pick = _buttons(proposal)[0]
+    await slack.click("USTAFF", pick["action_id"], pick["value"], 33)
+    approval = [c.args for c in slack.fake.of("chat.postMessage") if c.args["channel"] == "DUPREF"]
+    approve = _buttons(approval[-1])[0]
+    await slack.click("UPREF", approve["action_id"], approve["value"], 34)
+    assert any("承認" in t for t in slack.fake.texts("DUPREF"))
+    await slack.command(
+        "USTAFF", "/dx", "schedule SAI-2026-0001 2026-11-18 14:00 2 online Teams", 35
+    )
+    assert any("日程を登録しました" in t for t in slack.fake.texts("DUSTAFF"))
+
+    clock.set(clock.now().replace(day=18, hour=16, minute=30))
+    await remind_once(slack.services)
+    await slack.adapter.deliver_outbox()
+    ping = [c.args for c in slack.fake.of("chat.postMessage") if c.args["channel"] == "DUEXP"][-1]
+    assert "支援実施報告" in ping["text"]
+    start = _buttons(ping)[0]
+    await slack.click("UEXP", start["action_id"], start["value"], 36)
+    notes = (
+        "情報政策課 主査 山田花子\n概要：ポリシーが古い\n回答：改定手順を助言\n課題：人員不足\n"
+        "方針：年度内に改定\n効果：手順が明確になった\n資料：比較表\n次回：1月"
+    )
+    await slack.dm("UEXP", notes, "EvJ2")
+    await slack.dm("UEXP", "はい", "EvJ3")  # hours as scheduled
+    summary = slack.fake.of("chat.postMessage")[-1].args
+    submit = _buttons(summary)[0]
+    await slack.click("UEXP", submit["action_id"], submit["value"], 37)
+    uploads = slack.fake.of("files.completeUploadExternal")
+    assert uploads and uploads[-1].args["channel_id"] == "CSTAFF"
+    assert any(
+        name.endswith(".xlsx")
+        for name in [
+            c.args.get("filename", "") for c in slack.fake.of("files.getUploadURLExternal")
+        ]
+    )
+    assert any("報告済" in t for t in slack.fake.texts("CPREF"))

@@ -8,8 +8,6 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock, SystemClock
@@ -27,17 +25,40 @@ from reminders.calendar import BusinessCalendar
 from reminders.run import PassReport, ReminderPort, run_pass
 from store import programs
 from store.db import Database
-from store.migrate import alembic_config, upgrade
 from store.profiles import ProgramProfile, load_profile
 from store.seed import seed_program
 
 
 def build_router(flows: dict[str, Flow], ttl: dt.timedelta) -> Router:
     """Every handler module registers its commands, actions and intents here."""
-    from handlers import calendar, followup, help, intake, lifecycle, matching, scheduling, survey
+    from handlers import (
+        calendar,
+        deck,
+        export,
+        followup,
+        help,
+        intake,
+        lifecycle,
+        matching,
+        scheduling,
+        status,
+        survey,
+    )
 
     router = Router(engine=ConversationEngine(flows, ttl))
-    for module in (help, calendar, intake, lifecycle, matching, scheduling, followup, survey):
+    for module in (
+        help,
+        calendar,
+        intake,
+        lifecycle,
+        matching,
+        scheduling,
+        followup,
+        survey,
+        status,
+        deck,
+        export,
+    ):
         module.register(router)
     router.fallback = help.not_understood
     return router
@@ -63,8 +84,8 @@ class Services:
     router: Router
     dispatcher: Dispatcher
 
-    def deliverer(self, sender: Sender) -> OutboxDeliverer:
-        return OutboxDeliverer(self.db, sender, self.clock)
+    def deliverer(self, sender: Sender, platform: str | None = None) -> OutboxDeliverer:
+        return OutboxDeliverer(self.db, sender, self.clock, platform)
 
 
 def build_services(
@@ -96,6 +117,12 @@ def build_services(
 
 
 async def schema_is_current(db: Database) -> bool:
+    # Imported here: alembic costs half a second at start-up, and most commands never need it.
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from store.migrate import alembic_config
+
     head = ScriptDirectory.from_config(alembic_config(str(db.url))).get_current_head()
     async with db.engine.connect() as conn:
         current = await conn.run_sync(
@@ -111,6 +138,8 @@ async def ensure_schema(db: Database, *, auto: bool) -> None:
     if await schema_is_current(db):
         return
     if auto or db.dialect == "sqlite":
+        from store.migrate import upgrade
+
         await upgrade(db.engine)
         return
     raise CliError("The database schema is not up to date; run `dxbot db upgrade` first.")

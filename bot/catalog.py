@@ -85,7 +85,6 @@ MESSAGES: dict[str, str] = {
     ),
     "conversation_cancelled": "「{flow}」を取り消しました。入力内容は保存していません。",
     "nothing_to_cancel": "取り消す手続きはありません。",
-    "conversation_resumed": "前回の「{flow}」の続きです。",
     # --- generic -------------------------------------------------------------------------
     "case_not_found": "案件「{case_no}」は見つかりませんでした。番号をご確認ください。",
     "date_invalid": (
@@ -211,6 +210,8 @@ MESSAGES: dict[str, str] = {
     "session_scheduled_expert": "支援の日程が決まりました。\n{details}",
     "session_scheduled_officer": "貴団体が参加する支援の日程が決まりました。\n{details}",
     "session_scheduled_staff": "日程を登録しました（状態: {status}）。\n{details}",
+    # --- LoGo Chat adapter ------------------------------------------------------------------
+    "logo_text_truncated": "（文字数の上限を超えたため、ここから先は省略しました）",
 }
 
 # English for the few refusals the command line shares with the chat (`dxbot sessions add`).

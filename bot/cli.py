@@ -27,7 +27,6 @@ from bot.errors import CliError
 from reminders.calendar import BusinessCalendar
 from store import reference, users
 from store.db import Database, DatabaseError
-from store.migrate import upgrade
 from store.profiles import PROGRAM_IDS, ProfileError, load_profile
 from store.seed import seed_program
 
@@ -74,6 +73,8 @@ def _parse_datetime(text: str) -> dt.datetime:
 
 
 async def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from store.migrate import upgrade
+
     db = Database(settings.database_url)
     try:
         await db.check()
@@ -227,10 +228,17 @@ async def cmd_experts_import(args: argparse.Namespace, settings: Settings) -> in
                 pid = (row.get("platform_id") or "").strip()
                 if not pid:
                     raise CliError(f"Line {line}: platform_id is empty.")
+                platform = (row.get("platform") or "slack").strip() or "slack"
+                existing = await users.get_by_platform_id(s, platform, pid)
+                if existing is not None and existing.role != "expert":
+                    raise CliError(
+                        f"Line {line}: {pid} is already registered as {existing.role}; "
+                        "remove that user first or use another id."
+                    )
                 try:
                     user = await users.add(
                         s,
-                        platform=(row.get("platform") or "slack").strip() or "slack",
+                        platform=platform,
                         platform_id=pid,
                         role="expert",
                         now=services.clock.now(),
@@ -367,7 +375,7 @@ async def cmd_remind(args: argparse.Namespace, settings: Settings) -> int:
         expired = await expire_conversations(services)
         report = await remind_once(services)
         sender = make_sender(services, sys.stdout)
-        delivery = await services.deliverer(sender).deliver_due(limit=1000)
+        delivery = await services.deliverer(sender, settings.platform).deliver_due(limit=1000)
     finally:
         await services.db.dispose()
     for line in report.sent:

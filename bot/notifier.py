@@ -106,7 +106,8 @@ class Notifier:
             self.s,
             target_kind="channel",
             target=channel,
-            platform=self.platform,
+            # Channels live on the configured platform, whoever caused the message.
+            platform=self.settings.platform,
             payload=message.to_payload(),
             now=self.clock.now(),
             case_id=case_id,
@@ -150,15 +151,21 @@ def backoff(attempts: int, retry_after: float | None) -> dt.timedelta:
 
 
 class OutboxDeliverer:
-    def __init__(self, db: Database, sender: Sender, clock: Clock) -> None:
+    """Delivers due outbox rows through one Sender. With ``platform`` it takes only the rows
+    addressed on that platform, so a console session never 'delivers' a Slack user's message."""
+
+    def __init__(
+        self, db: Database, sender: Sender, clock: Clock, platform: str | None = None
+    ) -> None:
         self.db = db
         self.sender = sender
         self.clock = clock
+        self.platform = platform
 
     async def deliver_due(self, limit: int = 50) -> DeliveryReport:
         report = DeliveryReport()
         async with self.db.transaction() as s:
-            ids = await outbox.due_ids(s, self.clock.now(), limit)
+            ids = await outbox.due_ids(s, self.clock.now(), limit, self.platform)
         for msg_id in ids:
             ok = await self._deliver_one(msg_id)
             if ok is True:

@@ -36,7 +36,7 @@ def start_scheduler(services: Services, sender: Sender) -> AsyncIOScheduler:
     Jobs never overlap themselves (max_instances=1), and a failing job is logged, not swallowed:
     the next run starts from the database state, so nothing is lost.
     """
-    deliverer = services.deliverer(sender)
+    deliverer = services.deliverer(sender, services.settings.platform)
     scheduler = AsyncIOScheduler(timezone="Asia/Tokyo")
 
     async def remind() -> None:

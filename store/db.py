@@ -57,7 +57,14 @@ def make_engine(raw_url: str, **kwargs: Any) -> AsyncEngine:
     url = parse_url(raw_url)
     if url.drivername.startswith("sqlite"):
         if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            parent = Path(url.database).parent
+            try:
+                parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseError(
+                    f"Cannot create the directory {parent} for the SQLite database "
+                    f"{url.database!r}: {exc.strerror}. Check DATABASE_URL."
+                ) from exc
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from importlib import resources
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(resources.files("store").joinpath("migrations")))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -18,6 +22,8 @@ def alembic_config(url: str) -> Config:
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Upgrade through an existing async engine (one connection, one transaction)."""
+
+    from alembic import command
 
     def _upgrade(connection: object) -> None:
         cfg = alembic_config(str(engine.url))

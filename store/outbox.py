@@ -53,21 +53,23 @@ async def enqueue(
     return msg
 
 
-async def due_ids(s: AsyncSession, now: dt.datetime, limit: int = 50) -> list[int]:
-    return list(
-        (
-            await s.scalars(
-                select(OutboxMessage.id)
-                .where(
-                    OutboxMessage.delivered_at.is_(None),
-                    OutboxMessage.next_attempt_at <= now,
-                    or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until <= now),
-                )
-                .order_by(OutboxMessage.id)
-                .limit(limit)
-            )
-        ).all()
+async def due_ids(
+    s: AsyncSession, now: dt.datetime, limit: int = 50, platform: str | None = None
+) -> list[int]:
+    """Messages due now; with ``platform``, only those addressed on that platform."""
+    q = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.delivered_at.is_(None),
+            OutboxMessage.next_attempt_at <= now,
+            or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until <= now),
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
     )
+    if platform is not None:
+        q = q.where(OutboxMessage.platform == platform)
+    return list((await s.scalars(q)).all())
 
 
 async def claim(s: AsyncSession, msg_id: int, now: dt.datetime) -> OutboxMessage | None:

@@ -85,10 +85,12 @@ async def _pg_admin(sql: str) -> None:
 
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
+    import asyncpg
+
     name = f"dxbot_test_{uuid.uuid4().hex[:12]}"
     try:
         asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-    except (OSError, Exception) as exc:  # asyncpg raises several unrelated types
+    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
         msg = f"PostgreSQL is not reachable at {PG_ADMIN_URL} ({type(exc).__name__}: {exc})"
         if IN_CI:
             pytest.fail(f"{msg}; CI must run the PostgreSQL tests", pytrace=False)

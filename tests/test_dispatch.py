@@ -242,6 +242,14 @@ async def test_long_message_from_stranger_writes_nothing(bot: ChatBot) -> None:
     assert before["conversation_states"] == 0
 
 
+@pytest.mark.parametrize(("extra", "accepted"), [(0, True), (1, False)])
+async def test_length_limit_is_inclusive(bot: ChatBot, extra: int, accepted: bool) -> None:
+    limit = bot.services.settings.max_message_chars  # type: ignore[attr-defined]
+    replies = await bot.say("officer1", "相談" + "あ" * (limit - 2 + extra))
+    too_long = t("message_too_long", length=limit + extra, limit=limit)
+    assert (replies[0].text != too_long) is accepted
+
+
 async def test_control_characters_are_stripped(bot: ChatBot) -> None:
     plain = await bot.say("officer1", "こんにちは")
     dirty = await bot.say("officer1", "\x00\x07こんにちは\x1b\u202e")
@@ -342,6 +350,18 @@ async def test_conversation_resumes_after_restart(
         assert await _state(restarted.db, "officer1") is None
     finally:
         await restarted.db.dispose()
+
+
+async def test_a_command_mid_conversation_keeps_the_conversation(flow_bot: ChatBot) -> None:
+    db: Database = flow_bot.services.db  # type: ignore[attr-defined]
+    await flow_bot.say("officer1", f"/dx {FLOW}")
+    await flow_bot.say("officer1", "1")
+    helped = await flow_bot.say("officer1", "/dx help")
+    assert "市町村職員としてできること" in helped[0].text
+    state = await _state(db, "officer1")
+    assert state is not None and state.step == "name" and state.data["color"] == "red"
+    done = await flow_bot.say("officer1", "山田")
+    assert done[0].text == "受け付けました: red / 山田"
 
 
 async def test_conversations_are_per_user(flow_bot: ChatBot) -> None:

@@ -66,7 +66,7 @@ class ConsoleAdapter:
         self.out = out or sys.stdout
         self.files_dir = files_dir
         self.sender = ConsoleSender(self.out, files_dir)
-        self.deliverer = services.deliverer(self.sender)
+        self.deliverer = services.deliverer(self.sender, PLATFORM)
 
     async def resolve_user(self, platform_id: str) -> tuple[str, str, Role]:
         """(platform, name, role) of a registered user; English CliError when unknown."""

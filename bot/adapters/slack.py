@@ -473,7 +473,7 @@ class SlackAdapter:
             )
 
     async def deliver_outbox(self) -> None:
-        await self.services.deliverer(self.sender).deliver_due()
+        await self.services.deliverer(self.sender, PLATFORM).deliver_due()
 
     async def publish_home(self, user_id: str) -> None:
         """Re-publish a user's App Home with their own status (Slack keeps the old one)."""

@@ -84,12 +84,24 @@ def find_method(text: str) -> str:
     return ""
 
 
+ASCII_WORD = re.compile(r"[A-Za-z0-9-]+")
+
+
+def _has_keyword(keyword: str, low: str) -> bool:
+    """A latin keyword (AI, CIO, BPR, QR) must stand as a word of its own: as a bare substring,
+    "ai" matched every Saitama e-mail address (city.saitama.lg.jp) and "mail" itself."""
+    k = keyword.lower()
+    if not ASCII_WORD.fullmatch(k):
+        return k in low
+    return re.search(rf"(?<![a-z]){re.escape(k)}(?![a-z])", low) is not None
+
+
 def find_domains(text: str, taxonomy: Sequence[DomainRef], extra: Iterable[str] = ()) -> list[str]:
     """Domains whose name or keywords occur in the text, best match first."""
     low = normalize(text).lower()
     scored: list[tuple[int, int, str]] = []
     for i, d in enumerate(taxonomy):
-        hits = sum(1 for k in d.keywords if k.lower() in low) + (3 if d.name in text else 0)
+        hits = sum(1 for k in d.keywords if _has_keyword(k, low)) + (3 if d.name in text else 0)
         if hits:
             scored.append((-hits, i, d.name))
     for j, name in enumerate(extra):

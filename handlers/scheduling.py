@@ -27,6 +27,7 @@ from store import matching
 from store import sessions as session_store
 from store.models import Case, Municipality, SupportSession, User
 from store.reference import resolve_municipality
+from store.users import list_users
 
 METHOD_ALIASES = {
     "online": "online",
@@ -124,6 +125,31 @@ async def _tell_participants(
                 case_id=req.case.id,
                 dedupe_key=f"session:{session.id}:expert:{uid}",
             )
+    for officer in await _officers_involved(ctx, req.case, codes):
+        await ctx.notifier.to_user(
+            officer,
+            Outbound(text=t("session_scheduled_officer", details=text)),
+            case_id=req.case.id,
+            dedupe_key=f"session:{session.id}:officer:{officer.id}",
+        )
+
+
+async def _officers_involved(ctx: Context, case: Case, codes: list[str]) -> list[User]:
+    """The officers a session concerns: the requester for the case's own municipality (all
+    its officers when staff opened the case on its behalf), and every officer of each
+    municipality that joins a joint session — they take part, so they must hear of it too."""
+    officers = [
+        row.user
+        for row in await list_users(ctx.s, "officer")
+        if row.user.municipality_code in codes and row.user.id != ctx.actor.user_id
+    ]
+    if case.requester_user_id is not None:
+        officers = [
+            u
+            for u in officers
+            if u.municipality_code != case.municipality_code or u.id == case.requester_user_id
+        ]
+    return officers
 
 
 async def _names(ctx: Context, codes: list[str]) -> list[str]:

@@ -170,6 +170,7 @@ MESSAGES: dict[str, str] = {
     "no_candidates": "{case_no}に合う専門人材が見つかりませんでした（訪問対応できる人材がいない等）。",
     "case_closed_for_matching": "{case_no}は完了または取下げ済みのため、マッチングできません。",
     "expert_unknown": "専門人材「{text}」は登録されていません。",
+    "expert_not_onsite": "{name}さんは訪問対応ができないため、訪問希望の{case_no}には選べません。",
     "awaiting_approval": "{case_no}の担当に{name}さんを選びました。県の承認をお待ちください。",
     "approval_request": (
         "【承認依頼】{case_no}の派遣人材として{name}さんが提案されました。\n相談内容: {desc}\n"

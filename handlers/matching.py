@@ -21,7 +21,7 @@ from bot.permissions import Action, require
 from bot.router import Router
 from handlers.lifecycle import change_status, load_case_for
 from store import matching
-from store.models import Case, User
+from store.models import Case, ExpertProfile, User
 from store.users import list_users
 
 TOP_N = 3
@@ -129,6 +129,14 @@ async def pick(ctx: Context, value: str) -> list[Outbound]:
     case_no, _, uid_text = value.replace(" ", ":").partition(":")
     case = await load_case_for(ctx, case_no)
     expert = await _expert(ctx, uid_text)
+    if case.status in ("closed", "withdrawn"):
+        raise UserError("case_closed_for_matching", case_no=case.case_no)
+    if case.preferred_method == "onsite":
+        profile = await ctx.s.get(ExpertProfile, expert.id)
+        if profile is None or not profile.onsite:
+            raise UserError(
+                "expert_not_onsite", name=expert.name or expert.platform_id, case_no=case.case_no
+            )
     if case.status == "received":
         await change_status(ctx, case, "coordinating")
     if ctx.profile.match_approver == "prefecture":

@@ -775,3 +775,25 @@ async def test_cli_sessions_add_refusals(bot: ChatBot, db_url: str) -> None:
         assert (code, out, err.strip()) == (2, "", f"error: {message}"), args
     assert await _counts(db) == before
     assert await _sessions(db, case_no) == []
+
+
+async def test_an_expert_who_cannot_visit_is_refused_for_an_onsite_case(bot: ChatBot) -> None:
+    from sqlalchemy import select
+
+    from store.models import Case, ExpertProfile, User
+
+    await bot.say("officer1", "セキュリティポリシーの見直しを相談したい。訪問で12月3日午後希望")
+    await bot.say("officer1", "1")
+    async with bot.services.db.transaction() as s:  # type: ignore[attr-defined]
+        remote = await s.scalar(
+            select(User)
+            .join(ExpertProfile, ExpertProfile.user_id == User.id)
+            .where(ExpertProfile.onsite.is_(False))
+            .limit(1)
+        )
+        case_no = await s.scalar(select(Case.case_no))
+    replies = await bot.say("staff1", f"/dx pick {case_no} {remote.platform_id}")
+    assert "訪問対応ができない" in replies[0].text
+    async with bot.services.db.transaction() as s:  # type: ignore[attr-defined]
+        case = await s.scalar(select(Case))
+        assert case.proposed_expert_user_id is None and case.status == "received"

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     logo_base_url: str | None = Field(default=None, alias="LOGO_BASE_URL")
     logo_bot_token: SecretStr | None = Field(default=None, alias="LOGO_BOT_TOKEN")
     logo_webhook_secret: SecretStr | None = Field(default=None, alias="LOGO_WEBHOOK_SECRET")
+    # LoGo Chat's message size limit is undocumented; longer texts are cut with a note.
+    logo_max_text_chars: int = Field(default=10_000, ge=200, alias="LOGO_MAX_TEXT_CHARS")
 
     openai_api_key: SecretStr | None = Field(default=None, alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(default=None, alias="OPENAI_BASE_URL")

@@ -48,6 +48,7 @@ ENV_KEYS = (
     "OPENAI_BASE_URL",
     "DXBOT_LLM_MODEL",
     "HTTPS_PROXY",
+    "LOGO_MAX_TEXT_CHARS",
 )
 
 # Monday 2026-11-16, 10:00 JST: an ordinary 開庁日 morning.

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import re
 from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.catalog import t
@@ -118,6 +119,12 @@ def parse_labelled_notes(text: str) -> dict[str, str]:
     return {k: v for k, v in out.items() if v}
 
 
+def jst_day(at: dt.datetime) -> dt.date:
+    """The JST calendar day of a stored time. Times come back from the store in UTC, where a
+    session at 08:30 JST is still the day before."""
+    return at.astimezone(JST).date()
+
+
 def parse_hours(text: str) -> float | None:
     m = re.search(r"(\d+(?:\.\d+)?)", normalize(text))
     if not m:
@@ -167,6 +174,10 @@ class FollowupFlow:
         if current is not None:
             f.update({k: str(v) for k, v in current.fields.items() if v not in (None, "")})
         conv.data.update({"sid": session.id, "f": f, "amend": current is not None, "files": []})
+        if current is not None and f.get("hours"):
+            # The stored report's hours were confirmed when it was submitted: an amendment
+            # must not ask for them again on submission.
+            conv.data["confirmed"] = ["hours"]
         case = await ctx.s.get(Case, session.case_id)
         intro = Outbound(
             text=t(
@@ -185,7 +196,7 @@ class FollowupFlow:
         return [intro, self._ask(conv, ASKED[0], with_notes_hint=True)]
 
     async def on_input(self, ctx: Context, conv: Conversation, text: str) -> list[Outbound]:
-        self._keep_files(ctx, conv)
+        attached = self._keep_files(ctx, conv)
         step = conv.step
         if step == "confirm":
             return await self._on_confirm(ctx, conv, text)
@@ -195,26 +206,42 @@ class FollowupFlow:
             conv.data["editing"] = True
             return [self._ask(conv, text)]
         if step in LABELS:
-            if not conv.data.get("notes_read") and _looks_like_notes(text):
+            if step == "materials" and attached and not text.strip():
+                pass  # the attached files answer the question; their names are in the field
+            elif not conv.data.get("notes_read") and _looks_like_notes(text):
                 conv.data["notes_read"] = True
                 await self._read_notes(ctx, conv, text)
             else:
                 problem = self._accept(conv, step, text)
                 if problem is not None:
                     return [problem, self._ask(conv, step)]
+                if step == "materials" and attached:
+                    self._add_materials(conv, attached, replace=normalize(text).strip() == "なし")
         if conv.data.pop("editing", False):
             return [self._summary(conv)]
         return [self._next(conv)]
 
     # --- answers ------------------------------------------------------------------------------
 
-    def _keep_files(self, ctx: Context, conv: Conversation) -> None:
+    def _keep_files(self, ctx: Context, conv: Conversation) -> list[str]:
+        """Keep the files of this message for the record; their names join 使用した資料.
+
+        Returns the names, so that an answer typed with the files at the materials question
+        adds to them instead of replacing them (the report must list what was attached)."""
+        names = []
         for fref in ctx.inbound.files:
             conv.data.setdefault("files", []).append(
                 {"name": fref.name[:200], "url": fref.url, "content_type": fref.content_type}
             )
-            f = conv.data["f"]
-            f["materials"] = "、".join(x for x in (f.get("materials", ""), fref.name) if x)
+            names.append(fref.name[:200])
+        self._add_materials(conv, names)
+        return names
+
+    @staticmethod
+    def _add_materials(conv: Conversation, names: list[str], *, replace: bool = False) -> None:
+        f = conv.data["f"]
+        current = "" if replace else f.get("materials", "")
+        f["materials"] = "、".join(x for x in dict.fromkeys((current, *names)) if x)
 
     def _accept(self, conv: Conversation, key: str, text: str) -> Outbound | None:
         value = text.strip()
@@ -288,10 +315,9 @@ class FollowupFlow:
         conv.goto(key)
         f = conv.data["f"]
         if key == "hours":
-            return Outbound(
-                text=t("report_ask_hours", hours=f.get("hours", "")),
-                choices=(Choice(label="はい", value="はい"),) if f.get("hours") else (),
-            )
+            # No numbered 「はい」 choice here: the answer is often a number, and a typed "2"
+            # would be taken as choice 2 (or "1" as 「はい」, keeping the wrong hours).
+            return Outbound(text=t("report_ask_hours", hours=f.get("hours", "")))
         text = t(f"report_ask_{key}")
         if with_notes_hint:
             text = t("report_notes_hint") + "\n" + text
@@ -341,6 +367,10 @@ class FollowupFlow:
         assert case is not None
         fields = dict(conv.data["f"])
         was_submitted = session.report_submitted_at is not None
+        if session.status == "scheduled":
+            # Reported before the reminder pass saw it end (it has ended: _own_session checks):
+            # the pass looks for ended sessions among unreported ones only.
+            session.status = "done"
         report = await session_store.add_report(
             ctx.s, session, fields, author_user_id=ctx.actor.user_id, now=ctx.now()
         )
@@ -375,10 +405,13 @@ class FollowupFlow:
             case_id=case.id,
             dedupe_key=f"report:{session.id}:v{report.version}",
         )
-        if not was_submitted and case.status in ("held", "scheduled"):
-            if case.status == "scheduled":
-                await change_status(ctx, case, "held")
-            await change_status(ctx, case, "reported")
+        if not was_submitted:
+            if case.status in ("held", "scheduled"):
+                if case.status == "scheduled":
+                    await change_status(ctx, case, "held")
+                await change_status(ctx, case, "reported")
+            # Every session's first report asks for its survey, whatever the case's status: in
+            # a case of several sessions the later reports find it already 報告済.
             await request_survey(ctx.s, ctx, session, case)
         conv.finish()
         key = "report_amended" if was_submitted else "report_submitted"
@@ -441,7 +474,9 @@ async def request_survey(
     await ctx.notifier.to_user(
         officer,
         Outbound(
-            text=t("survey_request", case_no=case.case_no, day=format_jp(session.starts_at.date())),
+            text=t(
+                "survey_request", case_no=case.case_no, day=format_jp(jst_day(session.starts_at))
+            ),
             action_id="survey_start",
             choices=(
                 Choice(label=t("survey_choice_start"), value=str(session.id), style="primary"),
@@ -482,7 +517,7 @@ def register(router: Router) -> None:
                         label=t(
                             "report_pick_item",
                             case_no=p.case_no,
-                            day=format_jp(p.starts_at.date()),
+                            day=format_jp(jst_day(p.starts_at)),
                             due=format_jp(p.report_due),
                         ),
                         value=str(p.session_id),
@@ -545,12 +580,29 @@ class FollowupReminders:
     def __init__(self, make_context: Callable[[AsyncSession], Context]) -> None:
         self.make_context = make_context
 
-    async def session_ended(self, s: AsyncSession, session: SupportSession) -> None:
+    async def session_ended(self, s: AsyncSession, session: SupportSession) -> bool:
+        """Mark the session held and move its case to 実施済(報告待ち), once.
+
+        Two passes (two replicas) may both have read the session as 'scheduled'. The
+        conditional UPDATE lets exactly one of them win — on PostgreSQL the other waits for the
+        row lock, re-reads the row and matches nothing — and the case row is read under a lock,
+        so the status change (and its notifications) is recorded once, not once per pass.
+        """
         ctx = self.make_context(s)
+        won = await s.execute(
+            update(SupportSession)
+            .where(SupportSession.id == session.id, SupportSession.status == "scheduled")
+            .values(status="done")
+            .execution_options(synchronize_session=False)
+        )
+        if not won.rowcount:
+            return False
         session.status = "done"
-        case = await s.get(Case, session.case_id)
-        if case is not None and case.status == "scheduled":
+        case = await s.get(Case, session.case_id, with_for_update=True, populate_existing=True)
+        # A case already 報告済 for an earlier session waits again for this session's report.
+        if case is not None and case.status in ("scheduled", "reported"):
             await change_status(ctx, case, "held", reason=t("reason_session_ended"))
+        return True
 
     async def report_pings(
         self,
@@ -568,15 +620,13 @@ class FollowupReminders:
                 t(
                     "ping_line",
                     case_no=p.case_no,
-                    day=format_jp(p.starts_at.date()),
+                    day=format_jp(jst_day(p.starts_at)),
                     due=format_jp(p.report_due),
                     state=_due_state(step.name, left),
                 )
             )
         body = "\n".join(lines)
-        key = f"ping:{audience}:{user_id}:{today.isoformat()}:" + ",".join(
-            f"{p.session_id}.{st.name}" for p, st in items
-        )
+        key = _ping_key(audience, user_id, today, items)
         if audience == EXPERT and user_id is not None:
             user = await s.get(User, user_id)
             if user is None or not user.active:
@@ -617,7 +667,9 @@ class FollowupReminders:
             officer,
             Outbound(
                 text=t(
-                    "survey_reminder", case_no=case.case_no, day=format_jp(session.starts_at.date())
+                    "survey_reminder",
+                    case_no=case.case_no,
+                    day=format_jp(jst_day(session.starts_at)),
                 ),
                 action_id="survey_start",
                 choices=(Choice(label=t("survey_choice_start"), value=str(session.id)),),
@@ -637,11 +689,26 @@ class FollowupReminders:
         self, s: AsyncSession, year: int, month: int, due: dt.date, step: str
     ) -> int | None:
         ctx = self.make_context(s)
+        # The 'due' ping of a due day that is closed goes out on the last 開庁日 before it.
+        key = (
+            "monthly_due_closed" if step == "due" and ctx.now().date() != due else f"monthly_{step}"
+        )
         await ctx.notifier.to_staff(
-            Outbound(text=t(f"monthly_{step}", year=year, month=month, due=format_jp(due))),
+            Outbound(text=t(key, year=year, month=month, due=format_jp(due))),
             dedupe_key=f"monthly:{year}-{month}:{step}",
         )
         return None
+
+
+def _ping_key(
+    audience: str, user_id: int | None, day: dt.date, items: list[tuple[PendingReport, Step]]
+) -> str:
+    """The outbox dedupe key of one bundled ping. The (session, step) list is hashed: a bundle
+    of a dozen reports would overflow the 200-character key column (PostgreSQL refuses the
+    insert and the whole pass fails; SQLite silently accepts it)."""
+    steps = ",".join(f"{p.session_id}.{st.name}" for p, st in items)
+    digest = hashlib.sha256(steps.encode()).hexdigest()[:32]
+    return f"ping:{audience}:{user_id}:{day.isoformat()}:{digest}"
 
 
 def _due_state(step: str, left: int) -> str:

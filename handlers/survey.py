@@ -18,7 +18,7 @@ from bot.messages import Choice, Outbound
 from bot.permissions import Action, require
 from bot.router import Router
 from handlers.dates import normalize
-from handlers.followup import has_open_sessions
+from handlers.followup import has_open_sessions, jst_day
 from handlers.lifecycle import change_status
 from reminders.calendar import format_jp
 from store import sessions as session_store
@@ -40,7 +40,7 @@ class SurveyFlow:
         return [
             Outbound(
                 text=t(
-                    "survey_intro", case_no=case.case_no, day=format_jp(session.starts_at.date())
+                    "survey_intro", case_no=case.case_no, day=format_jp(jst_day(session.starts_at))
                 )
             ),
             _ask_satisfaction(),
@@ -107,8 +107,29 @@ async def _survey_target(ctx: Context, ref: str) -> tuple[SupportSession, Case]:
         q = q.where(Case.case_no == ref)
     row = (await ctx.s.execute(q.limit(1))).first()
     if row is None:
+        if ref and await _answered(ctx, ref):
+            # The request's button pressed a second time: say so, not "nothing to answer".
+            raise UserError("survey_already")
         raise UserError("survey_nothing")
     return row[0], row[1]
+
+
+async def _answered(ctx: Context, ref: str) -> bool:
+    """True when the named session (id or case number) of the officer's municipality already
+    has an answered survey."""
+    q = (
+        select(Survey.id)
+        .join(SupportSession, SupportSession.id == Survey.session_id)
+        .join(Case, Case.id == SupportSession.case_id)
+        .join(SessionMunicipality, SessionMunicipality.session_id == SupportSession.id)
+        .where(
+            SessionMunicipality.municipality_code == (ctx.actor.municipality_code or "-"),
+            SupportSession.program_id == ctx.profile.id,
+            Survey.answered_at.is_not(None),
+        )
+    )
+    q = q.where(SupportSession.id == int(ref)) if ref.isdigit() else q.where(Case.case_no == ref)
+    return (await ctx.s.scalar(q.limit(1))) is not None
 
 
 async def _store(ctx: Context, conv: Conversation) -> list[Outbound]:

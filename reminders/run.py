@@ -34,7 +34,9 @@ log = logging.getLogger("dxbot.reminders")
 class ReminderPort(Protocol):
     """What the pass asks of the journeys (implemented in handlers/followup.py)."""
 
-    async def session_ended(self, s: AsyncSession, session: SupportSession) -> None: ...
+    async def session_ended(self, s: AsyncSession, session: SupportSession) -> bool:
+        """Move an ended session on; False when another pass already did."""
+        ...
 
     async def report_pings(
         self,
@@ -71,8 +73,8 @@ async def run_pass(
     report = PassReport()
     async with db.transaction() as s:
         for session in await store.ended_unmarked(s, profile.id, now):
-            await port.session_ended(s, session)
-            report.ended += 1
+            if await port.session_ended(s, session):
+                report.ended += 1
     if not in_office_hours(now, calendar, profile.reminders):
         return report
     async with db.transaction() as s:
@@ -179,38 +181,54 @@ async def _monthly_pings(
     port: ReminderPort,
     report: PassReport,
 ) -> None:
+    """Chase the monthly report (月例業務報告) of each month whose deadline is near.
+
+    Usually that is last month's report. In the program's final month two are open: last
+    month's (due the 10th) and the final month's own (due at the term's end), so both are
+    considered — checking only the final month's would silently drop February's reminders.
+    """
     d = profile.deadlines
     if d.monthly_report_day is None:
         return
     today = now.astimezone(JST).date()
-    # The report for last month is the one being prepared now.
-    first = today.replace(day=1)
-    prev = first - dt.timedelta(days=1)
+    prev = today.replace(day=1) - dt.timedelta(days=1)
     final = (profile.term_end.year, profile.term_end.month) if d.final_month_report_due else None
-    # Within the final month, its own report (due at term end) is the one to prepare.
-    year, month = (prev.year, prev.month)
+    months = [(prev.year, prev.month)]
     if final == (today.year, today.month):
-        year, month = today.year, today.month
-    if not profile.term_start <= dt.date(year, month, 1) <= profile.term_end:
-        return
-    due = deadlines.monthly_report_due(
-        calendar,
-        year,
-        month,
-        d.monthly_report_day,
-        d.monthly_report_closed_day_rule,
-        final_month_due=d.final_month_report_due if final else None,
-        final_month=final,
-    )
+        months.append(final)
+    for year, month in months:
+        if not profile.term_start <= dt.date(year, month, 1) <= profile.term_end:
+            continue
+        due = deadlines.monthly_report_due(
+            calendar,
+            year,
+            month,
+            d.monthly_report_day,
+            d.monthly_report_closed_day_rule,
+            final_month_due=d.final_month_report_due if final else None,
+            final_month=final,
+        )
+        step = _monthly_step(today, due, calendar)
+        if step is None:
+            continue
+        key = f"monthly:{profile.id}:{year}-{month:02d}:{step}"
+        if await store.claim_step(
+            s, key=key, session_id=None, step=f"monthly_{step}", recipient="staff", now=now
+        ):
+            await port.monthly_ping(s, year, month, due, step)
+            report.sent.append(f"staff monthly report {year}-{month:02d} {step}")
+
+
+def _monthly_step(today: dt.date, due: dt.date, calendar: BusinessCalendar) -> str | None:
+    """'before' from three 開庁日 ahead, 'due' on the due day — or, when the due day is closed
+    (a profile may keep 翌月10日 as is, and the 10th can be a Sunday), on the last 開庁日
+    before it: pings go out on open days only, so a 'due' ping on a closed day is never sent."""
+    last = calendar.previous_open_day(due, include_self=True)
     before = due
     for _ in range(3):
         before = calendar.previous_open_day(before)
-    step = "due" if today == due else "before" if before <= today < due else None
-    if step is None:
-        return
-    key = f"monthly:{profile.id}:{year}-{month:02d}:{step}"
-    if await store.claim_step(
-        s, key=key, session_id=None, step=f"monthly_{step}", recipient="staff", now=now
-    ):
-        await port.monthly_ping(s, year, month, due, step)
-        report.sent.append(f"staff monthly report {year}-{month:02d} {step}")
+    if today == last:
+        return "due"
+    if before <= today < last:
+        return "before"
+    return None

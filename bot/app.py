@@ -33,17 +33,32 @@ def build_router(flows: dict[str, Flow], ttl: dt.timedelta) -> Router:
     """Every handler module registers its commands, actions and intents here."""
     from handlers import (
         calendar,
+        deck,
+        export,
         followup,
         help,
         intake,
         lifecycle,
         matching,
         scheduling,
+        status,
         survey,
     )
 
     router = Router(engine=ConversationEngine(flows, ttl))
-    for module in (help, calendar, intake, lifecycle, matching, scheduling, followup, survey):
+    for module in (
+        help,
+        calendar,
+        intake,
+        lifecycle,
+        matching,
+        scheduling,
+        followup,
+        survey,
+        status,
+        deck,
+        export,
+    ):
         module.register(router)
     router.fallback = help.not_understood
     return router

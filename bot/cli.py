@@ -543,6 +543,9 @@ def build_parser() -> argparse.ArgumentParser:
     co.add_argument("--program", choices=PROGRAM_IDS)
     co.set_defaults(func=cmd_calendar_open_days)
 
+    from bot import cli_reports
+
+    cli_reports.add_parsers(sub)
     return p
 
 

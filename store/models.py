@@ -196,6 +196,26 @@ class SupportSession(Base):
             postgresql_where=text("report_submitted_at IS NULL AND status <> 'cancelled'"),
             sqlite_where=text("report_submitted_at IS NULL AND status <> 'cancelled'"),
         ),
+        # /status (store.reporting), each read from the index alone: the sessions that ended
+        # today, this week's sessions, and the program's pending reports.
+        Index(
+            "ix_sessions_program_ends",
+            "program_id",
+            "ends_at",
+            "track_id",
+            "status",
+            "hours",
+            "method",
+        ),
+        Index("ix_sessions_program_starts_status", "program_id", "starts_at", "status"),
+        Index(
+            "ix_sessions_program_pending",
+            "program_id",
+            "report_due",
+            "ends_at",
+            postgresql_where=text("report_submitted_at IS NULL AND status <> 'cancelled'"),
+            sqlite_where=text("report_submitted_at IS NULL AND status <> 'cancelled'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -366,3 +386,39 @@ class ConversationState(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class SessionTally(Base):
+    """Running totals kept by database triggers in the same transaction as every change to
+    sessions, session_municipalities, session_experts and cases (migration 0002), so `/status`
+    reads a few hundred rows instead of aggregating every session of the year.
+
+    Per program and track, ``dim`` says what a row counts (non-cancelled sessions unless
+    noted): 'track' (key ''), 'muni' (key: municipality code), 'expert' (key: user id), 'ends'
+    and 'starts' (key: the JST day, YYYY-MM-DD, the session ends or starts), 'case' (key: a case
+    status; ``sessions`` is then a number of cases). A joint session counts once in its track's
+    row and once in each participating municipality's row.
+    """
+
+    __tablename__ = "session_tallies"
+
+    program_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    track_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    dim: Mapped[str] = mapped_column(String(8), primary_key=True, doc="track | muni | expert")
+    key: Mapped[str] = mapped_column(String(64), primary_key=True, doc="'' | code | user id")
+    sessions: Mapped[int] = mapped_column(Integer, default=0)
+    hours: Mapped[float] = mapped_column(Float, default=0.0)
+    onsite: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SurveyTally(Base):
+    """Running counts of surveys per program, satisfaction (0 = none), resolution ('' = none)
+    and whether answered; kept by triggers like SessionTally."""
+
+    __tablename__ = "survey_tallies"
+
+    program_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    satisfaction: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resolved: Mapped[str] = mapped_column(String(16), primary_key=True)
+    answered: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)

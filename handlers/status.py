@@ -1,0 +1,62 @@
+"""`/status` and `/status CASE_ID`: the program at a glance, scoped by role.
+
+Staff, prefecture and admin see the program; an officer their municipality; an expert their
+assignments and pending reports (``bot.permissions.case_scope`` decides). One case is shown only
+to those who may see it, with the same "not found" for missing and forbidden case numbers.
+"""
+
+from __future__ import annotations
+
+from bot.catalog import t
+from bot.context import Context
+from bot.errors import UserError
+from bot.messages import Outbound
+from bot.permissions import Action, case_scope, may_see_personal_data, require
+from bot.router import Router
+from handlers.lifecycle import load_case_for
+from reports import render_status, status
+
+
+async def status_text(ctx: Context) -> str:
+    """The role's view as chat text (also what `dxbot status` prints)."""
+    require(ctx.actor, Action.VIEW_OWN_STATUS)
+    view = await status.view_for(
+        ctx.s,
+        ctx.profile,
+        ctx.calendar,
+        ctx.now(),
+        case_scope(ctx.actor),
+        user_id=ctx.actor.user_id,
+        name=ctx.actor.label,
+    )
+    return render_status.render(view, ctx.calendar)
+
+
+async def case_text(ctx: Context, case_no: str) -> str:
+    """One case with its sessions and history, if the actor may see it."""
+    require(ctx.actor, Action.VIEW_OWN_STATUS)
+    case = await load_case_for(ctx, case_no)
+    view = await status.case_view(
+        ctx.s,
+        ctx.profile,
+        ctx.calendar,
+        ctx.now(),
+        case.id,
+        show_personal=may_see_personal_data(ctx.actor),
+    )
+    if view is None:
+        raise UserError("case_not_found", case_no=case_no[:30])
+    return render_status.render_case(view, ctx.now())
+
+
+async def status_command(ctx: Context, args: str) -> list[Outbound]:
+    words = args.split()
+    if len(words) > 1:
+        return [Outbound(text=t("sv_usage"))]
+    if words:
+        return [Outbound(text=await case_text(ctx, words[0]))]
+    return [Outbound(text=await status_text(ctx))]
+
+
+def register(router: Router) -> None:
+    router.command("/status", status_command)

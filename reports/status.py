@@ -1,0 +1,475 @@
+"""Read models for `/status` and `dxbot status`: what each role sees of the program.
+
+Pure over ``store.reporting`` queries and the 開庁日 calendar; no chat code. The rendering to a
+short chat text is ``reports.render_status``.
+
+- Staff, prefecture and admin: the program (per track done / target / minimum, hours and the pace
+  needed per remaining 開庁日; cases by status; reports overdue and due in the next 3 開庁日 with
+  their holders; sessions this week; municipalities at or near a cap; sessions per expert with
+  the spread; survey averages).
+- An officer: their municipality. An expert: their assignments and pending reports.
+- Anyone: one case they may see, with its history.
+
+Pace: the goal of a track is its target (〜程度), else its minimum (以上). The pace needed is
+what remains of the goal divided by the 開庁日 left until the term end (today included); a track
+is *behind* when it has held fewer sessions than a straight line from the term start to the
+goal would have reached by yesterday, rounded down (so a fraction of a session is not "behind").
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import math
+import statistics
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Literal, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reminders.calendar import JST, BusinessCalendar
+from store import reporting
+from store.profiles import ProgramProfile, Track
+from store.reporting import (
+    CaseDetail,
+    CaseRow,
+    ExpertCount,
+    RowScope,
+    SessionRow,
+    SurveySummary,
+)
+
+DUE_SOON_OPEN_DAYS = 3
+LIST_LIMIT = 5
+
+TrackState = Literal["behind", "on_track", "achieved", "no_goal"]
+
+
+class ScopeLike(Protocol):
+    """``bot.permissions.Scope`` as seen from here (reports do not import the chat core)."""
+
+    everything: bool
+    municipality_code: str | None
+    expert_user_id: int | None
+
+
+def row_scope(scope: ScopeLike) -> RowScope:
+    if scope.everything:
+        return reporting.EVERYTHING
+    return RowScope(scope.municipality_code, scope.expert_user_id)
+
+
+# --- the term and the pace ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TermClock:
+    """Open days of the term: in all, already gone (before today), and left (from today)."""
+
+    total: int
+    elapsed: int
+    remaining: int
+
+    @property
+    def fraction_elapsed(self) -> float:
+        return self.elapsed / self.total if self.total else 1.0
+
+
+@lru_cache(maxsize=64)
+def open_days(cal: BusinessCalendar, start: dt.date, end: dt.date) -> tuple[dt.date, ...]:
+    """The 開庁日 of a range, remembered: a term's list is asked for on every `/status`, and
+    walking a year day by day through the holiday tables costs more than all the SQL."""
+    return tuple(cal.open_days_between(start, end))
+
+
+def term_clock(cal: BusinessCalendar, start: dt.date, end: dt.date, today: dt.date) -> TermClock:
+    days = open_days(cal, start, end)
+    elapsed = bisect.bisect_left(days, today)
+    return TermClock(len(days), elapsed, len(days) - elapsed)
+
+
+@dataclass(frozen=True)
+class TrackProgress:
+    track_id: str
+    name: str
+    kind: str
+    target: int | None
+    minimum: int | None
+    held: int
+    planned: int
+    hours_held: float
+    onsite_held: int
+    minimum_onsite: int | None
+    goal: int | None
+    remaining: int
+    pace_needed: float | None
+    pace_current: float | None
+    expected_by_now: float | None
+    state: TrackState
+    minimum_behind: bool
+
+    @property
+    def shortfall(self) -> float:
+        """How far behind the straight line, as a share of the goal (for worst-first order)."""
+        if not self.goal or self.expected_by_now is None:
+            return 0.0
+        return (self.expected_by_now - self.held) / self.goal
+
+
+STATE_ORDER: dict[TrackState, int] = {"behind": 0, "on_track": 1, "no_goal": 2, "achieved": 3}
+
+
+def track_progress(
+    track: Track, count: reporting.TrackCount, clock: TermClock, onsite_held: int
+) -> TrackProgress:
+    goal = track.target if track.target is not None else track.minimum
+    held = count.held
+    remaining = max((goal or 0) - held, 0)
+    pace_needed = remaining / clock.remaining if goal is not None and clock.remaining else None
+    pace_current = held / clock.elapsed if clock.elapsed else None
+    expected = goal * clock.fraction_elapsed if goal is not None else None
+    state: TrackState
+    if goal is None:
+        state = "no_goal"
+    elif held >= goal:
+        state = "achieved"
+    elif held < math.floor(expected or 0) or (clock.remaining == 0 and held < goal):
+        state = "behind"
+    else:
+        state = "on_track"
+    minimum_behind = (
+        track.minimum is not None
+        and held < track.minimum
+        and held < math.floor(track.minimum * clock.fraction_elapsed)
+    )
+    return TrackProgress(
+        track_id=track.id,
+        name=track.name,
+        kind=track.kind,
+        target=track.target,
+        minimum=track.minimum,
+        held=held,
+        planned=count.planned,
+        hours_held=count.hours_held,
+        onsite_held=onsite_held,
+        minimum_onsite=track.minimum_onsite,
+        goal=goal,
+        remaining=remaining,
+        pace_needed=pace_needed,
+        pace_current=pace_current,
+        expected_by_now=expected,
+        state=state,
+        minimum_behind=minimum_behind,
+    )
+
+
+def progress_of_tracks(
+    profile: ProgramProfile, counts: dict[str, reporting.TrackCount], clock: TermClock
+) -> list[TrackProgress]:
+    """Every track of the profile, worst first.
+
+    A track's ``minimum_onsite`` counts on-site sessions of all tracks of its kind (Yamagata's
+    "現地での支援を2回以上" covers both accompaniment themes; see the profile notes).
+    """
+    onsite_by_kind: dict[str, int] = {}
+    for t in profile.tracks:
+        onsite_by_kind[t.kind] = (
+            onsite_by_kind.get(t.kind, 0) + counts.get(t.id, reporting.TrackCount(t.id)).onsite_held
+        )
+    out = [
+        track_progress(
+            t,
+            counts.get(t.id, reporting.TrackCount(t.id)),
+            clock,
+            onsite_by_kind[t.kind]
+            if t.minimum_onsite
+            else counts.get(t.id, reporting.TrackCount(t.id)).onsite_held,
+        )
+        for t in profile.tracks
+    ]
+    order = {t.id: i for i, t in enumerate(profile.tracks)}
+    return sorted(out, key=lambda p: (STATE_ORDER[p.state], -p.shortfall, order[p.track_id]))
+
+
+# --- caps and fairness ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CapWatch:
+    """Municipalities at or one short of a track's per-municipality cap (most used first)."""
+
+    track_id: str
+    track_name: str
+    cap: int
+    at_cap: list[tuple[str, int]]
+    near_cap: list[tuple[str, int]]
+    municipalities: int
+
+
+def cap_watch(profile: ProgramProfile, rows: list[reporting.MunicipalityCount]) -> list[CapWatch]:
+    out = []
+    for track in profile.tracks:
+        if track.per_municipality_cap is None:
+            continue
+        cap = track.per_municipality_cap
+        mine = [r for r in rows if r.track_id == track.id]
+        at = [(r.name, r.sessions) for r in mine if r.sessions >= cap]
+        # "Near" is one session left; with a cap of 1 every municipality is one away, so no.
+        near = [(r.name, r.sessions) for r in mine if cap > 1 and r.sessions == cap - 1]
+        out.append(CapWatch(track.id, track.name, cap, at, near, len(mine)))
+    return out
+
+
+@dataclass(frozen=True)
+class ExpertSpread:
+    experts: list[ExpertCount]
+    minimum: int
+    maximum: int
+    mean: float
+    stdev: float
+
+    @property
+    def busiest(self) -> ExpertCount | None:
+        return max(self.experts, key=lambda e: (e.sessions, -e.user_id), default=None)
+
+    @property
+    def idlest(self) -> ExpertCount | None:
+        return min(self.experts, key=lambda e: (e.sessions, e.user_id), default=None)
+
+
+def expert_spread(experts: list[ExpertCount]) -> ExpertSpread:
+    """Population standard deviation: the roster is the whole population, not a sample."""
+    counts = [e.sessions for e in experts]
+    if not counts:
+        return ExpertSpread([], 0, 0, 0.0, 0.0)
+    return ExpertSpread(
+        sorted(experts, key=lambda e: (-e.sessions, e.user_id)),
+        min(counts),
+        max(counts),
+        statistics.fmean(counts),
+        statistics.pstdev(counts),
+    )
+
+
+# --- the views ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    start: dt.date
+    end: dt.date  # inclusive
+
+    def bounds(self) -> tuple[dt.datetime, dt.datetime]:
+        """[start 00:00 JST, the day after end 00:00 JST) as aware datetimes."""
+        return (
+            dt.datetime.combine(self.start, dt.time(0), tzinfo=JST),
+            dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time(0), tzinfo=JST),
+        )
+
+
+def week_of(day: dt.date) -> Period:
+    monday = day - dt.timedelta(days=day.weekday())
+    return Period(monday, monday + dt.timedelta(days=6))
+
+
+@dataclass(frozen=True)
+class ProgramStatus:
+    program_id: str
+    program_name: str
+    as_of: dt.datetime
+    term: Period
+    clock: TermClock
+    tracks: list[TrackProgress]
+    cases_by_status: dict[str, int]
+    pending: reporting.PendingReports
+    week: Period
+    week_sessions: int
+    week_rows: list[SessionRow]
+    caps: list[CapWatch]
+    municipalities_covered: int
+    experts: ExpertSpread
+    survey: SurveySummary
+
+
+@dataclass(frozen=True)
+class OfficerStatus:
+    program_name: str
+    as_of: dt.datetime
+    municipality_code: str
+    municipality_name: str
+    cases_by_status: dict[str, int]
+    open_cases: list[CaseRow]
+    upcoming: list[SessionRow]
+    caps: list[tuple[str, int, int]]  # track name, used, cap
+    survey: SurveySummary
+
+
+@dataclass(frozen=True)
+class ExpertStatus:
+    program_name: str
+    as_of: dt.datetime
+    name: str
+    pending: reporting.PendingReports
+    upcoming: list[SessionRow]
+    held: int
+    hours_held: float
+    planned: int
+
+
+@dataclass(frozen=True)
+class CaseView:
+    detail: CaseDetail
+    track_name: str
+    show_personal: bool
+    today: dt.date
+    calendar: BusinessCalendar = field(repr=False)
+
+
+StatusView = ProgramStatus | OfficerStatus | ExpertStatus
+
+
+def _today(now: dt.datetime) -> dt.date:
+    return now.astimezone(JST).date()
+
+
+async def program_status(
+    s: AsyncSession, profile: ProgramProfile, cal: BusinessCalendar, now: dt.datetime
+) -> ProgramStatus:
+    """The whole program, for the desk and the prefecture: a dozen statements whatever the
+    number of sessions (the totals come from the trigger-kept tallies; lists are limited)."""
+    today = _today(now)
+    term = Period(profile.term_start, profile.term_end)
+    clock = term_clock(cal, term.start, term.end, today)
+    week = week_of(today)
+    tallies = await reporting.program_tallies(s, profile.id, now, week.start, week.end)
+    pending = await reporting.pending_reports(
+        s,
+        profile.id,
+        now,
+        today,
+        cal.add_open_days(today, DUE_SOON_OPEN_DAYS),
+        limit=LIST_LIMIT,
+        people=False,
+    )
+    week_rows = await reporting.first_sessions(s, profile.id, week.start, week.end, LIST_LIMIT)
+    await reporting.attach_people(s, pending.rows + week_rows)
+    return ProgramStatus(
+        program_id=profile.id,
+        program_name=profile.name,
+        as_of=now,
+        term=term,
+        clock=clock,
+        tracks=progress_of_tracks(profile, tallies.tracks, clock),
+        cases_by_status=tallies.cases_by_status,
+        pending=pending,
+        week=week,
+        week_sessions=tallies.sessions_in_days,
+        week_rows=week_rows,
+        caps=cap_watch(profile, tallies.municipalities),
+        municipalities_covered=len({m.code for m in tallies.municipalities}),
+        experts=expert_spread(tallies.experts),
+        survey=await reporting.survey_summary(s, profile.id),
+    )
+
+
+async def officer_status(
+    s: AsyncSession,
+    profile: ProgramProfile,
+    now: dt.datetime,
+    municipality_code: str,
+    municipality_name: str,
+) -> OfficerStatus:
+    """One municipality: its cases, its next sessions, its use of each capped track."""
+    scope = RowScope(municipality_code=municipality_code)
+    capped = [t for t in profile.tracks if t.per_municipality_cap is not None]
+    used = {
+        r.track_id: r.sessions
+        for r in await reporting.municipality_counts(
+            s, profile.id, now, [t.id for t in capped], scope
+        )
+        if r.code == municipality_code
+    }
+    return OfficerStatus(
+        program_name=profile.name,
+        as_of=now,
+        municipality_code=municipality_code,
+        municipality_name=municipality_name,
+        cases_by_status=await reporting.case_status_counts(s, profile.id, scope),
+        open_cases=await reporting.case_rows(s, profile.id, now, scope, open_only=True),
+        upcoming=await reporting.sessions_between(s, profile.id, now, None, scope, limit=5),
+        caps=[(t.name, used.get(t.id, 0), t.per_municipality_cap or 0) for t in capped],
+        survey=await reporting.survey_summary(s, profile.id, scope),
+    )
+
+
+async def expert_status(
+    s: AsyncSession,
+    profile: ProgramProfile,
+    cal: BusinessCalendar,
+    now: dt.datetime,
+    user_id: int,
+    name: str,
+) -> ExpertStatus:
+    """One expert: pending reports (all of them due or not, worst first) and next sessions."""
+    scope = RowScope(expert_user_id=user_id)
+    today = _today(now)
+    far = profile.term_end + dt.timedelta(days=366)  # every pending report, not only due soon
+    pending = await reporting.pending_reports(s, profile.id, now, today, far, scope, limit=10)
+    counts = await reporting.track_counts(s, profile.id, now, scope)
+    return ExpertStatus(
+        program_name=profile.name,
+        as_of=now,
+        name=name,
+        pending=pending,
+        upcoming=await reporting.sessions_between(s, profile.id, now, None, scope, limit=5),
+        held=sum(c.held for c in counts.values()),
+        hours_held=sum(c.hours_held for c in counts.values()),
+        planned=sum(c.planned for c in counts.values()),
+    )
+
+
+async def case_view(
+    s: AsyncSession,
+    profile: ProgramProfile,
+    cal: BusinessCalendar,
+    now: dt.datetime,
+    case_id: int,
+    *,
+    show_personal: bool,
+) -> CaseView | None:
+    detail = await reporting.case_detail(s, profile.id, case_id, now)
+    if detail is None:
+        return None
+    try:
+        track_name = profile.track(detail.case.track_id).name
+    except KeyError:
+        track_name = detail.case.track_id
+    return CaseView(detail, track_name, show_personal, _today(now), cal)
+
+
+def overdue_open_days(cal: BusinessCalendar, due: dt.date, today: dt.date) -> int:
+    """開庁日 past the due day (0 on the due day itself)."""
+    if today <= due:
+        return 0
+    return len(open_days(cal, due + dt.timedelta(days=1), today))
+
+
+async def view_for(
+    s: AsyncSession,
+    profile: ProgramProfile,
+    cal: BusinessCalendar,
+    now: dt.datetime,
+    scope: ScopeLike,
+    *,
+    user_id: int,
+    name: str,
+) -> StatusView:
+    """The view a role gets from `/status`: the program, a municipality, or an expert's own."""
+    if scope.everything:
+        return await program_status(s, profile, cal, now)
+    if scope.municipality_code is not None:
+        code = scope.municipality_code
+        muni_name = await reporting.municipality_name(s, code)
+        return await officer_status(s, profile, now, code, muni_name or code)
+    return await expert_status(s, profile, cal, now, user_id, name)

@@ -98,30 +98,30 @@ async def _report_pings(
     ids = [p.session_id for p in pending]
     sent_steps = await store.ledger_steps(s, ids)
     snoozes = await store.last_snoozes(s, ids)
-    bundles: dict[tuple[str, int | None], list[tuple[PendingReport, Step]]] = defaultdict(list)
+    decisions = []
+    claims: list[store.Claim] = []
     for p in pending:
         state = ReportState(p.session_id, p.ends_at, p.report_due, snoozes.get(p.session_id))
         decided = plan(state, now, sent_steps.get(p.session_id, set()), calendar, profile.reminders)
-        for step in decided.collapse:
-            if await store.claim_step(
-                s,
-                key=f"report:{p.session_id}:{step.name}",
-                session_id=p.session_id,
-                step=step.name,
-                recipient="collapsed",
-                now=now,
-            ):
-                report.collapsed += 1
-        for step in decided.send:
-            row = await store.claim_step(
-                s,
-                key=f"report:{p.session_id}:{step.name}",
-                session_id=p.session_id,
-                step=step.name,
-                recipient=",".join(step.audience),
-                now=now,
+        decisions.append((p, decided))
+        claims += [
+            store.Claim(f"report:{p.session_id}:{st.name}", p.session_id, st.name, "collapsed")
+            for st in decided.collapse
+        ]
+        claims += [
+            store.Claim(
+                f"report:{p.session_id}:{st.name}", p.session_id, st.name, ",".join(st.audience)
             )
-            if row is None:
+            for st in decided.send
+        ]
+    won = await store.claim_steps(s, claims, now)
+    bundles: dict[tuple[str, int | None], list[tuple[PendingReport, Step]]] = defaultdict(list)
+    for p, decided in decisions:
+        report.collapsed += sum(
+            f"report:{p.session_id}:{st.name}" in won for st in decided.collapse
+        )
+        for step in decided.send:
+            if f"report:{p.session_id}:{step.name}" not in won:
                 continue  # another pass got there first
             for audience in step.audience:
                 if audience == EXPERT:

@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, func, literal, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -188,6 +190,53 @@ async def claim_step(
     except IntegrityError:
         return None
     return row
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One ledger row the pass wants to write; see :func:`claim_steps`."""
+
+    key: str
+    session_id: int | None
+    step: str
+    recipient: str
+
+
+async def claim_steps(s: AsyncSession, claims: Sequence[Claim], now: dt.datetime) -> set[str]:
+    """Record many steps at once; returns the keys this call recorded (the others were there).
+
+    One ``INSERT … ON CONFLICT (key) DO NOTHING RETURNING key`` per chunk instead of a savepoint
+    per ping: a pass with 10,000 due pings costs a few statements, not 30,000 round trips. On
+    PostgreSQL a concurrent pass inserting the same key waits for ours to commit and then skips
+    it, so exactly one of them sends the ping (the same guarantee as :func:`claim_step`).
+    """
+    if not claims:
+        return set()
+    dialect = s.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    won: set[str] = set()
+    # SQLite allows 32,766 bound parameters per statement; five per row.
+    for start in range(0, len(claims), 5000):
+        chunk = claims[start : start + 5000]
+        stmt = (
+            insert(ReminderLedger)
+            .values(
+                [
+                    {
+                        "key": c.key,
+                        "session_id": c.session_id,
+                        "step": c.step,
+                        "recipient": c.recipient,
+                        "created_at": now,
+                    }
+                    for c in chunk
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(ReminderLedger.key)
+        )
+        won.update((await s.scalars(stmt)).all())
+    return won
 
 
 async def has_step(s: AsyncSession, key: str) -> bool:

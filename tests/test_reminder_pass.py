@@ -305,11 +305,11 @@ async def test_the_whole_chase_on_open_days_with_escalation(
 # --- two processes at once ---------------------------------------------------------------------------
 
 
+# Replicas run on PostgreSQL; SQLite is the single-process embedded store.
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 async def test_two_concurrent_passes_send_each_ping_once(
     bot: ChatBot, clock: FixedClock, settings: Settings, db_url: str
 ) -> None:
-    if not db_url.startswith("postgresql"):
-        pytest.skip("replicas run on PostgreSQL; SQLite is the single-process embedded store")
     booked = [
         await book(bot.services, f"2026-11-19 {10 + i % 5}:00", experts=(f"expert{1 + i % 3}",))
         for i in range(12)

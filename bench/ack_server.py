@@ -1,10 +1,19 @@
-"""A server for the ack benchmark, run in its own process: ``ours`` (dxbot's Slack route on a
-seeded SQLite database, with a fake Slack Web API in the same process) or ``bare`` (a slack-bolt
-AsyncApp whose listeners only ack, in the same fast mode)."""
+"""Servers for the ack benchmark, each run in its own process:
+
+- ``bare``: a slack-bolt AsyncApp whose listeners only ack, in the same fast mode;
+- ``ours``: dxbot's Slack route as `dxbot serve --adapter slack` runs it — the ack process plus
+  one worker process that does the work — on a seeded SQLite database;
+- ``fake``: the fake Slack Web API that ``ours`` answers through, in a process of its own so
+  that the far end of the wire does not share a CPU with the server under test.
+
+``ours`` prints ``ready DB_PATH``: the benchmark counts the events handled in that database to
+wait for the backlog of one measurement before it starts the next.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -40,25 +49,23 @@ async def bare_app() -> web.Application:
     return web_app
 
 
-async def our_app(tmp: Path) -> web.Application:
+async def our_app(db_path: Path, api_url: str, workers: int) -> tuple[web.Application, object]:
     from bot.app import build_services
     from bot.config import Settings
     from bot.server import build_web_app
+    from bot.workers import WorkerPool
     from store import users
     from store.migrate import upgrade
     from store.profiles import load_profile
     from store.seed import seed_program
-    from tests.fakes.slack_server import FakeSlack
 
-    fake = FakeSlack()
-    await fake.start()
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,
-        DATABASE_URL=f"sqlite+aiosqlite:///{tmp}/bench.db",
+        DATABASE_URL=f"sqlite+aiosqlite:///{db_path}",
         DXBOT_PROGRAM="saitama-2026",
         SLACK_BOT_TOKEN=TOKEN,
         SLACK_SIGNING_SECRET=SECRET,
-        SLACK_API_URL=fake.api_url,
+        SLACK_API_URL=api_url,
         DXBOT_LOG_LEVEL="WARNING",
     )
     services = build_services(settings)
@@ -73,22 +80,37 @@ async def our_app(tmp: Path) -> web.Application:
             now=services.clock.now(),
             name="佐藤",
         )
-    app, _, _ = build_web_app(services, "slack")
-    return app
+    pool = WorkerPool(settings, workers) if workers else None
+    app, _, _ = build_web_app(services, "slack", pool.submit if pool else None)
+    return app, pool
 
 
-async def main(kind: str, port: int) -> None:
+async def main(kind: str, port: int, extra: list[str]) -> None:
     import logging
 
     logging.basicConfig(level=logging.WARNING)
+    if kind == "fake":
+        from tests.fakes.slack_server import FakeSlack
+
+        # Slack's servers are not on our machine: the fake must not take CPU from the server
+        # under test more than it has to.
+        os.nice(19)
+        fake = FakeSlack()
+        await fake.start(port)
+        print("ready", flush=True)
+        await asyncio.Event().wait()
     with tempfile.TemporaryDirectory() as tmp:
-        app = await (bare_app() if kind == "bare" else our_app(Path(tmp)))
+        db_path = Path(tmp) / "bench.db"
+        if kind == "bare":
+            app = await bare_app()
+        else:
+            app, _pool = await our_app(db_path, extra[0], int(extra[1]))
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port).start()
-        print("ready", flush=True)
+        print(f"ready {db_path}", flush=True)
         await asyncio.Event().wait()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], int(sys.argv[2])))
+    asyncio.run(main(sys.argv[1], int(sys.argv[2]), sys.argv[3:]))

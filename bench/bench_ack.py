@@ -2,7 +2,13 @@
 measured in the same run on 127.0.0.1: a signed ``/status`` command and a ``message.im`` event at
 concurrency 1, 16 and 64. Reports p50/p99 and requests per second, and our/bare ratios.
 
-Run: ``.venv/bin/python -m bench.bench_ack [--requests N]``.
+Ours runs as `dxbot serve` runs it (``--workers 1``: the ack process and one worker process; 0
+puts the work in the ack process) and really answers every request — a ``/status`` view, a help
+text — through a fake Slack Web API in a third process. Before each measurement the benchmark
+waits until ours has answered everything sent so far, so no backlog of one measurement runs
+during the next (or during the bare app's).
+
+Run: ``.venv/bin/python -m bench.bench_ack [--requests N] [--workers N]``.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import argparse
 import asyncio
 import json
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -32,18 +39,32 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start(kind: str) -> tuple[subprocess.Popen[str], int]:
+def start(kind: str, *extra: str) -> tuple[subprocess.Popen[str], int, str]:
+    """A server process; returns it, its port and what it said after 'ready'."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.ack_server", kind, str(port)],
+        [sys.executable, "-m", "bench.ack_server", kind, str(port), *extra],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
     )
     assert proc.stdout is not None
-    if proc.stdout.readline().strip() != "ready":
+    line = proc.stdout.readline().strip()
+    if not line.startswith("ready"):
         raise RuntimeError(f"{kind} server did not start")
-    return proc, port
+    return proc, port, line.removeprefix("ready").strip()
+
+
+async def settle(db_path: str, expected: int, limit: float = 300.0) -> None:
+    """Wait until ours has handled ``expected`` events (each is claimed once in the database)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        with sqlite3.connect(db_path, timeout=10) as conn:
+            (n,) = conn.execute("SELECT count(*) FROM processed_events").fetchone()
+        if n >= expected:
+            return
+        await asyncio.sleep(0.2)
+    raise RuntimeError(f"ours handled fewer than {expected} events in {limit} s")
 
 
 def request(kind: str, n: int) -> tuple[bytes, dict[str, str]]:
@@ -112,8 +133,14 @@ async def load(port: int, kind: str, concurrency: int, total: int) -> dict[str, 
     }
 
 
-async def run(total: int) -> list[str]:
-    servers = {kind: start(kind) for kind in ("bare", "ours")}
+async def run(total: int, workers: int) -> list[str]:
+    fake, fake_port, _ = start("fake")
+    servers = {
+        "bare": start("bare"),
+        "ours": start("ours", f"http://127.0.0.1:{fake_port}/api/", str(workers)),
+    }
+    db_path = servers["ours"][2]
+    sent = 0
     lines = [
         "| request | conc | bare p50/p99 ms | bare req/s | ours p50/p99 ms | ours req/s | "
         "throughput ratio | p99 ratio |",
@@ -123,9 +150,13 @@ async def run(total: int) -> list[str]:
         for kind in ("command", "event"):
             for conc in (1, 16, 64):
                 res = {}
-                for name, (_, port) in servers.items():
-                    await load(port, kind, conc, max(50, total // 10))  # warm-up
+                for name, (_, port, _) in servers.items():
+                    warm = max(50, total // 10)
+                    await load(port, kind, conc, warm)
                     res[name] = await load(port, kind, conc, total)
+                    if name == "ours":
+                        sent += warm + total
+                        await settle(db_path, sent)
                 b, o = res["bare"], res["ours"]
                 lines.append(
                     f"| {kind} | {conc} | {b['p50_ms']:.2f}/{b['p99_ms']:.2f} | {b['rps']:.0f} | "
@@ -133,7 +164,7 @@ async def run(total: int) -> list[str]:
                     f"{o['rps'] / b['rps']:.2f} | {o['p99_ms'] / b['p99_ms']:.2f} |"
                 )
     finally:
-        for proc, _ in servers.values():
+        for proc, _, _ in (*servers.values(), (fake, 0, "")):
             proc.terminate()
             proc.wait()
     return lines
@@ -142,8 +173,9 @@ async def run(total: int) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
-    for line in asyncio.run(run(args.requests)):
+    for line in asyncio.run(run(args.requests, args.workers)):
         print(line)
 
 

@@ -442,7 +442,12 @@ async def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.server import serve
 
     return await serve(
-        settings, adapter=args.adapter, host=args.host, port=args.port, socket_mode=args.socket_mode
+        settings,
+        adapter=args.adapter,
+        host=args.host,
+        port=args.port,
+        socket_mode=args.socket_mode,
+        workers=args.workers,
     )
 
 
@@ -472,6 +477,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--port", type=int, default=3000)
     serve.add_argument("--socket-mode", action="store_true")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="Slack: worker processes that answer after the ack (0: in the server process)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     db = sub.add_parser("db", help="database")

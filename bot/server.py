@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import signal
+from collections.abc import Callable
+from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -42,43 +43,36 @@ def slack_route(adapter: object) -> web.RouteDef:
     assert isinstance(adapter, SlackAdapter)
 
     async def events(request: web.Request) -> web.Response:
-        body = await request.text()
-        if not _well_formed(body, request.content_type):
-            return web.json_response({"error": "malformed body"}, status=400)
-        bolt_response = await adapter.app.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(bolt_response)
+        # Slack sends JSON (events) or a form (commands; interactivity with a JSON payload).
+        # Bolt parses the body once, here; what it cannot parse, or parses to nothing, is 400.
+        if request.content_type not in ("application/json", "application/x-www-form-urlencoded"):
+            return _malformed()
+        try:
+            bolt_request = await to_bolt_request(request)
+        except (ValueError, TypeError, AttributeError):
+            return _malformed()
+        if not isinstance(bolt_request.body, dict) or not bolt_request.body:
+            return _malformed()
+        return await to_aiohttp_response(await adapter.app.async_dispatch(bolt_request))
 
     return web.post("/slack/events", events)
 
 
-def _well_formed(body: str, content_type: str) -> bool:
-    """Slack sends JSON (events) or a form (commands, interactivity with a JSON payload)."""
-    if content_type == "application/json":
-        try:
-            return isinstance(json.loads(body), dict)
-        except ValueError:
-            return False
-    if content_type == "application/x-www-form-urlencoded":
-        from urllib.parse import parse_qs
-
-        fields = parse_qs(body, keep_blank_values=True)
-        if "payload" in fields:
-            try:
-                return isinstance(json.loads(fields["payload"][0]), dict)
-            except ValueError:
-                return False
-        return bool(fields)
-    return False
+def _malformed() -> web.Response:
+    return web.json_response({"error": "malformed body"}, status=400)
 
 
-def build_web_app(services: Services, adapter_name: str) -> tuple[web.Application, Sender, object]:
+def build_web_app(
+    services: Services, adapter_name: str, handoff: Callable[[Any], None] | None = None
+) -> tuple[web.Application, Sender, object]:
+    """The aiohttp app for one adapter; ``handoff`` sends Slack's jobs to worker processes."""
     app = web.Application(client_max_size=2 * 1024 * 1024)
     routes = [healthz_route(services)]
     adapter: object
     if adapter_name == "slack":
         from bot.adapters.slack import SlackAdapter
 
-        adapter = SlackAdapter(services)
+        adapter = SlackAdapter(services, handoff=handoff)
         routes.append(slack_route(adapter))
         sender: Sender = adapter.sender
     else:
@@ -92,7 +86,13 @@ def build_web_app(services: Services, adapter_name: str) -> tuple[web.Applicatio
 
 
 async def serve(
-    settings: Settings, *, adapter: str, host: str, port: int, socket_mode: bool
+    settings: Settings,
+    *,
+    adapter: str,
+    host: str,
+    port: int,
+    socket_mode: bool,
+    workers: int = 1,
 ) -> int:
     from bot.runtime import start_scheduler
 
@@ -111,10 +111,17 @@ async def serve(
             "Set LOGO_BASE_URL, LOGO_BOT_TOKEN and LOGO_WEBHOOK_SECRET to serve LoGo Chat."
         )
     services = build_services(settings)
+    pool = None
     try:
         await ensure_schema(services.db, auto=False)
         await ensure_program(services, demo=False)
-        app, sender, slack_adapter = build_web_app(services, adapter)
+        if adapter == "slack" and workers > 0:
+            from bot.workers import WorkerPool
+
+            pool = WorkerPool(settings, workers)
+        app, sender, slack_adapter = build_web_app(
+            services, adapter, pool.submit if pool is not None else None
+        )
         scheduler = start_scheduler(services, sender)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -144,5 +151,7 @@ async def serve(
             await socket_handler.close_async()
         await runner.cleanup()
     finally:
+        if pool is not None:
+            await asyncio.to_thread(pool.close)
         await services.db.dispose()
     return 0

@@ -257,8 +257,6 @@ async def test_proactive_file_is_sent_as_an_attachment(logo: LogoRig) -> None:
 
 
 async def test_deck_asked_for_in_the_chat_arrives_as_a_file(logo: LogoRig) -> None:
-    if "/deck" not in logo.services.router.commands:
-        pytest.skip("/deck is not registered in this tree")
     assert await logo.say("LSTAFF", "/deck", "ev-deck") == 200
     [call] = await logo.fake.wait_for("/files", target="LSTAFF")
     assert call.file is not None

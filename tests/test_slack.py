@@ -3,6 +3,7 @@ app, and a fake Slack Web API on 127.0.0.1 recording every call (see tests/fakes
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from collections.abc import AsyncIterator
@@ -12,6 +13,7 @@ from urllib.parse import urlencode
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from pptx import Presentation
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import func, select
 
@@ -266,7 +268,11 @@ async def test_unverified_requests_are_refused(slack: SlackRig, case: str) -> No
 async def test_malformed_bodies_get_400(slack: SlackRig) -> None:
     for body, ctype in (
         ("{not json", "application/json"),
+        ("[1, 2]", "application/json"),
+        ("", "application/json"),
         ("payload=%7Bbroken", "application/x-www-form-urlencoded"),
+        ("", "application/x-www-form-urlencoded"),
+        ("command=/status", "text/plain"),
     ):
         resp = await slack.client.post(
             "/slack/events",
@@ -464,3 +470,57 @@ async def test_matching_and_follow_up_over_slack(slack: SlackRig, clock: FixedCl
         ]
     )
     assert any("報告済" in t for t in slack.fake.texts("CPREF"))
+
+
+async def test_status_and_deck_by_slash_command(slack: SlackRig) -> None:
+    assert await slack.command("USTAFF", "/status", "", 50) == 200
+    assert any("【進捗】" in t for t in slack.fake.texts("DUSTAFF"))
+
+    assert await slack.command("USTAFF", "/deck", "", 51) == 200
+    await slack.fake.wait_for("files.completeUploadExternal", 1, limit=60)
+    (meta,) = slack.fake.of("files.getUploadURLExternal")
+    assert meta.args["filename"].endswith(".pptx")
+    (done,) = slack.fake.of("files.completeUploadExternal")
+    assert done.args["channel_id"] == "DUSTAFF"
+    content = next(iter(slack.fake.uploads.values()))
+    assert len(Presentation(io.BytesIO(content)).slides) >= 10
+
+
+async def test_a_replayed_signed_request_is_handled_once(slack: SlackRig) -> None:
+    """The same signed bytes sent again (a replay inside the 5-minute window) change nothing."""
+    body = urlencode(
+        {
+            "command": "/consult",
+            "text": "",
+            "user_id": "UOFF",
+            "channel_id": "DUOFF",
+            "trigger_id": "replayed-trigger",
+            "team_id": "T1",
+        }
+    )
+    headers = slack.signed_headers(body, content_type="application/x-www-form-urlencoded")
+    for _ in range(2):
+        resp = await slack.client.post("/slack/events", data=body.encode(), headers=headers)
+        await slack.adapter.drain()
+        assert resp.status == 200
+    asked = len(slack.fake.of("chat.postMessage")) + len(slack.fake.of("views.open"))
+    assert asked == 1
+
+
+async def test_unknown_event_types_and_action_ids_are_harmless(slack: SlackRig) -> None:
+    status = await slack.post_json(
+        {
+            "type": "event_callback",
+            "event_id": "EvReact",
+            "team_id": "T1",
+            "event": {"type": "reaction_added", "user": "UOFF", "reaction": "+1"},
+        }
+    )
+    assert status == 200
+    assert slack.fake.of("chat.postMessage") == []
+
+    assert await slack.click("UOFF", "no_such_action#0", "x", 60) == 200
+    texts = slack.fake.texts("DUOFF")
+    assert len(texts) <= 1  # at most a polite answer, never an error trace
+    assert not any("Traceback" in t or "Error" in t for t in texts)
+    assert await _count(slack.services, Case) == 0

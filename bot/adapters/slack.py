@@ -2,8 +2,10 @@
 
 In: events (``message.im``), slash commands (/consult /status /report /deck /dx), interactivity
 (buttons, selects, modal submissions) and ``app_home_opened`` become ``Inbound`` and go to the
-dispatcher. Every request is acknowledged at once (``process_before_response=True`` with the work
-handed to a task), so Slack's 3-second limit holds even when the LLM or a deck is slow.
+dispatcher. Every request is acknowledged at once (``process_before_response=True``); the work
+is handed on as a ``SlackJob`` — to tasks in this process, or to worker processes under
+`dxbot serve` (bot/workers.py) — so Slack's 3-second limit holds even when the LLM or a deck is
+slow. One person's jobs always go to the same worker, so their messages are handled in order.
 
 Out: ``Outbound`` rendered as Block Kit (buttons, or a select when there are many choices;
 label/value fields; modals for forms), files with ``files_upload_v2``, App Home re-published
@@ -18,9 +20,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import zlib
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import BaseModel
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError
@@ -247,16 +251,40 @@ class SlackSender:
 # --- receiving ---------------------------------------------------------------------------------
 
 
+class SlackJob(BaseModel):
+    """What an ack hands on: answer an Inbound, or re-publish a user's App Home. A pydantic model
+    so that it crosses to a worker process as JSON."""
+
+    kind: Literal["dispatch", "home"]
+    user_id: str
+    inbound: Inbound | None = None
+    channel: str | None = None
+    thread: str | None = None
+    reply_to: str | None = None
+    trigger_id: str | None = None
+
+    def shard(self, n: int) -> int:
+        """The worker for this job: always the same one for the same person (stable hash)."""
+        return zlib.crc32(self.user_id.encode()) % n
+
+
 class SlackAdapter:
     """Builds the Bolt app whose listeners turn Slack payloads into Inbound."""
 
-    def __init__(self, services: Services, client: AsyncWebClient | None = None) -> None:
+    def __init__(
+        self,
+        services: Services,
+        client: AsyncWebClient | None = None,
+        *,
+        handoff: Callable[[SlackJob], None] | None = None,
+    ) -> None:
         settings = services.settings
         self.services = services
         self.client = client or make_client(settings)
         self.sender = SlackSender(self.client, on_user_message=self.publish_home)
+        self.handoff = handoff
         self.tasks: set[asyncio.Task[None]] = set()
-        self.queue: asyncio.Queue[Awaitable[None]] = asyncio.Queue()
+        self.queues: list[asyncio.Queue[SlackJob]] = [asyncio.Queue() for _ in range(WORKERS)]
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
 
         async def authorize(**_: Any) -> AuthorizeResult:
@@ -277,28 +305,45 @@ class SlackAdapter:
         )
         self._register()
 
-    # Work runs after the ack, on a small pool of workers fed by a queue: a burst of requests
-    # is acknowledged at once and processed at a bounded pace, so slow work (LLM, decks) never
-    # delays the next ack. Tests and shutdown wait for the queue with drain().
-    def _spawn(self, coro: Awaitable[None]) -> None:
+    # Work runs after the ack. With a handoff (`dxbot serve`), jobs go to worker processes, so
+    # the work never shares a CPU with the acks; otherwise to a few tasks of this process, each
+    # fed by its own queue so one person's jobs run in order. Tests and shutdown wait for the
+    # queues with drain().
+    def submit(self, job: SlackJob) -> None:
+        if self.handoff is not None:
+            self.handoff(job)
+            return
         if not self.tasks:
-            for _ in range(WORKERS):
-                task = asyncio.ensure_future(self._worker())
+            for q in self.queues:
+                task = asyncio.ensure_future(self._worker(q))
                 self.tasks.add(task)
-        self.queue.put_nowait(coro)
+        self.queues[job.shard(len(self.queues))].put_nowait(job)
 
-    async def _worker(self) -> None:
+    async def _worker(self, queue: asyncio.Queue[SlackJob]) -> None:
         while True:
-            job = await self.queue.get()
+            job = await queue.get()
             try:
-                await job
+                await self.run_job(job)
             except Exception:
                 log.exception("slack job failed")
             finally:
-                self.queue.task_done()
+                queue.task_done()
+
+    async def run_job(self, job: SlackJob) -> None:
+        if job.kind == "home":
+            await self.publish_home(job.user_id)
+        elif job.inbound is not None:
+            await self._dispatch(
+                job.inbound,
+                channel=job.channel,
+                thread=job.thread,
+                reply_to=job.reply_to,
+                trigger_id=job.trigger_id,
+            )
 
     async def drain(self) -> None:
-        await self.queue.join()
+        for q in self.queues:
+            await q.join()
 
     async def close(self) -> None:
         await self.drain()
@@ -313,6 +358,9 @@ class SlackAdapter:
         app.event("app_home_opened")(self._on_home)
         app.action(re.compile(".*"))(self._on_action)
         app.view(re.compile(".*"))(self._on_view)
+        # Any other event is acknowledged and ignored: an unanswered event (Bolt's default 404)
+        # makes Slack retry it, and too many failures make Slack disable the subscription.
+        app.event(re.compile(".*"))(self._on_other_event)
 
     async def _on_command(self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
         await ack()
@@ -328,9 +376,13 @@ class SlackAdapter:
             is_direct=str(body.get("channel_id", "")).startswith("D"),
             received_at=self.services.clock.now(),
         )
-        self._spawn(
-            self._dispatch(
-                inbound, reply_to=body.get("user_id", ""), trigger_id=body.get("trigger_id")
+        self.submit(
+            SlackJob(
+                kind="dispatch",
+                user_id=inbound.user_id,
+                inbound=inbound,
+                reply_to=inbound.user_id,
+                trigger_id=body.get("trigger_id"),
             )
         )
 
@@ -366,7 +418,15 @@ class SlackAdapter:
             files=files,
             received_at=self.services.clock.now(),
         )
-        self._spawn(self._dispatch(inbound, channel=inbound.channel, thread=inbound.thread))
+        self.submit(
+            SlackJob(
+                kind="dispatch",
+                user_id=inbound.user_id,
+                inbound=inbound,
+                channel=inbound.channel,
+                thread=inbound.thread,
+            )
+        )
 
     async def _on_action(
         self, ack: Callable[..., Awaitable[None]], body: dict[str, Any], action: dict[str, Any]
@@ -389,9 +449,14 @@ class SlackAdapter:
             thread=message.get("thread_ts"),
             received_at=self.services.clock.now(),
         )
-        self._spawn(
-            self._dispatch(
-                inbound, channel=channel, thread=inbound.thread, trigger_id=body.get("trigger_id")
+        self.submit(
+            SlackJob(
+                kind="dispatch",
+                user_id=user,
+                inbound=inbound,
+                channel=channel,
+                thread=inbound.thread,
+                trigger_id=body.get("trigger_id"),
             )
         )
 
@@ -411,12 +476,15 @@ class SlackAdapter:
             channel=user,
             received_at=self.services.clock.now(),
         )
-        self._spawn(self._dispatch(inbound, reply_to=user))
+        self.submit(SlackJob(kind="dispatch", user_id=user, inbound=inbound, reply_to=user))
+
+    async def _on_other_event(self, ack: Callable[..., Awaitable[None]]) -> None:
+        await ack()
 
     async def _on_home(self, ack: Callable[..., Awaitable[None]], event: dict[str, Any]) -> None:
         await ack()
         if event.get("tab") in (None, "home"):
-            self._spawn(self.publish_home(event.get("user", "")))
+            self.submit(SlackJob(kind="home", user_id=event.get("user", "")))
 
     async def _dispatch(
         self,

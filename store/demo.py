@@ -212,6 +212,8 @@ async def _advance(
     n_sessions = 1 if track.kind in ("consultation", "dispatch") else rng.randint(2, 4)
     day = opened.date() + dt.timedelta(days=rng.randint(5, 12))
     expert = experts[rng.randrange(len(experts))]
+    # As matching would have left it: the chosen (and, where required, approved) expert.
+    case.proposed_expert_user_id = case.approved_expert_user_id = expert
     for _ in range(n_sessions):
         starts = _session_start(rng, cal, day)
         if starts > now + dt.timedelta(days=14):

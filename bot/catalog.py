@@ -28,7 +28,8 @@ MESSAGES: dict[str, str] = {
         "・自分の団体の相談の状況: 「/status」、個別の案件: 「/status 案件番号」\n"
         "・相談の取り下げ: 「/dx withdraw 案件番号」\n"
         "・支援後のアンケートへの回答（依頼が届きます）\n"
-        "・自団体の支援実績の資料: 「/deck」"
+        "・自団体の支援実績の資料: 「/deck」\n"
+        "・開庁日の確認: 「/dx due 2026-12-25」"
     ),
     "help_expert": (
         "・担当する支援の一覧と未提出の報告: 「/status」\n"
@@ -201,6 +202,7 @@ MESSAGES: dict[str, str] = {
     "start_past": "{start}は過ぎています。これからの日時を指定してください。",
     "start_closed": "{day}は{reason}のため閉庁日です。開庁日を指定してください。",
     "method_invalid": "方法は online（オンライン）か onsite（訪問）で指定してください。",
+    "method_not_for_track": "{track}は{allowed}で行う支援です（{method}は登録できません）。",
     "no_expert": "{case_no}の担当の専門人材が決まっていません。先に「/dx match {case_no}」で選んでください。",
     "expert_busy": "{names}さんは{start}に別の予定が入っています。別の日時を指定してください。",
     "municipality_cap": "{names}は{track}の上限（{cap}回）に達しているため、これ以上登録できません。",
@@ -222,6 +224,7 @@ MESSAGES_EN: dict[str, str] = {
     "start_past": "The start {start} is in the past; give a future date and time.",
     "start_closed": "{day} is a closed day ({reason}); choose a 開庁日.",
     "method_invalid": "--method must be online or onsite.",
+    "method_not_for_track": "Track {track} is held by {allowed}, not {method}.",
     "no_expert": "Case {case_no} has no expert; give --expert.",
     "expert_busy": "{names} already has a session at {start}; choose another time.",
     "municipality_cap": "{names} reached the cap of {cap} sessions for track {track}.",

@@ -27,7 +27,7 @@ from bot.errors import CliError
 from reminders.calendar import BusinessCalendar
 from store import reference, users
 from store.db import Database, DatabaseError
-from store.profiles import PROGRAM_IDS, ProfileError, load_profile
+from store.profiles import PROGRAM_IDS, ProfileError, ProgramProfile, load_profile
 from store.seed import seed_program
 
 log = logging.getLogger("dxbot.cli")
@@ -108,10 +108,22 @@ async def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
 # --- users and experts -------------------------------------------------------------------------
 
 
-async def _municipality_code(s: object, text: str | None) -> str | None:
+async def _municipality_code(
+    s: object, text: str | None, profile: ProgramProfile | None = None
+) -> str | None:
+    """A municipality by name or code; within the program's prefecture when one is given."""
     if not text:
         return None
-    found = await reference.resolve_municipality(s, text)  # type: ignore[arg-type]
+    prefecture = profile.prefecture_code if profile is not None else None
+    found = await reference.resolve_municipality(s, text, prefecture)  # type: ignore[arg-type]
+    if not found and profile is not None:
+        elsewhere = await reference.resolve_municipality(s, text)  # type: ignore[arg-type]
+        if elsewhere:
+            where = ", ".join(f"{m.prefecture_name}{m.name} ({m.code})" for m in elsewhere)
+            raise CliError(
+                f"{text!r} is {where}, outside {profile.prefecture}; program {profile.id} "
+                f"covers the municipalities of {profile.prefecture} only."
+            )
     if not found:
         raise CliError(
             f"No municipality {text!r} is loaded; give its name (さいたま市) or its 5/6-digit "
@@ -199,6 +211,28 @@ def _list_cell(value: str) -> list[str]:
     return [v.strip() for v in value.split(";") if v.strip()]
 
 
+def _roster_rows(reader: csv.DictReader[str], path: Path) -> list[tuple[int, dict[str, str]]]:
+    """Every row, checked for shape before anything is written: a quote left open or a row
+    with more or fewer cells than the header is refused with its line number."""
+    rows: list[tuple[int, dict[str, str]]] = []
+    width = len(reader.fieldnames or [])
+    try:
+        for row in reader:
+            extra = len(row.pop(None, None) or [])  # type: ignore[call-overload]
+            cells = width + extra - sum(v is None for v in row.values())
+            if cells != width:
+                raise CliError(
+                    f"{path}, line {reader.line_num}: {cells} cells where the header has "
+                    f"{width}; check for a missing or extra comma, or quote cells with commas."
+                )
+            rows.append((reader.line_num, row))
+    except csv.Error as exc:
+        raise CliError(
+            f"{path}, after line {reader.line_num}: {exc}; check that every quote is closed."
+        ) from exc
+    return rows
+
+
 async def cmd_experts_import(args: argparse.Namespace, settings: Settings) -> int:
     path = Path(args.file)
     try:
@@ -212,19 +246,20 @@ async def cmd_experts_import(args: argparse.Namespace, settings: Settings) -> in
             text = raw.decode("cp932")  # CSV saved by Japanese Excel
         except UnicodeDecodeError as exc:
             raise CliError(f"{path} is neither UTF-8 nor Shift_JIS text.") from exc
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text), strict=True)
     missing = [c for c in EXPERT_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
         raise CliError(
             f"{path} lacks the column(s) {', '.join(missing)}; expected header: platform_id,name,"
             "domains,qualifications,onsite,region,consent,platform,availability,strengths."
         )
+    rows = _roster_rows(reader, path)
     services = _services(settings, args)
     count = 0
     try:
         await ensure_schema(services.db, auto=False)
         async with services.db.transaction() as s:
-            for line, row in enumerate(reader, start=2):
+            for line, row in rows:
                 pid = (row.get("platform_id") or "").strip()
                 if not pid:
                     raise CliError(f"Line {line}: platform_id is empty.")
@@ -339,7 +374,13 @@ async def cmd_sessions_add(args: argparse.Namespace, settings: Settings) -> int:
                 if not found:
                     raise CliError(f"No registered expert {pid!r}; see `dxbot experts list`.")
                 experts.append(found[0].id)
-            codes = [c for c in [await _municipality_code(s, m) for m in args.municipality] if c]
+            codes = [
+                c
+                for c in [
+                    await _municipality_code(s, m, services.profile) for m in args.municipality
+                ]
+                if c
+            ]
             try:
                 session = await schedule_session(
                     ctx,

@@ -46,6 +46,7 @@ _ALLOWED: dict[Role, frozenset[Action]] = {
             Action.ANSWER_SURVEY,
             Action.VIEW_OWN_STATUS,
             Action.DECK,
+            Action.ASK_CALENDAR,  # 開庁日 are public knowledge; officers plan around them too
         }
     ),
     Role.EXPERT: frozenset({Action.WRITE_REPORT, Action.VIEW_OWN_STATUS, Action.ASK_CALENDAR}),

@@ -51,11 +51,18 @@ def slack_route(adapter: object) -> web.RouteDef:
             bolt_request = await to_bolt_request(request)
         except (ValueError, TypeError, AttributeError):
             return _malformed()
-        if not isinstance(bolt_request.body, dict) or not bolt_request.body:
+        body = bolt_request.body
+        if not isinstance(body, dict) or not body:
             return _malformed()
+        if request.content_type != "application/json" and not FORM_KEYS & body.keys():
+            return _malformed()  # a form that is neither a command, a payload nor an SSL check
         return await to_aiohttp_response(await adapter.app.async_dispatch(bolt_request))
 
     return web.post("/slack/events", events)
+
+
+# A command, interactivity ("payload", already decoded by Bolt: "type"), or Slack's SSL check.
+FORM_KEYS = frozenset({"command", "type", "ssl_check"})
 
 
 def _malformed() -> web.Response:

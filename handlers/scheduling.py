@@ -21,6 +21,7 @@ from bot.messages import Outbound
 from bot.permissions import Action, require
 from bot.router import Router
 from handlers.dates import normalize, parse_one_date
+from handlers.extract import METHOD_LABELS as PREFERRED_METHOD_LABELS
 from handlers.lifecycle import change_status, label, load_case_for
 from reminders.calendar import format_jp, format_jp_datetime
 from store import matching
@@ -38,7 +39,7 @@ METHOD_ALIASES = {
     "現地": "onsite",
     "対面": "onsite",
 }
-METHOD_LABELS = {"online": "オンライン", "onsite": "訪問"}
+METHOD_LABELS = {"online": "オンライン", "onsite": "訪問"}  # what a session can be
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,13 @@ async def schedule_session(ctx: Context, req: SessionRequest) -> SupportSession:
         raise UserError("start_closed", day=format_jp(start.date()), reason=reason)
     if req.method not in METHOD_LABELS:
         raise UserError("method_invalid")
+    if req.method not in track.methods:
+        raise UserError(
+            "method_not_for_track",
+            track=track.name,
+            method=METHOD_LABELS[req.method],
+            allowed="・".join(PREFERRED_METHOD_LABELS[m] for m in track.methods),
+        )
     if not req.expert_user_ids:
         raise UserError("no_expert", case_no=req.case.case_no)
     end = start + dt.timedelta(hours=req.hours)

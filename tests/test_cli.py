@@ -331,6 +331,9 @@ MORE_BAD: dict[str, Bad] = {
     "experts-empty-id": Bad(("experts", "import", "empty-id.csv"), ("Line 2", "platform_id")),
     "experts-bad-row-in-the-middle": Bad(("experts", "import", "middle.csv"), ("Line 3", "maybe")),
     "experts-not-text": Bad(("experts", "import", "binary.csv"), ("binary.csv",)),
+    "experts-unclosed-quote": Bad(("experts", "import", "quote.csv"), ("quote.csv", "quote")),
+    "experts-extra-cells": Bad(("experts", "import", "wide.csv"), ("line 3", "9 cells", "7")),
+    "experts-missing-cells": Bad(("experts", "import", "narrow.csv"), ("line 2", "2 cells", "7")),
 }
 
 
@@ -341,6 +344,12 @@ def _prepare_inputs(cwd: Path) -> None:
     )
     (cwd / "binary.csv").write_bytes(b"platform_id,name,domains\n\x81\xff\xfe,\x80\n")
     (cwd / "malformed.txt").write_text("no colon on this line\n", encoding="utf-8")
+    (cwd / "quote.csv").write_text(EXPERT_HEADER + 'U0X,"unterminated,foo\n', encoding="utf-8")
+    (cwd / "wide.csv").write_text(
+        EXPERT_HEADER + "E7,A,ICT-BCP,,yes,,yes\nE8,B,ICT-BCP,,yes,,yes,extra,extra\n",
+        encoding="utf-8",
+    )
+    (cwd / "narrow.csv").write_text(EXPERT_HEADER + "E9,B\n", encoding="utf-8")
     _write_csv(
         cwd / "middle.csv",
         "E4,中村 京子,ICT-BCP,,yes,,yes\nE5,小林 大輔,ICT-BCP,,maybe,,yes\nE6,加藤 直美,ICT-BCP,,yes,,yes\n",

@@ -25,6 +25,7 @@ staff1: /dx help
 staff1: /dx due 2026-12-25
 expert1: /dx due 2026-09-18
 officer1: /dx due 2026-12-25
+officer1: /dx match SAI-2026-0001
 """
 
 
@@ -80,8 +81,9 @@ def test_chat_script_end_to_end(tmp_path: Path) -> None:
         ("staff1", "/dx due 2026-12-25"),
         ("expert1", "/dx due 2026-09-18"),
         ("officer1", "/dx due 2026-12-25"),
+        ("officer1", "/dx match SAI-2026-0001"),
     ]
-    greeting, officer_help, staff_help, staff_due, expert_due, officer_due = (
+    greeting, officer_help, staff_help, staff_due, expert_due, officer_due, officer_match = (
         reply for _, _, reply in transcript
     )
     assert greeting.startswith("bot> こんにちは、山田 花子さん。")
@@ -93,7 +95,8 @@ def test_chat_script_end_to_end(tmp_path: Path) -> None:
     assert "2027年1月7日(木)" in staff_due
     assert "2026年12月25日(金)" in staff_due
     assert "2026年9月30日(水)" in expert_due  # 9/19-9/23: weekend and three holidays
-    assert "権限" in officer_due and "2027年1月7日" not in officer_due
+    assert "2027年1月7日(木)" in officer_due  # 開庁日 are for everyone
+    assert "権限" in officer_match and "候補" not in officer_match  # matching is staff's
     assert db.exists()
 
 

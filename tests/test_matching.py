@@ -737,6 +737,7 @@ async def test_cli_sessions_add_refusals(bot: ChatBot, db_url: str) -> None:
     await _book(bot, {"expert5": dt.datetime(2026, 11, 24, 13, tzinfo=JST)}, hours=3)
     case_no = await _new_case(bot, expert="expert5", track="haken")
     full = await _new_case(bot, expert="expert5", track="haken", municipality=KAWAGOE)
+    consultation = await _new_case(bot, expert="expert5", track="soudan")
     db = _db(bot)
     async with db.transaction() as s:
         kawagoe_case = await case_store.get_by_no(s, full)
@@ -766,6 +767,8 @@ async def test_cli_sessions_add_refusals(bot: ChatBot, db_url: str) -> None:
         (_add(case_no, "2026-11-25T14:00", "2", "--municipality", "存在しない町"),
          "No municipality '存在しない町' is loaded; give its name (さいたま市) or its 5/6-digit "
          "code, after `dxbot seed --program ID`."),
+        (_add(consultation, "2026-11-25T14:00"),
+         "Track DXよろず相談窓口 is held by オンライン・メール・チャット・電話, not 訪問."),
         (_add(case_no, "tomorrow"),
          "'tomorrow' is not a date and time; use ISO 8601, e.g. 2026-12-03T14:00."),
     ]  # fmt: skip
@@ -797,3 +800,41 @@ async def test_an_expert_who_cannot_visit_is_refused_for_an_onsite_case(bot: Cha
     async with bot.services.db.transaction() as s:  # type: ignore[attr-defined]
         case = await s.scalar(select(Case))
         assert case.proposed_expert_user_id is None and case.status == "received"
+
+
+async def test_cli_sessions_add_keeps_to_the_programs_prefecture(bot: ChatBot, db_url: str) -> None:
+    """美里町 exists in 埼玉県 (113816) and 熊本県 (433489): a Saitama session takes Saitama's by
+    name, and refuses Kumamoto's by code with the reason."""
+    from store.profiles import load_profile
+    from store.seed import seed_program
+
+    db = _db(bot)
+    async with db.transaction() as s:
+        await seed_program(s, load_profile("kumamoto-2026"), dt.datetime(2026, 11, 16, tzinfo=JST))
+    case_no = await _new_case(bot, expert="expert5", track="haken")
+    before = await _counts(db)
+
+    code, out, err = await _dxbot(
+        db_url, *_add(case_no, "2026-11-25T14:00", "2", "--municipality", "433489")
+    )
+    assert (code, out) == (2, "")
+    assert err.strip() == (
+        "error: '433489' is 熊本県美里町 (433489), outside 埼玉県; program saitama-2026 covers "
+        "the municipalities of 埼玉県 only."
+    )
+    assert await _counts(db) == before
+
+    code, out, err = await _dxbot(
+        db_url, *_add(case_no, "2026-11-25T14:00", "2", "--municipality", "美里町")
+    )
+    assert (code, err) == (0, "")
+    (session,) = await _sessions(db, case_no)
+    async with db.transaction() as s:
+        codes = set(
+            await s.scalars(
+                select(SessionMunicipality.municipality_code).where(
+                    SessionMunicipality.session_id == session.id
+                )
+            )
+        )
+    assert "113816" in codes and "433489" not in codes

@@ -38,7 +38,7 @@ ALLOWED: dict[Action, set[Role]] = {
     Action.VIEW_OWN_STATUS: {OF, E, S, P, A},
     Action.EXPORT: {S, P, A},
     Action.DECK: {OF, S, P, A},
-    Action.ASK_CALENDAR: {E, S, P, A},
+    Action.ASK_CALENDAR: {OF, E, S, P, A},
     Action.MANAGE_USERS: {A},
 }
 

@@ -273,6 +273,7 @@ async def test_malformed_bodies_get_400(slack: SlackRig) -> None:
         ("payload=%7Bbroken", "application/x-www-form-urlencoded"),
         ("", "application/x-www-form-urlencoded"),
         ("command=/status", "text/plain"),
+        ("hello=world", "application/x-www-form-urlencoded"),
     ):
         resp = await slack.client.post(
             "/slack/events",
@@ -482,8 +483,32 @@ async def test_status_and_deck_by_slash_command(slack: SlackRig) -> None:
     assert meta.args["filename"].endswith(".pptx")
     (done,) = slack.fake.of("files.completeUploadExternal")
     assert done.args["channel_id"] == "DUSTAFF"
-    content = next(iter(slack.fake.uploads.values()))
-    assert len(Presentation(io.BytesIO(content)).slides) >= 10
+    (file_id,) = slack.fake.uploads
+    assert [f["id"] for f in done.args["files"]] == [file_id]
+    assert "PowerPoint" in done.args["initial_comment"]  # the text travels with the file
+    assert len(Presentation(io.BytesIO(slack.fake.uploads[file_id])).slides) >= 10
+
+
+async def test_a_failed_upload_is_retried_and_shown_once(
+    slack: SlackRig, clock: FixedClock
+) -> None:
+    slack.fake.fail("files.completeUploadExternal", 502, "<html>Bad Gateway</html>")
+    assert await slack.command("USTAFF", "/dx", "export cases csv", 52) == 200
+    await slack.fake.wait_for("files.completeUploadExternal:failed", 1, limit=60)
+    async with slack.services.db.transaction() as s:
+        pending = await s.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.delivered_at.is_(None))
+        )
+    assert pending == 1  # kept for a retry, not lost
+    clock.advance(seconds=120)
+    await slack.adapter.deliver_outbox()
+    (done,) = slack.fake.of("files.completeUploadExternal")
+    assert done.args["channel_id"] == "DUSTAFF"
+    assert "CSV" in done.args["initial_comment"]
+    # The person saw the "ready" text once: with the file, never as a separate message.
+    assert not [t for t in slack.fake.texts("DUSTAFF") if "をお送りします" in t]
 
 
 async def test_a_replayed_signed_request_is_handled_once(slack: SlackRig) -> None:

@@ -180,7 +180,9 @@ def _delivery_error(exc: SlackApiError) -> DeliveryError:
             retry_after = float(exc.response.headers.get("Retry-After", "1"))
         except (TypeError, ValueError):
             retry_after = 1.0
-    error = exc.response.get("error") if hasattr(exc.response, "get") else None
+    # A proxy or an outage can answer with HTML instead of Slack's JSON.
+    data = exc.response.data
+    error = data.get("error") if isinstance(data, dict) else None
     return DeliveryError(f"slack {status} {error or ''}".strip(), retry_after=retry_after)
 
 
@@ -221,6 +223,11 @@ class SlackSender:
         self, channel: str, message: Outbound, *, thread: str | None = None, user: str | None = None
     ) -> None:
         thread = message.thread or thread
+        if message.files and not message.choices and not message.ephemeral:
+            # One call shares the text and every file, so a failed upload leaves nothing posted
+            # and the outbox's retry shows the person nothing twice.
+            await self.upload(channel, message.files, thread, comment=_plain(message))
+            return
         if message.ephemeral and user and not channel.startswith("D"):
             await self.client.chat_postEphemeral(
                 channel=channel,
@@ -235,17 +242,32 @@ class SlackSender:
                 blocks=render_blocks(message),
                 thread_ts=thread,
             )
-        for f in message.files:
-            await self.upload(channel, f, thread)
+        if message.files:
+            await self.upload(channel, message.files, thread)
 
-    async def upload(self, channel: str, f: FileOut, thread: str | None) -> None:
+    async def upload(
+        self,
+        channel: str,
+        files: tuple[FileOut, ...],
+        thread: str | None,
+        comment: str | None = None,
+    ) -> None:
         await self.client.files_upload_v2(
             channel=channel,
-            content=f.content,
-            filename=f.name,
-            title=f.title or f.name,
+            file_uploads=[
+                {"content": f.content, "filename": f.name, "title": f.title or f.name}
+                for f in files
+            ],
+            initial_comment=comment,
             thread_ts=thread,
         )
+
+
+def _plain(message: Outbound) -> str:
+    """The text and the label/value fields of a message, for a file's comment."""
+    lines = [escape(message.text)]
+    lines += [f"{escape(label)}: {escape(value)}" for label, value in message.fields]
+    return "\n".join(lines)[:3000]
 
 
 # --- receiving ---------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     uploads: dict[str, bytes] = field(default_factory=dict)
     # method -> list of (status, headers, body) answers used before the normal one
-    failures: dict[str, list[tuple[int, dict[str, str], dict[str, Any]]]] = field(
+    failures: dict[str, list[tuple[int, dict[str, str], dict[str, Any] | str]]] = field(
         default_factory=dict
     )
     envelopes: list[dict[str, Any]] = field(default_factory=list)  # pushed over Socket Mode
@@ -55,7 +55,11 @@ class FakeSlack:
             await self._runner.cleanup()
 
     def fail(
-        self, method: str, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+        self,
+        method: str,
+        status: int,
+        body: dict[str, Any] | str,
+        headers: dict[str, str] | None = None,
     ) -> None:
         self.failures.setdefault(method, []).append((status, headers or {}, body))
 
@@ -80,13 +84,17 @@ class FakeSlack:
         ]
 
     async def _args(self, request: web.Request) -> dict[str, Any]:
+        """Arguments from the query string and the body, as Slack reads them: slack_sdk sends
+        some (``files`` of files.completeUploadExternal) in the query string, JSON-encoded."""
         raw = await request.read()
+        pairs: list[tuple[str, Any]] = list(request.query.items())
         if request.content_type == "application/json":
-            return {**request.query, **json.loads(raw or b"{}")}
-        fields = parse_qs(raw.decode("utf-8"), keep_blank_values=True)
-        out: dict[str, Any] = dict(request.query)
-        for k, v in fields.items():
-            value: Any = v[0]
+            pairs += list(json.loads(raw or b"{}").items())
+        else:
+            fields = parse_qs(raw.decode("utf-8"), keep_blank_values=True)
+            pairs += [(k, v[0]) for k, v in fields.items()]
+        out: dict[str, Any] = {}
+        for k, value in pairs:
             if k in ("blocks", "view", "files") and isinstance(value, str):
                 try:
                     value = json.loads(value)
@@ -108,6 +116,8 @@ class FakeSlack:
         if pending:
             status, headers, body = pending.pop(0)
             self._record(method + ":failed", args)
+            if isinstance(body, str):  # e.g. a proxy's HTML error page
+                return web.Response(text=body, status=status, headers=headers)
             return web.json_response(body, status=status, headers=headers)
         self._record(method, args)
         return web.json_response(self._answer(method, args))

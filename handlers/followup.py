@@ -679,11 +679,13 @@ class FollowupReminders:
         )
         return None
 
-    async def survey_grace_over(self, s: AsyncSession, case_id: int) -> None:
+    async def survey_grace_over(self, s: AsyncSession, case_id: int) -> bool:
         ctx = self.make_context(s)
         case = await s.get(Case, case_id)
-        if case is not None and case.status == "reported" and not await has_open_sessions(s, case):
-            await change_status(ctx, case, "closed", reason=t("reason_survey_grace"))
+        if case is None or case.status != "reported" or await has_open_sessions(s, case):
+            return False  # e.g. closed already by the grace period of its other session
+        await change_status(ctx, case, "closed", reason=t("reason_survey_grace"))
+        return True
 
     async def monthly_ping(
         self, s: AsyncSession, year: int, month: int, due: dt.date, step: str

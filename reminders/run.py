@@ -48,7 +48,9 @@ class ReminderPort(Protocol):
 
     async def survey_ping(self, s: AsyncSession, session_id: int, step: str) -> int | None: ...
 
-    async def survey_grace_over(self, s: AsyncSession, case_id: int) -> None: ...
+    async def survey_grace_over(self, s: AsyncSession, case_id: int) -> bool:
+        """Close the case if its survey grace period is over; False when nothing changed."""
+        ...
 
     async def monthly_ping(
         self, s: AsyncSession, year: int, month: int, due: dt.date, step: str
@@ -158,8 +160,8 @@ async def _survey_pings(
                 recipient="",
                 now=now,
             ):
-                await port.survey_grace_over(s, case_id)
-                report.sent.append(f"case {case_id} closed after the survey grace period")
+                if await port.survey_grace_over(s, case_id):
+                    report.sent.append(f"case {case_id} closed after the survey grace period")
         elif waited >= profile.survey.reminder_after_open_days:
             if await store.claim_step(
                 s,

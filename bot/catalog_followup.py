@@ -43,6 +43,10 @@ MESSAGES: dict[str, str] = {
     "report_pick": "どの支援の報告を作成しますか？",
     "report_pick_item": "{case_no}（{day}実施・期限{due}）",
     "report_snoozed": "承知しました。{day}の朝に改めてお知らせします（最も近い期限: {due}）。",
+    "report_snooze_due": (
+        "報告期限（{due}）を迎えているため、これ以上は延ばせません。"
+        "本日中のご提出をお願いします（「/report」ですぐに始められます）。"
+    ),
     "report_llm_instructions": (
         "あなたは自治体DX支援の報告書作成の補助者です。専門人材のメモから、支援実施報告の各項目を抽出して JSON で返してください。"
         "項目: attendees（市町村側出席者）、summary（相談概要）、response（回答・助言内容）、issues（課題）、"
@@ -87,6 +91,10 @@ MESSAGES: dict[str, str] = {
     "survey_ask_resolved": "ご相談の課題は解決しましたか？",
     "survey_ask_comment": "ご意見・ご感想があればお書きください。なければ「なし」。",
     "survey_thanks": "ご回答ありがとうございました。今後の支援の改善に活用します。",
+    "survey_thanks_closed": (
+        "ご回答ありがとうございました。今後の支援の改善に活用します。"
+        "案件 {case_no} はこれで完了となりました。"
+    ),
     "survey_already": "このアンケートには回答済みです。ありがとうございました。",
     "survey_nothing": "回答いただくアンケートはありません。",
     "survey_received_staff": "【アンケート】{case_no}: 満足度{satisfaction}、{resolved}",

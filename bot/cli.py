@@ -397,9 +397,22 @@ async def cmd_sessions_add(args: argparse.Namespace, settings: Settings) -> int:
             except UserError as exc:
                 raise CliError(exc.render(lang="en")) from exc
             session_id, due = session.id, session.report_due
+            unapproved = (
+                services.profile.match_approver == "prefecture"
+                and case.approved_expert_user_id not in experts
+            )
     finally:
         await services.db.dispose()
     print(f"Scheduled session {session_id} for {args.case}; report due {due.isoformat()}.")
+    if unapproved:
+        # Staff may schedule from the command line directly; the prefecture's approval of the
+        # expert is the program's rule, so say plainly that it was skipped.
+        print(
+            f"Warning: in program {services.profile.id} the prefecture approves the expert of a "
+            f"case, and {args.case} has no approved match with {', '.join(args.expert)}; ask "
+            "the prefecture to confirm (/dx approve in the chat).",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -35,7 +35,7 @@ from bot.router import Router
 from handlers.dates import normalize
 from handlers.lifecycle import change_status
 from reminders.calendar import format_jp, format_jp_datetime
-from reminders.planner import EXPERT, PREFECTURE, STAFF, Step
+from reminders.planner import EXPERT, PREFECTURE, STAFF, Step, snoozed_until
 from reports.session_report import REPORT_FIELDS, build_report_xlsx
 from store import reminders as reminder_store
 from store import sessions as session_store
@@ -371,6 +371,9 @@ class FollowupFlow:
             # Reported before the reminder pass saw it end (it has ended: _own_session checks):
             # the pass looks for ended sessions among unreported ones only.
             session.status = "done"
+        hours = parse_hours(fields.get("hours", ""))
+        if hours is not None:
+            await session_store.record_actual_hours(ctx.s, session, hours)
         report = await session_store.add_report(
             ctx.s, session, fields, author_user_id=ctx.actor.user_id, now=ctx.now()
         )
@@ -538,6 +541,12 @@ def register(router: Router) -> None:
         )
         if not pending:
             return [Outbound(text=t("report_none_pending"))]
+        # A snooze never reaches past the due day (the planner caps it there): on the due day
+        # or after it, there is nothing to postpone, and the answer must not promise otherwise.
+        nearest = min(p.report_due for p in pending)
+        until = snoozed_until(ctx.now(), nearest, ctx.calendar, ctx.profile.reminders)
+        if until <= ctx.now():
+            return [Outbound(text=t("report_snooze_due", due=format_jp(nearest)))]
         for p in pending:
             await reminder_store.claim_step(
                 ctx.s,
@@ -547,13 +556,12 @@ def register(router: Router) -> None:
                 recipient=ctx.actor.platform_id,
                 now=ctx.now(),
             )
-        nxt = ctx.calendar.next_open_day(ctx.now().date())
         return [
             Outbound(
                 text=t(
                     "report_snoozed",
-                    day=format_jp(nxt),
-                    due=format_jp(min(p.report_due for p in pending)),
+                    day=format_jp(until.astimezone(JST).date()),
+                    due=format_jp(nearest),
                 )
             )
         ]

@@ -172,9 +172,11 @@ async def _store(ctx: Context, conv: Conversation) -> list[Outbound]:
         case_id=case.id,
         dedupe_key=f"survey:{session.id}:answered",
     )
+    conv.finish()
     if case.status == "reported" and not await has_open_sessions(ctx.s, case):
         await change_status(ctx, case, "closed", reason=t("reason_survey_in"))
-    conv.finish()
+        # The officer closed it by answering: tell them here rather than in a second message.
+        return [Outbound(text=t("survey_thanks_closed", case_no=case.case_no))]
     return [Outbound(text=t("survey_thanks"))]
 
 

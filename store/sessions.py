@@ -97,6 +97,15 @@ async def add_report(
     return report
 
 
+async def record_actual_hours(s: AsyncSession, session: SupportSession, hours: float) -> None:
+    """The hours the expert reports replace the booked ones: targets, tallies and the record
+    count what was held. The end moves with them; the start stays as booked."""
+    if hours > 0 and hours != session.hours:
+        session.hours = hours
+        session.ends_at = session.starts_at + dt.timedelta(hours=hours)
+        await s.flush()
+
+
 async def add_survey(
     s: AsyncSession,
     session_id: int,

@@ -8,19 +8,20 @@ configured, notes extracted by the model (against a fake OpenAI-compatible serve
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import AsyncIterator, Sequence
 
 import openpyxl
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.app import build_services
 from bot.clock import FixedClock
 from bot.config import Settings
 from bot.messages import FileRef, Outbound
 from store import cases as case_store
-from store.models import ReportAttachment, SessionReport, SupportSession
+from store.models import ReportAttachment, SessionReport, SessionTally, SupportSession
 from tests.conftest import ChatBot, RecordingSender
 from tests.fakes.openai_server import FakeOpenAI
 from tests.test_reminder_pass import Booked, book, case_status, jst, run, texts_to, to
@@ -288,6 +289,17 @@ async def test_free_notes_fill_fields_and_only_the_gaps_are_asked(
     await bot.say("expert1", "1")
     (v1,) = await reports_of(bot, b.session_id)
     assert v1.fields["hours"] == "1.5" and v1.fields["summary"] == "ガイドライン策定の進め方"
+    # The hours held replace the hours booked (1): the record and the program's totals agree.
+    async with bot.services.db.transaction() as s:  # type: ignore[attr-defined]
+        session = await s.get(SupportSession, b.session_id)
+        assert session is not None and session.hours == 1.5
+        assert session.ends_at - session.starts_at == dt.timedelta(hours=1.5)
+        tally = await s.scalar(
+            select(func.sum(SessionTally.hours)).where(
+                SessionTally.dim == "track", SessionTally.program_id == session.program_id
+            )
+        )
+        assert tally == 1.5
 
 
 async def test_unlabelled_notes_without_the_llm_are_kept_and_everything_else_asked(
@@ -461,6 +473,32 @@ async def test_later_snoozes_until_the_next_open_day_morning(
     await run(bot, clock, "2026-11-24 09:00")  # 11/23 is a holiday: Tuesday morning
     ping = to(bot, "expert1")[-1]
     assert second.case_no in ping.text and first.case_no not in ping.text
+
+
+async def test_later_on_the_due_day_promises_nothing_past_it(
+    bot: ChatBot, clock: FixedClock
+) -> None:
+    await book(bot.services, "2026-11-20 10:00")  # Friday; due 2026-11-30 (Monday)
+    await run(bot, clock, "2026-11-20 11:00")
+    clock.set(jst("2026-11-30 10:30"))  # the due day
+    (reply,) = await bot.say("expert1", "あとで")
+    assert reply.text.startswith("報告期限（2026年11月30日(月)）を迎えているため")
+    assert "12月1日" not in reply.text
+    clock.set(jst("2026-12-02 10:30"))  # overdue: no snooze either
+    (reply,) = await bot.say("expert1", "あとで")
+    assert "2026年11月30日(月)" in reply.text and "延ばせません" in reply.text
+
+
+async def test_later_the_day_before_the_due_day_holds_until_the_due_morning(
+    bot: ChatBot, clock: FixedClock
+) -> None:
+    await book(bot.services, "2026-11-20 10:00")  # due 2026-11-30 (Monday)
+    await run(bot, clock, "2026-11-20 11:00")
+    clock.set(jst("2026-11-27 16:00"))  # Friday before the due Monday
+    (reply,) = await bot.say("expert1", "あとで")
+    assert reply.text == (
+        "承知しました。2026年11月30日(月)の朝に改めてお知らせします（最も近い期限: 2026年11月30日(月)）。"
+    )
 
 
 async def test_later_with_nothing_pending(bot: ChatBot, clock: FixedClock) -> None:

@@ -838,3 +838,16 @@ async def test_cli_sessions_add_keeps_to_the_programs_prefecture(bot: ChatBot, d
             )
         )
     assert "113816" in codes and "433489" not in codes
+
+
+async def test_cli_sessions_add_warns_when_the_prefectures_approval_was_skipped(
+    bot: ChatBot, db_url: str
+) -> None:
+    case_no = await _new_case(bot, track="haken")  # no match, no approval (Saitama: 県が承認)
+    code, out, err = await _dxbot(db_url, *_add(case_no, "2026-11-25T14:00"))
+    assert code == 0 and out.startswith("Scheduled session ")
+    assert err.strip() == (
+        f"Warning: in program saitama-2026 the prefecture approves the expert of a case, and "
+        f"{case_no} has no approved match with expert5; ask the prefecture to confirm "
+        "(/dx approve in the chat)."
+    )

@@ -4,13 +4,25 @@ there is one. Tokens, secrets and message bodies are never logged at INFO."""
 from __future__ import annotations
 
 import contextvars
+import datetime as dt
 import logging
 import sys
+
+from bot.clock import JST
 
 event_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("event_id", default="-")
 case_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("case_id", default="-")
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s event=%(event_id)s case=%(case_id)s %(message)s"
+
+
+class _JstFormatter(logging.Formatter):
+    """Times in JST with the offset, whatever the machine's zone: the product's time zone is
+    always Asia/Tokyo, and a log read beside chat messages must not be nine hours off."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        when = dt.datetime.fromtimestamp(record.created, JST)
+        return when.isoformat(sep=" ", timespec="milliseconds")
 
 
 class _ContextFilter(logging.Filter):
@@ -28,7 +40,7 @@ def configure(level: str = "INFO", stream: object = None) -> None:
             root.removeHandler(h)
     handler = logging.StreamHandler(stream or sys.stderr)  # type: ignore[arg-type]
     handler._dxbot = True  # type: ignore[attr-defined]
-    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.setFormatter(_JstFormatter(FORMAT))
     handler.addFilter(_ContextFilter())
     root.addHandler(handler)
     root.setLevel(level.upper())

@@ -53,11 +53,15 @@ class Router:
         conv, notices = await self.engine.load(ctx)
         if conv is not None and conv.flow == MENU:
             value = self.engine.menu_value(conv, ctx.inbound.text)
-            await self.engine.forget_menu(ctx)
             if value is not None:
+                await self.engine.forget_menu(ctx)
                 replies = await self._action(ctx, None, conv.step, value)
                 await self.engine.remember_menu(ctx, replies)
                 return replies
+            # Anything else leaves the numbered choices standing (a `/dx help` in between must
+            # not lose them) until a reply offers new ones, a flow starts, or the user cancels.
+            if ctx.inbound.kind == "message" and is_cancel(ctx.inbound.text.strip()):
+                await self.engine.forget_menu(ctx)
             conv = None
         replies = await self._route(ctx, conv)
         if conv is None:

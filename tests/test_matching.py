@@ -454,6 +454,25 @@ async def test_out_of_range_number_after_a_proposal(bot: ChatBot) -> None:
     assert _texts(picked) == [t("awaiting_approval", case_no=case_no, name="小林 大輔")]
 
 
+async def test_a_command_in_between_keeps_the_proposal_to_answer(bot: ChatBot) -> None:
+    """Nothing typed is lost: a `/dx help` between the proposal and the pick does not drop it."""
+    await _roster(bot, ROSTER)
+    case_no = await _new_case(bot)
+    await bot.say("staff1", f"/dx match {case_no}")
+    await bot.say("staff1", "/dx help")
+    picked = await bot.say("staff1", "2")
+    assert _texts(picked) == [t("awaiting_approval", case_no=case_no, name="小林 大輔")]
+
+
+async def test_cancelling_drops_a_pending_proposal(bot: ChatBot) -> None:
+    await _roster(bot, ROSTER)
+    case_no = await _new_case(bot)
+    await bot.say("staff1", f"/dx match {case_no}")
+    await bot.say("staff1", "キャンセル")
+    replies = await bot.say("staff1", "2")
+    assert t("awaiting_approval", case_no=case_no, name="小林 大輔") not in _texts(replies)
+
+
 async def test_where_staff_decide_the_pick_is_final(bot: ChatBot) -> None:
     services: Any = bot.services
     services.dispatcher.profile = services.profile.model_copy(update={"match_approver": "staff"})

@@ -10,34 +10,13 @@ from __future__ import annotations
 import asyncio
 import importlib
 import inspect
-import os
 import pkgutil
-import platform
 from pathlib import Path
 from typing import Any
 
+from bench.common import machine
+
 ORDER = ("bench_status", "bench_deck")
-
-
-def machine() -> str:
-    """nproc, the CPU model and the RAM, as /proc reports them."""
-    cpu, mem = "unknown CPU", "unknown RAM"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                mem = f"{int(line.split()[1]) / 2**20:.1f} GiB RAM"
-                break
-    except OSError:
-        pass
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (
-        f"{os.cpu_count()} CPUs ({cpu}), {mem}; Python {platform.python_version()}; "
-        f"load average {load}"
-    )
 
 
 async def call(fn: Any) -> None:

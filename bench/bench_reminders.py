@@ -25,35 +25,32 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import os
-import platform
 import random
 import statistics
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.engine import make_url
-
+from bench.common import (
+    add_experts,
+    create_database,
+    drop_database,
+    machine,
+    municipality_codes,
+    pg_connect,
+)
 from bot.app import build_services, remind_once
 from bot.clock import JST, FixedClock
 from bot.config import Settings
 from reminders.calendar import BusinessCalendar
 from store import reminders as queries
-from store import users
 from store.db import Database
 from store.migrate import upgrade
-from store.models import Municipality
 from store.profiles import load_profile
 from store.seed import seed_program
 
 PROGRAM = "saitama-2026"
-PG_ADMIN = os.environ.get(
-    "DXBOT_BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-)
 NOW = dt.datetime(2026, 11, 27, 10, 0, tzinfo=JST)  # Friday: the due day of the 11/19 sessions
 DUE_SESSION_DAY = dt.date(2026, 11, 19)
 HISTORY_FROM = dt.date(2016, 4, 1)
@@ -87,56 +84,6 @@ class Loaded:
     ledger: int = 0
 
 
-# --- machine ----------------------------------------------------------------------------------------
-
-
-def machine() -> str:
-    cpu = "?"
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        cpu = platform.processor() or "?"
-    ram = "?"
-    try:
-        with open("/proc/meminfo", encoding="utf-8") as f:
-            kb = int(next(line.split()[1] for line in f if line.startswith("MemTotal")))
-        ram = f"{kb / 1024 / 1024:.1f} GiB"
-    except (OSError, StopIteration):
-        pass
-    return f"nproc {os.cpu_count()}, CPU {cpu}, RAM {ram}, Python {platform.python_version()}"
-
-
-# --- database lifecycle -----------------------------------------------------------------------------
-
-
-async def _connect(url: str) -> Any:
-    import asyncpg
-
-    u = make_url(url)
-    return await asyncpg.connect(
-        host=u.host, port=u.port or 5432, user=u.username, password=u.password, database=u.database
-    )
-
-
-async def create_database() -> str:
-    name = f"dxbot_bench_reminders_{uuid.uuid4().hex[:8]}"
-    conn = await _connect(PG_ADMIN)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
-
-
-async def drop_database(url: str) -> None:
-    conn = await _connect(PG_ADMIN)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
 # --- generating and loading the rows ----------------------------------------------------------------
 
 
@@ -148,26 +95,8 @@ async def prepare(url: str, plan: Plan) -> tuple[list[str], list[int]]:
         profile = load_profile(PROGRAM)
         async with db.transaction() as s:
             await seed_program(s, profile, NOW)
-            ids = []
-            for i in range(plan.experts):
-                u = await users.add(
-                    s,
-                    platform="console",
-                    platform_id=f"expert{i + 1}",
-                    role="expert",
-                    now=NOW,
-                    name=f"専門家{i + 1:03d}",
-                )
-                ids.append(u.id)
-            codes = list(
-                (
-                    await s.scalars(
-                        select(Municipality.code).where(
-                            Municipality.prefecture_code == profile.prefecture_code
-                        )
-                    )
-                ).all()
-            )
+            ids = await add_experts(s, plan.experts, NOW)
+            codes = await municipality_codes(s, profile)
     finally:
         await db.dispose()
     return codes, ids
@@ -258,7 +187,7 @@ async def load(url: str, plan: Plan, munis: list[str], experts: list[int]) -> Lo
                     )  # fmt: skip
     loaded.sessions = len(sessions)
     loaded.ledger = len(ledger)
-    conn = await _connect(url)
+    conn = await pg_connect(url)
     try:
         # Bulk load: skip the foreign-key triggers (the rows are consistent by construction).
         # With them, each row's check runs a plan cached while the parent table looked empty —
@@ -292,7 +221,7 @@ async def set_due(url: str, loaded: Loaded, due: int) -> None:
     on 11/20 and closed."""
     reported_at = dt.datetime.combine(dt.date(2026, 11, 20), dt.time(16), tzinfo=JST)
     pending, done = loaded.candidate_ids[:due], loaded.candidate_ids[due:]
-    conn = await _connect(url)
+    conn = await pg_connect(url)
     try:
         await conn.execute(
             "UPDATE sessions SET report_submitted_at = NULL WHERE id = ANY($1::bigint[])", pending
@@ -349,7 +278,7 @@ async def scenario(url: str, loaded: Loaded, due: int, runs: int) -> dict[str, A
     await set_due(url, loaded, due)
     settings = Settings(_env_file=None, DATABASE_URL=url, DXBOT_PROGRAM=PROGRAM)  # type: ignore[call-arg]
     services = build_services(settings, clock=FixedClock(NOW))
-    conn = await _connect(url)
+    conn = await pg_connect(url)
 
     async def after() -> None:
         await reset(conn)
@@ -427,7 +356,7 @@ SCANS = {
 async def scan_times(url: str, runs: int) -> dict[str, float]:
     """Median ms of each scan as a prepared statement (what the asyncpg driver does), under
     PostgreSQL's own choice of plan and under a generic plan."""
-    conn = await _connect(url)
+    conn = await pg_connect(url)
     out: dict[str, float] = {}
     try:
         for mode in ("auto", "force_generic_plan"):
@@ -451,7 +380,7 @@ async def scan_times(url: str, runs: int) -> dict[str, float]:
 async def plans(url: str) -> dict[str, list[str]]:
     """EXPLAIN ANALYZE of the session scans as prepared statements, under a generic plan (the
     one a prepared statement may switch to after five executions)."""
-    conn = await _connect(url)
+    conn = await pg_connect(url)
     out: dict[str, list[str]] = {}
     try:
         await conn.execute("SET plan_cache_mode = force_generic_plan")
@@ -507,9 +436,9 @@ async def main(argv: list[str] | None = None) -> None:
     )
     scenarios = [due for due in SCENARIOS if due <= plan.candidates]
     print(f"Machine: {machine()}")
-    url = await create_database()
+    url = await create_database("dxbot_bench_reminders")
     try:
-        conn = await _connect(url)
+        conn = await pg_connect(url)
         print(f"PostgreSQL: {(await conn.fetchval('SELECT version()')).split(',')[0]}")
         await conn.close()
         t0 = time.perf_counter()
@@ -526,7 +455,7 @@ async def main(argv: list[str] | None = None) -> None:
             for line in lines:
                 print(f"    {line}")
 
-        conn = await _connect(url)
+        conn = await pg_connect(url)
         await conn.execute(PROPOSED_INDEX)
         await conn.execute("ANALYZE sessions")
         await conn.close()

@@ -31,21 +31,26 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
 
+from bench.common import (
+    add_experts,
+    create_database,
+    drop_database,
+    municipality_codes,
+    pg_connect,
+)
 from bot.clock import JST
 from reminders.calendar import BusinessCalendar
 from reports import render_status, status
 from store import users
 from store.db import Database
 from store.migrate import upgrade
-from store.models import Municipality, Program
+from store.models import Program
 from store.profiles import load_profile
 from store.seed import seed_program
 
 PROGRAM = "saitama-2026"
 NOW = dt.datetime(2026, 11, 16, 10, 0, tzinfo=JST)
-PG_ADMIN = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 EXPERTS = 50
 RUNS = 5
 
@@ -252,26 +257,8 @@ async def prepare(url: str, plan: Plan) -> tuple[list[str], list[int]]:
                     )
                 )
             await users.add(s, platform="console", platform_id="staff1", role="staff", now=NOW)
-            ids = []
-            for i in range(EXPERTS):
-                u = await users.add(
-                    s,
-                    platform="console",
-                    platform_id=f"expert{i + 1}",
-                    role="expert",
-                    now=NOW,
-                    name=f"専門家{i + 1:02d}",
-                )
-                ids.append(u.id)
-            codes = list(
-                (
-                    await s.scalars(
-                        Municipality.__table__.select()
-                        .with_only_columns(Municipality.code)
-                        .where(Municipality.prefecture_code == profile.prefecture_code)
-                    )
-                ).all()
-            )
+            ids = await add_experts(s, EXPERTS, NOW)
+            codes = await municipality_codes(s, profile)
     finally:
         await db.dispose()
     return codes, ids
@@ -359,12 +346,8 @@ async def finish(url: str) -> float:
 
 
 async def load_postgres(url: str, rows: Rows) -> None:
-    import asyncpg
 
-    u = make_url(url)
-    conn = await asyncpg.connect(
-        host=u.host, port=u.port or 5432, user=u.username, database=u.database
-    )
+    conn = await pg_connect(url)
     try:
         await conn.copy_records_to_table(
             "cases", records=[_case_values(c) for c in rows.cases], columns=CASE_COLUMNS
@@ -390,12 +373,8 @@ async def load_postgres(url: str, rows: Rows) -> None:
 async def _vacuum(url: str) -> None:
     """What autovacuum does after a bulk load: statistics and the visibility map (index-only
     scans need it)."""
-    import asyncpg
 
-    u = make_url(url)
-    conn = await asyncpg.connect(
-        host=u.host, port=u.port or 5432, user=u.username, database=u.database
-    )
+    conn = await pg_connect(url)
     try:
         await conn.execute("VACUUM ANALYZE")
     finally:
@@ -515,16 +494,6 @@ async def _dispatch(url: str) -> float | None:
 # --- the runs -----------------------------------------------------------------------------------
 
 
-async def _pg_admin(sql: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(host="127.0.0.1", port=5432, user="postgres", database="postgres")
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 async def run_layout(plan: Plan, layout: str, workdir: Path, keep: bool) -> list[Timing]:
     results = []
     path = workdir / f"bench_{layout}.db"
@@ -544,13 +513,11 @@ async def run_layout(plan: Plan, layout: str, workdir: Path, keep: bool) -> list
         f"migrated to head (tallies filled) in {migrated:.1f} s"
     )
     results.append(await measure(url, "SQLite", layout))
-    name = f"dxbot_bench_{layout.replace('-', '_')}_{uuid.uuid4().hex[:8]}"
     try:
-        await _pg_admin(f'CREATE DATABASE "{name}"')
+        pg = await create_database(f"dxbot_bench_{layout.replace('-', '_')}")
     except OSError as exc:
         print(f"  PostgreSQL skipped: not reachable on 127.0.0.1:5432 ({exc})")
         return results
-    pg = make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
     try:
         codes_pg, experts_pg = await prepare(pg, plan)
         assert codes_pg == codes and experts_pg == experts
@@ -566,7 +533,7 @@ async def run_layout(plan: Plan, layout: str, workdir: Path, keep: bool) -> list
         results.append(await measure(pg, "PostgreSQL", layout))
     finally:
         if not keep:
-            await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await drop_database(pg)
         else:
             print(f"  kept {pg}")
     if not keep:

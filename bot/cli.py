@@ -354,7 +354,7 @@ async def cmd_calendar_open_days(args: argparse.Namespace, settings: Settings) -
 async def cmd_sessions_add(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import system_context
     from bot.errors import UserError
-    from handlers.scheduling import SessionRequest, schedule_session
+    from handlers.scheduling import SessionRequest, approval_skipped, schedule_session
     from store import cases as case_store
 
     services = _services(settings, args)
@@ -397,16 +397,11 @@ async def cmd_sessions_add(args: argparse.Namespace, settings: Settings) -> int:
             except UserError as exc:
                 raise CliError(exc.render(lang="en")) from exc
             session_id, due = session.id, session.report_due
-            unapproved = (
-                services.profile.match_approver == "prefecture"
-                and case.approved_expert_user_id not in experts
-            )
+            unapproved = approval_skipped(services.profile, case, experts)
     finally:
         await services.db.dispose()
     print(f"Scheduled session {session_id} for {args.case}; report due {due.isoformat()}.")
     if unapproved:
-        # Staff may schedule from the command line directly; the prefecture's approval of the
-        # expert is the program's rule, so say plainly that it was skipped.
         print(
             f"Warning: in program {services.profile.id} the prefecture approves the expert of a "
             f"case, and {args.case} has no approved match with {', '.join(args.expert)}; ask "

@@ -19,7 +19,7 @@ from bot.clock import JST
 from bot.config import Settings
 from bot.context import Context
 from bot.errors import CliError, UserError
-from bot.permissions import Actor, Role
+from bot.permissions import Actor
 from store import programs, reporting, users
 from store.profiles import PROGRAM_IDS
 
@@ -42,16 +42,7 @@ async def _as_user(ctx: Context, platform_id: str | None) -> Context:
     found = await users.find_by_platform_id(ctx.s, platform_id)
     if not found:
         raise CliError(f"No registered user {platform_id!r}; see `dxbot users list`.")
-    u = found[0]
-    actor = Actor(
-        user_id=u.id,
-        platform=u.platform,
-        platform_id=u.platform_id,
-        role=Role(u.role),
-        name=u.name,
-        municipality_code=u.municipality_code,
-    )
-    return dataclasses.replace(ctx, actor=actor)
+    return dataclasses.replace(ctx, actor=Actor.of_user(found[0]))
 
 
 async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:

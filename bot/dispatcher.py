@@ -22,7 +22,7 @@ from bot.llm import LLM
 from bot.logs import case_id_var, event_id_var
 from bot.messages import Inbound, Outbound
 from bot.notifier import Notifier
-from bot.permissions import Actor, Role
+from bot.permissions import Actor
 from bot.router import Router
 from reminders.calendar import BusinessCalendar
 from store import events, users
@@ -111,14 +111,7 @@ class Dispatcher:
             if user is None:
                 log.info("unknown user on %s", ib.platform)
                 return [Outbound(text=t("unknown_user", platform_id=ib.user_id[:64]))]
-            actor = Actor(
-                user_id=user.id,
-                platform=user.platform,
-                platform_id=user.platform_id,
-                role=Role(user.role),
-                name=user.name,
-                municipality_code=user.municipality_code,
-            )
+            actor = Actor.of_user(user)
             ctx = Context(
                 s=s,
                 db=self.db,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 from bot.errors import UserError
 
@@ -78,6 +79,17 @@ _ALLOWED: dict[Role, frozenset[Action]] = {
 }
 
 
+class RegisteredUser(Protocol):
+    """What an Actor is made from (store.models.User), without the core importing the store."""
+
+    id: int
+    platform: str
+    platform_id: str
+    role: str
+    name: str
+    municipality_code: str | None
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who is acting: a registered user as the core sees them (no platform detail)."""
@@ -92,6 +104,17 @@ class Actor:
     @property
     def label(self) -> str:
         return self.name or self.platform_id
+
+    @classmethod
+    def of_user(cls, user: RegisteredUser) -> Actor:
+        return cls(
+            user_id=user.id,
+            platform=user.platform,
+            platform_id=user.platform_id,
+            role=Role(user.role),
+            name=user.name,
+            municipality_code=user.municipality_code,
+        )
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,12 @@ import queue as queue_errors
 import signal
 from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
+
+if TYPE_CHECKING:  # the adapter imports the whole app; the worker process imports it itself
+    from bot.adapters.slack import SlackJob
 
 log = logging.getLogger("dxbot.workers")
 
@@ -57,7 +60,7 @@ class WorkerPool:
         proc.start()
         return proc
 
-    def submit(self, job: Any) -> None:
+    def submit(self, job: SlackJob) -> None:
         """Hand a ``SlackJob`` to its worker; restart that worker first if it has died."""
         index = job.shard(len(self.queues))
         if not self.procs[index].is_alive():

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.catalog import t
@@ -591,21 +591,13 @@ class FollowupReminders:
     async def session_ended(self, s: AsyncSession, session: SupportSession) -> bool:
         """Mark the session held and move its case to 実施済(報告待ち), once.
 
-        Two passes (two replicas) may both have read the session as 'scheduled'. The
-        conditional UPDATE lets exactly one of them win — on PostgreSQL the other waits for the
-        row lock, re-reads the row and matches nothing — and the case row is read under a lock,
-        so the status change (and its notifications) is recorded once, not once per pass.
+        Two passes (two replicas) may both have read the session as 'scheduled': only the one
+        that wins ``mark_held`` goes on, and the case row is read under a lock, so the status
+        change (and its notifications) is recorded once, not once per pass.
         """
         ctx = self.make_context(s)
-        won = await s.execute(
-            update(SupportSession)
-            .where(SupportSession.id == session.id, SupportSession.status == "scheduled")
-            .values(status="done")
-            .execution_options(synchronize_session=False)
-        )
-        if not won.rowcount:
+        if not await session_store.mark_held(s, session):
             return False
-        session.status = "done"
         case = await s.get(Case, session.case_id, with_for_update=True, populate_existing=True)
         # A case already 報告済 for an earlier session waits again for this session's report.
         if case is not None and case.status in ("scheduled", "reported"):

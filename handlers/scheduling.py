@@ -21,12 +21,12 @@ from bot.messages import Outbound
 from bot.permissions import Action, require
 from bot.router import Router
 from handlers.dates import normalize, parse_one_date
-from handlers.extract import METHOD_LABELS as PREFERRED_METHOD_LABELS
 from handlers.lifecycle import change_status, label, load_case_for
 from reminders.calendar import format_jp, format_jp_datetime
 from store import matching
 from store import sessions as session_store
 from store.models import Case, Municipality, SupportSession, User
+from store.profiles import ProgramProfile
 from store.reference import resolve_municipality
 from store.users import list_users
 
@@ -75,8 +75,8 @@ async def schedule_session(ctx: Context, req: SessionRequest) -> SupportSession:
         raise UserError(
             "method_not_for_track",
             track=track.name,
-            method=METHOD_LABELS[req.method],
-            allowed="・".join(PREFERRED_METHOD_LABELS[m] for m in track.methods),
+            method=t(f"sv_method_{req.method}"),
+            allowed="・".join(t(f"sv_method_{m}") for m in track.methods),
         )
     if not req.expert_user_ids:
         raise UserError("no_expert", case_no=req.case.case_no)
@@ -248,3 +248,12 @@ async def schedule_command(ctx: Context, args: str) -> list[Outbound]:
 
 def register(router: Router) -> None:
     router.dx_command("schedule", schedule_command)
+
+
+def approval_skipped(profile: ProgramProfile, case: Case, expert_user_ids: Sequence[int]) -> bool:
+    """True when the program has the prefecture approve a case's expert and none of these
+    experts is the approved one (staff may schedule directly; this says it went unapproved)."""
+    return (
+        profile.match_approver == "prefecture"
+        and case.approved_expert_user_id not in expert_user_ids
+    )

@@ -22,7 +22,7 @@ from handlers.followup import has_open_sessions, jst_day
 from handlers.lifecycle import change_status
 from reminders.calendar import format_jp
 from store import sessions as session_store
-from store.models import Case, SessionMunicipality, SupportSession, Survey
+from store.models import Case, SupportSession, Survey
 
 FLOW = "survey"
 RESOLVED = {"resolved": "解決した", "partly": "一部解決した", "not_yet": "まだ解決していない"}
@@ -87,49 +87,15 @@ def _ask_resolved() -> Outbound:
 
 async def _survey_target(ctx: Context, ref: str) -> tuple[SupportSession, Case]:
     """A reported session of the officer's municipality that has no answered survey."""
-    q = (
-        select(SupportSession, Case)
-        .join(Case, Case.id == SupportSession.case_id)
-        .join(SessionMunicipality, SessionMunicipality.session_id == SupportSession.id)
-        .outerjoin(Survey, Survey.session_id == SupportSession.id)
-        .where(
-            SessionMunicipality.municipality_code == (ctx.actor.municipality_code or "-"),
-            SupportSession.program_id == ctx.profile.id,
-            SupportSession.report_submitted_at.is_not(None),
-            Survey.answered_at.is_(None),
-        )
-        .order_by(SupportSession.starts_at.desc())
-    )
     ref = normalize(ref).upper()
-    if ref.isdigit():
-        q = q.where(SupportSession.id == int(ref))
-    elif ref:
-        q = q.where(Case.case_no == ref)
-    row = (await ctx.s.execute(q.limit(1))).first()
-    if row is None:
-        if ref and await _answered(ctx, ref):
-            # The request's button pressed a second time: say so, not "nothing to answer".
-            raise UserError("survey_already")
-        raise UserError("survey_nothing")
-    return row[0], row[1]
-
-
-async def _answered(ctx: Context, ref: str) -> bool:
-    """True when the named session (id or case number) of the officer's municipality already
-    has an answered survey."""
-    q = (
-        select(Survey.id)
-        .join(SupportSession, SupportSession.id == Survey.session_id)
-        .join(Case, Case.id == SupportSession.case_id)
-        .join(SessionMunicipality, SessionMunicipality.session_id == SupportSession.id)
-        .where(
-            SessionMunicipality.municipality_code == (ctx.actor.municipality_code or "-"),
-            SupportSession.program_id == ctx.profile.id,
-            Survey.answered_at.is_not(None),
-        )
-    )
-    q = q.where(SupportSession.id == int(ref)) if ref.isdigit() else q.where(Case.case_no == ref)
-    return (await ctx.s.scalar(q.limit(1))) is not None
+    muni, program = ctx.actor.municipality_code, ctx.profile.id
+    found = await session_store.survey_session(ctx.s, program, muni, ref, answered=False)
+    if found is not None:
+        return found
+    if ref and await session_store.survey_session(ctx.s, program, muni, ref, answered=True):
+        # The request's button pressed a second time: say so, not "nothing to answer".
+        raise UserError("survey_already")
+    raise UserError("survey_nothing")
 
 
 async def _store(ctx: Context, conv: Conversation) -> list[Outbound]:

@@ -146,11 +146,8 @@ SESSION_COLUMNS = (
     Column("resolved", width=10, labels="sv_resolved_"),
 )
 
-REPORT_COLUMNS = (
-    Column("session_id", "number", 8),
-    Column("case_id", width=16),
-    Column("version", "number", 6),
-    Column("municipality_names", "list", 16),
+# A session and its report (業務日報), as both the reports export and the 管理表 end their rows.
+SESSION_RECORD = (
     Column("starts_at", "datetime", 17),
     Column("method", width=10, labels="sv_method_"),
     Column("place", width=18),
@@ -159,6 +156,14 @@ REPORT_COLUMNS = (
     Column("hours", "number", 8, header_key="ex_col_report_hours"),
     Column("report_due", "date", 12),
     Column("report_submitted_at", "datetime", 17),
+)
+
+REPORT_COLUMNS = (
+    Column("session_id", "number", 8),
+    Column("case_id", width=16),
+    Column("version", "number", 6),
+    Column("municipality_names", "list", 16),
+    *SESSION_RECORD,
     Column("on_time", "bool", 8),
 )
 
@@ -170,14 +175,7 @@ LEDGER_COLUMNS = (
     Column("domains", "list", 28),
     Column("opened_at", "datetime", 17),
     Column("description", width=40),
-    Column("starts_at", "datetime", 17),
-    Column("method", width=10, labels="sv_method_"),
-    Column("place", width=18),
-    Column("experts", "list", 16, header_key="ex_col_responders"),
-    *(Column(k, width=36) for k in REPORT_KEYS),
-    Column("hours", "number", 8, header_key="ex_col_report_hours"),
-    Column("report_due", "date", 12),
-    Column("report_submitted_at", "datetime", 17),
+    *SESSION_RECORD,
 )
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import (
+    Case,
     SessionExpert,
     SessionMunicipality,
     SessionReport,
@@ -95,6 +96,55 @@ async def add_report(
         session.report_submitted_at = now
     await s.flush()
     return report
+
+
+async def mark_held(s: AsyncSession, session: SupportSession) -> bool:
+    """'scheduled' → 'done' once: a conditional UPDATE, so of two passes (two replicas) that
+    both read the session as scheduled exactly one wins — on PostgreSQL the other waits for the
+    row lock, re-reads the row and matches nothing."""
+    won = await s.execute(
+        update(SupportSession)
+        .where(SupportSession.id == session.id, SupportSession.status == "scheduled")
+        .values(status="done")
+        .execution_options(synchronize_session=False)
+    )
+    if not won.rowcount:
+        return False
+    session.status = "done"
+    return True
+
+
+async def survey_session(
+    s: AsyncSession,
+    program_id: str,
+    municipality_code: str | None,
+    ref: str,
+    *,
+    answered: bool,
+) -> tuple[SupportSession, Case] | None:
+    """A session of the municipality, named by id or case number (the latest when ``ref`` is
+    empty), whose survey is still to answer — or, with ``answered``, already answered."""
+    q = (
+        select(SupportSession, Case)
+        .join(Case, Case.id == SupportSession.case_id)
+        .join(SessionMunicipality, SessionMunicipality.session_id == SupportSession.id)
+        .outerjoin(Survey, Survey.session_id == SupportSession.id)
+        .where(
+            SessionMunicipality.municipality_code == (municipality_code or "-"),
+            SupportSession.program_id == program_id,
+        )
+        .order_by(SupportSession.starts_at.desc())
+    )
+    if answered:
+        q = q.where(Survey.answered_at.is_not(None))
+    else:
+        q = q.where(SupportSession.report_submitted_at.is_not(None), Survey.answered_at.is_(None))
+    if ref.isdigit():
+        q = q.where(SupportSession.id == int(ref))
+    elif ref:
+        q = q.where(Case.case_no == ref)
+    row = (await s.execute(q.limit(1))).first()
+    return None if row is None else (row[0], row[1])
 
 
 async def record_actual_hours(s: AsyncSession, session: SupportSession, hours: float) -> None:

@@ -10,14 +10,12 @@ import os
 import signal
 import socket
 import sys
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
 import pytest
-from slack_sdk.signature import SignatureVerifier
 
 from bot.adapters.slack import SlackJob
 from bot.messages import FileRef, Inbound
@@ -27,7 +25,7 @@ from store.migrate import upgrade
 from store.profiles import load_profile
 from store.seed import seed_program
 from tests.conftest import DEFAULT_NOW
-from tests.fakes.slack_server import FakeSlack
+from tests.fakes.slack_server import FakeSlack, dm_event, signed_headers
 
 SECRET = "serve-secret"
 DXBOT = str(Path(sys.executable).with_name("dxbot"))
@@ -79,30 +77,8 @@ class Served:
     fake: FakeSlack
 
     async def dm(self, user: str, text: str, event_id: str) -> int:
-        body = json.dumps(
-            {
-                "type": "event_callback",
-                "event_id": event_id,
-                "team_id": "T1",
-                "event": {
-                    "type": "message",
-                    "channel_type": "im",
-                    "channel": f"D{user}",
-                    "user": user,
-                    "text": text,
-                    "ts": f"{time.time():.6f}",
-                },
-            },
-            ensure_ascii=False,
-        )
-        ts = str(int(time.time()))
-        headers = {
-            "X-Slack-Request-Timestamp": ts,
-            "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(
-                timestamp=ts, body=body
-            ),
-            "Content-Type": "application/json",
-        }
+        body = json.dumps(dm_event(user, text, event_id), ensure_ascii=False)
+        headers = signed_headers(SECRET, body)
         async with aiohttp.ClientSession() as http:
             url = f"http://127.0.0.1:{self.port}/slack/events"
             async with http.post(url, data=body.encode(), headers=headers) as resp:

@@ -14,7 +14,6 @@ from urllib.parse import urlencode
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from pptx import Presentation
-from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import func, select
 
 from bot.app import Services, build_services
@@ -25,7 +24,7 @@ from store import users
 from store.models import Case, OutboxMessage
 from store.profiles import load_profile
 from store.seed import seed_program
-from tests.fakes.slack_server import FakeSlack
+from tests.fakes.slack_server import FakeSlack, dm_event, signed_headers
 
 SECRET = "test-signing-secret"
 TOKEN = "xoxb-test-token"
@@ -46,13 +45,7 @@ class SlackRig:
         secret: str = SECRET,
         content_type: str = "application/json",
     ) -> dict[str, str]:
-        timestamp = str(ts if ts is not None else int(time.time()))
-        sig = SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=body)
-        return {
-            "X-Slack-Request-Timestamp": timestamp,
-            "X-Slack-Signature": sig,
-            "Content-Type": content_type,
-        }
+        return signed_headers(secret, body, ts=ts, content_type=content_type)
 
     async def post_json(self, payload: dict[str, Any], **kw: Any) -> int:
         body = json.dumps(payload, ensure_ascii=False)
@@ -78,22 +71,7 @@ class SlackRig:
         return resp.status
 
     async def dm(self, user: str, text: str, event_id: str, **extra: Any) -> int:
-        return await self.post_json(
-            {
-                "type": "event_callback",
-                "event_id": event_id,
-                "team_id": "T1",
-                "event": {
-                    "type": "message",
-                    "channel_type": "im",
-                    "channel": f"D{user}",
-                    "user": user,
-                    "text": text,
-                    "ts": f"{time.time():.6f}",
-                    **extra,
-                },
-            }
-        )
+        return await self.post_json(dm_event(user, text, event_id, **extra))
 
     async def click(self, user: str, action_id: str, value: str, n: int) -> int:
         payload = {

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
 from aiohttp import web
+from slack_sdk.signature import SignatureVerifier
 
 
 @dataclass
@@ -170,3 +172,38 @@ class FakeSlack:
         self.uploads[request.match_info["file_id"]] = await request.read()
         self._record("upload", {"file_id": request.match_info["file_id"]})
         return web.Response(text="OK")
+
+
+# --- what Slack sends us -----------------------------------------------------------------------
+
+
+def signed_headers(
+    secret: str, body: str, *, ts: int | None = None, content_type: str = "application/json"
+) -> dict[str, str]:
+    """The headers Slack puts on a request to the app, signed with the app's signing secret."""
+    timestamp = str(ts if ts is not None else int(time.time()))
+    return {
+        "X-Slack-Request-Timestamp": timestamp,
+        "X-Slack-Signature": SignatureVerifier(secret).generate_signature(
+            timestamp=timestamp, body=body
+        ),
+        "Content-Type": content_type,
+    }
+
+
+def dm_event(user: str, text: str, event_id: str, **extra: Any) -> dict[str, Any]:
+    """A ``message.im`` event callback from ``user`` in their DM with the app."""
+    return {
+        "type": "event_callback",
+        "event_id": event_id,
+        "team_id": "T1",
+        "event": {
+            "type": "message",
+            "channel_type": "im",
+            "channel": f"D{user}",
+            "user": user,
+            "text": text,
+            "ts": f"{time.time():.6f}",
+            **extra,
+        },
+    }

@@ -26,16 +26,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pptx import Presentation
-from sqlalchemy import select
 
 from bot.clock import JST
 from reminders.calendar import BusinessCalendar
 from reports import deck
-from store import cases, sessions
+from store import cases, reference, sessions
 from store.db import Database
 from store.demo import EFFECTS, TOPICS, add_people
 from store.migrate import upgrade
-from store.models import Municipality
 from store.profiles import load_profile
 from store.seed import seed_program
 
@@ -95,15 +93,7 @@ async def load_year(db: Database, n_sessions: int, seed: int = 2026) -> None:
     days = cal.open_days_between(profile.term_start, profile.term_end)
     async with db.transaction() as s:
         await seed_program(s, profile, NOW)
-        munis = list(
-            (
-                await s.scalars(
-                    select(Municipality)
-                    .where(Municipality.prefecture_code == profile.prefecture_code)
-                    .order_by(Municipality.code)
-                )
-            ).all()
-        )
+        munis = await reference.loaded_municipalities(s, profile.prefecture_code)
         people = await add_people(s, munis, NOW)
         experts = [uid for pid, uid in people.items() if pid.startswith("expert")]
         topics = list(TOPICS)

@@ -9,12 +9,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store import users
-from store.models import Municipality
+from store import reference, users
 from store.profiles import ProgramProfile
 
 PG_ADMIN = os.environ.get(
@@ -90,5 +88,4 @@ async def add_experts(s: AsyncSession, n: int, now: Any) -> list[int]:
 
 async def municipality_codes(s: AsyncSession, profile: ProgramProfile) -> list[str]:
     """The codes of the program's prefecture's municipalities, as seeded."""
-    q = select(Municipality.code).where(Municipality.prefecture_code == profile.prefecture_code)
-    return list((await s.scalars(q)).all())
+    return [m.code for m in await reference.loaded_municipalities(s, profile.prefecture_code)]

@@ -273,6 +273,14 @@ def report_record(r: SessionRow) -> dict[str, Any]:
         "case_id": r.case_no,
         "version": r.report_version,
         "municipality_names": r.municipality_names,
+        **_session_record(r),
+        "on_time": submitted is not None and submitted.astimezone(JST).date() <= r.report_due,
+    }
+
+
+def _session_record(r: SessionRow) -> dict[str, Any]:
+    """The values of SESSION_RECORD's columns for one session."""
+    return {
         "starts_at": r.starts_at,
         "method": r.method,
         "place": r.place,
@@ -280,8 +288,7 @@ def report_record(r: SessionRow) -> dict[str, Any]:
         **{k: _report_text(r.report, k) for k in REPORT_KEYS},
         "hours": _report_hours(r),
         "report_due": r.report_due,
-        "report_submitted_at": submitted,
-        "on_time": submitted is not None and submitted.astimezone(JST).date() <= r.report_due,
+        "report_submitted_at": r.report_submitted_at,
     }
 
 
@@ -311,14 +318,7 @@ def ledger_rows(
                 base
                 | {
                     "municipality_names": r.municipality_names,
-                    "starts_at": r.starts_at,
-                    "method": r.method,
-                    "place": r.place,
-                    "experts": r.expert_names,
-                    **{k: _report_text(r.report, k) for k in REPORT_KEYS},
-                    "hours": _report_hours(r),
-                    "report_due": r.report_due,
-                    "report_submitted_at": r.report_submitted_at,
+                    **_session_record(r),
                 }
             )
     return rows

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import JST
 from reminders.calendar import BusinessCalendar
-from store import cases, sessions, users
+from store import cases, reference, sessions, users
 from store.models import Case, Municipality
 from store.profiles import ProgramProfile, Track
 from store.reference import domains
@@ -308,15 +308,7 @@ def _report_fields(
 
 async def seed_demo(s: AsyncSession, profile: ProgramProfile, now: dt.datetime) -> tuple[int, int]:
     """Add demo people and history unless this program already has demo cases."""
-    munis = list(
-        (
-            await s.scalars(
-                select(Municipality)
-                .where(Municipality.prefecture_code == profile.prefecture_code)
-                .order_by(Municipality.code)
-            )
-        ).all()
-    )
+    munis = await reference.loaded_municipalities(s, profile.prefecture_code)
     people = await add_people(s, munis, now)
     existing = await s.scalar(
         select(Case.id).where(Case.program_id == profile.id, Case.is_demo.is_(True)).limit(1)

@@ -91,6 +91,16 @@ async def load_municipalities(s: AsyncSession, prefecture_code: str) -> int:
     return added
 
 
+async def loaded_municipalities(s: AsyncSession, prefecture_code: str) -> list[Municipality]:
+    """The prefecture's municipalities as seeded, in code order."""
+    q = (
+        select(Municipality)
+        .where(Municipality.prefecture_code == prefecture_code)
+        .order_by(Municipality.code)
+    )
+    return list((await s.scalars(q)).all())
+
+
 async def load_domains(s: AsyncSession, program_id: str, extra: tuple[str, ...]) -> None:
     have = {(d.program_id, d.name) for d in (await s.scalars(select(Domain))).all()}
     for d in domains():

@@ -13,7 +13,6 @@ wait for the backlog of one measurement before it starts the next.
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -90,11 +89,12 @@ async def main(kind: str, port: int, extra: list[str]) -> None:
 
     logging.basicConfig(level=logging.WARNING)
     if kind == "fake":
+        from bot.workers import yield_to_acks
         from tests.fakes.slack_server import FakeSlack
 
         # Slack's servers are not on our machine: the fake must not take CPU from the server
-        # under test more than it has to.
-        os.nice(19)
+        # under test more than it has to — the lowest priority there is, like our workers.
+        yield_to_acks()
         fake = FakeSlack()
         await fake.start(port)
         print("ready", flush=True)

@@ -8,7 +8,9 @@ text — through a fake Slack Web API in a third process. Before each measuremen
 waits until ours has answered everything sent so far, so no backlog of one measurement runs
 during the next (or during the bare app's).
 
-Run: ``.venv/bin/python -m bench.bench_ack [--requests N] [--workers N]``.
+Each cell is the median of ``--rounds`` loads of each server, taken in alternating order.
+
+Run: ``.venv/bin/python -m bench.bench_ack [--requests N] [--workers N] [--rounds N]``.
 """
 
 from __future__ import annotations
@@ -133,14 +135,41 @@ async def load(port: int, kind: str, concurrency: int, total: int) -> dict[str, 
     }
 
 
-async def run(total: int, workers: int) -> list[str]:
+async def measure(
+    servers: dict[str, tuple[subprocess.Popen[str], int, str]],
+    kind: str,
+    conc: int,
+    total: int,
+    rounds: int,
+    sent: list[int],
+) -> dict[str, dict[str, float]]:
+    """One cell: ``rounds`` loads of each server, alternating which goes first; the median of
+    each figure over the rounds, so one noisy moment on a shared machine does not decide it."""
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in servers}
+    db_path = servers["ours"][2]
+    for r in range(rounds):
+        order = list(servers) if r % 2 == 0 else list(reversed(servers))
+        for name in order:
+            port = servers[name][1]
+            warm = max(50, total // 10)
+            await load(port, kind, conc, warm)
+            runs[name].append(await load(port, kind, conc, total))
+            if name == "ours":
+                sent[0] += warm + total
+                await settle(db_path, sent[0])
+    return {
+        name: {key: statistics.median(run[key] for run in results) for key in results[0]}
+        for name, results in runs.items()
+    }
+
+
+async def run(total: int, workers: int, rounds: int) -> list[str]:
     fake, fake_port, _ = start("fake")
     servers = {
         "bare": start("bare"),
         "ours": start("ours", f"http://127.0.0.1:{fake_port}/api/", str(workers)),
     }
-    db_path = servers["ours"][2]
-    sent = 0
+    sent = [0]
     lines = [
         "| request | conc | bare p50/p99 ms | bare req/s | ours p50/p99 ms | ours req/s | "
         "throughput ratio | p99 ratio |",
@@ -149,14 +178,7 @@ async def run(total: int, workers: int) -> list[str]:
     try:
         for kind in ("command", "event"):
             for conc in (1, 16, 64):
-                res = {}
-                for name, (_, port, _) in servers.items():
-                    warm = max(50, total // 10)
-                    await load(port, kind, conc, warm)
-                    res[name] = await load(port, kind, conc, total)
-                    if name == "ours":
-                        sent += warm + total
-                        await settle(db_path, sent)
+                res = await measure(servers, kind, conc, total, rounds, sent)
                 b, o = res["bare"], res["ours"]
                 lines.append(
                     f"| {kind} | {conc} | {b['p50_ms']:.2f}/{b['p99_ms']:.2f} | {b['rps']:.0f} | "
@@ -174,8 +196,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    for line in asyncio.run(run(args.requests, args.workers)):
+    for line in asyncio.run(run(args.requests, args.workers, args.rounds)):
         print(line)
 
 

@@ -45,7 +45,16 @@ def configure(level: str = "INFO", stream: object = None) -> None:
     root.addHandler(handler)
     root.setLevel(level.upper())
     # Libraries that would log request bodies or headers at INFO stay at WARNING.
-    for noisy in ("httpx", "openai", "slack_bolt", "slack_sdk", "aiohttp.access", "alembic"):
+    noisy_loggers = (
+        "httpx",
+        "openai",
+        "slack_bolt",
+        "dxbot.slack.bolt",
+        "slack_sdk",
+        "aiohttp.access",
+        "alembic",
+    )
+    for noisy in noisy_loggers:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

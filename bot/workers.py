@@ -6,8 +6,9 @@ CPU with the acks, and at one request at a time that halved the ack rate
 (bench/bench_ack.py); in its own process the operating system schedules the ack process as
 soon as a request arrives.
 
-A job crosses as JSON over a ``multiprocessing`` queue, one queue per worker, chosen by a
-stable hash of the person (``SlackJob.shard``), so one person's messages stay in order. A
+A ``SlackDelivery`` (the request as Slack sent it) crosses over a ``multiprocessing`` queue, one
+queue per worker, chosen by a stable hash of the person (``SlackDelivery.shard``), so one
+person's messages stay in order; the worker translates and answers it. A
 worker that dies is started again with a new queue (a process killed while reading may leave
 the old queue's lock held). Queues live in memory, like the in-process ones they replace: the
 jobs a dying worker held, and those not yet handled when the whole server is killed, are lost
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from bot.config import Settings
 
 if TYPE_CHECKING:  # the adapter imports the whole app; the worker process imports it itself
-    from bot.adapters.slack import SlackJob
+    from bot.adapters.slack import SlackDelivery
 
 log = logging.getLogger("dxbot.workers")
 
@@ -60,16 +61,16 @@ class WorkerPool:
         proc.start()
         return proc
 
-    def submit(self, job: SlackJob) -> None:
-        """Hand a ``SlackJob`` to its worker; restart that worker first if it has died."""
-        index = job.shard(len(self.queues))
+    def submit(self, delivery: SlackDelivery) -> None:
+        """Hand a delivery to its worker; restart that worker first if it has died."""
+        index = delivery.shard(len(self.queues))
         if not self.procs[index].is_alive():
             log.error(
                 "worker %d exited (code %s); starting it again", index, self.procs[index].exitcode
             )
             self.queues[index] = _CTX.Queue()
             self.procs[index] = self._start(index)
-        self.queues[index].put(job.model_dump_json())
+        self.queues[index].put(delivery)
 
     def close(self) -> None:
         """Let every worker finish what it holds, then stop (terminate after STOP_TIMEOUT)."""
@@ -93,12 +94,28 @@ def slack_worker_main(settings: Settings, queue: Queue[Any]) -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    # Acks have a hard 3-second limit; the work has none. A lower CPU priority lets the kernel
-    # run the ack process first whenever both are ready, while the worker still gets every
-    # cycle the acks leave.
-    os.nice(WORKER_NICE)
+    yield_to_acks()
     logs.configure(settings.log_level)
     asyncio.run(_slack_worker(settings, queue))
+
+
+def yield_to_acks() -> None:
+    """Acks have a hard 3-second limit; the work has none. Give this process the lowest CPU
+    priority, before it starts any thread (threads inherit it), so that the kernel runs the ack
+    process first whenever both are ready, while the worker still gets every cycle the acks
+    leave.
+
+    Linux's SCHED_IDLE, where there is one: a request arriving preempts an idle-class worker at
+    once, whereas a nice 19 worker may finish its time slice first — on a 2-core machine that
+    cost the ack process up to a third of its throughput (bench/bench_ack.py). Elsewhere nice 19.
+    """
+    if hasattr(os, "sched_setscheduler") and hasattr(os, "SCHED_IDLE"):
+        try:
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+            return
+        except OSError:  # a container may forbid changing the policy
+            pass
+    os.nice(WORKER_NICE)
 
 
 _IDLE = object()
@@ -112,7 +129,7 @@ def _next(queue: Queue[Any]) -> Any:
 
 
 async def _slack_worker(settings: Settings, queue: Queue[Any]) -> None:
-    from bot.adapters.slack import SlackAdapter, SlackJob
+    from bot.adapters.slack import SlackAdapter
     from bot.app import build_services
 
     services = build_services(settings)
@@ -129,7 +146,7 @@ async def _slack_worker(settings: Settings, queue: Queue[Any]) -> None:
                     log.warning("the server process has gone; worker stopping")
                     break
                 continue
-            adapter.submit(SlackJob.model_validate_json(raw))
+            adapter.submit(raw)
         await adapter.close()
     finally:
         await services.db.dispose()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import pickle
 import signal
 import socket
 import sys
@@ -17,8 +18,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.adapters.slack import SlackJob
-from bot.messages import FileRef, Inbound
+from bot.adapters.slack import SlackDelivery, to_job
 from store import users
 from store.db import Database
 from store.migrate import upgrade
@@ -140,21 +140,28 @@ async def served(tmp_path: Path) -> AsyncIterator[Served]:
         await fake.stop()
 
 
-def test_a_job_crosses_to_a_worker_unchanged() -> None:
-    inbound = Inbound(
-        platform="slack",
-        event_id="Ev1",
-        user_id="U1",
-        text="相談したい",
-        form={"title": "電子契約"},
-        files=(FileRef(name="メモ.pdf", url="https://files/x", content_type="application/pdf"),),
-        received_at=DEFAULT_NOW,
+def test_a_delivery_crosses_to_a_worker_unchanged_and_translates_there() -> None:
+    body = json.dumps(dm_event("U1", "相談したい", "Ev1", thread_ts="9.9"), ensure_ascii=False)
+    delivery = SlackDelivery("message", "U1", body, DEFAULT_NOW)
+    # The pool's queue pickles what it carries.
+    crossed = pickle.loads(pickle.dumps(delivery))
+    assert crossed == delivery
+    job = to_job(crossed)
+    assert job is not None and job.inbound is not None
+    assert (job.inbound.user_id, job.inbound.text, job.inbound.event_id) == (
+        "U1",
+        "相談したい",
+        "Ev1",
     )
-    job = SlackJob(kind="dispatch", user_id="U1", inbound=inbound, channel="D1", trigger_id="t")
-    assert SlackJob.model_validate_json(job.model_dump_json()) == job
-    # One person's jobs always go to the same worker, so their messages stay in order.
-    assert len({job.shard(4) for _ in range(10)}) == 1
-    assert {SlackJob(kind="home", user_id=f"U{i}").shard(4) for i in range(50)} == {0, 1, 2, 3}
+    assert (job.thread, job.inbound.received_at) == ("9.9", DEFAULT_NOW)
+    # One person's deliveries always go to the same worker, so their messages stay in order.
+    assert len({delivery.shard(4) for _ in range(10)}) == 1
+    assert {SlackDelivery("home", f"U{i}", "{}", DEFAULT_NOW).shard(4) for i in range(50)} == {
+        0,
+        1,
+        2,
+        3,
+    }
 
 
 async def test_serve_answers_through_a_worker_process_and_stops_cleanly(served: Served) -> None:
@@ -163,6 +170,8 @@ async def test_serve_answers_through_a_worker_process_and_stops_cleanly(served: 
     assert "/status" in json.dumps(call.args, ensure_ascii=False)
     workers = _workers(served.proc.pid)
     assert len(workers) == 1  # --workers defaults to one worker process
+    # The work yields the CPU to the acks: an arriving request preempts it at once.
+    assert os.sched_getscheduler(workers[0]) == os.SCHED_IDLE
 
     served.proc.send_signal(signal.SIGTERM)
     _, err = await asyncio.wait_for(served.proc.communicate(), 60)

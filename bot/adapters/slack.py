@@ -1,11 +1,12 @@
 """The Slack adapter: slack-bolt ``AsyncApp`` in, Block Kit out. It only translates.
 
 In: events (``message.im``), slash commands (/consult /status /report /deck /dx), interactivity
-(buttons, selects, modal submissions) and ``app_home_opened`` become ``Inbound`` and go to the
-dispatcher. Every request is acknowledged at once (``process_before_response=True``); the work
-is handed on as a ``SlackJob`` — to tasks in this process, or to worker processes under
-`dxbot serve` (bot/workers.py) — so Slack's 3-second limit holds even when the LLM or a deck is
-slow. One person's jobs always go to the same worker, so their messages are handled in order.
+(buttons, selects, modal submissions) and ``app_home_opened``. Every request is acknowledged at
+once (``process_before_response=True``) and handed on as it came, a ``SlackDelivery`` — to tasks
+in this process, or to worker processes under `dxbot serve` (bot/workers.py) — where it becomes
+an ``Inbound`` for the dispatcher. So Slack's 3-second limit holds even when the LLM or a deck
+is slow, and the ack path does no more than Bolt's own checks. One person's deliveries always go
+to the same worker, so their messages are handled in order.
 
 Out: ``Outbound`` rendered as Block Kit (buttons, or a select when there are many choices;
 label/value fields; modals for forms), files with ``files_upload_v2``, App Home re-published
@@ -18,15 +19,20 @@ the dispatcher, which claims each event id in the database.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import re
 import zlib
 from collections.abc import Awaitable, Callable
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.request.internals import parse_body
+from slack_bolt.request.payload_utils import to_action, to_event, to_view
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
@@ -272,10 +278,32 @@ def _plain(message: Outbound) -> str:
 
 # --- receiving ---------------------------------------------------------------------------------
 
+Listener = Literal["command", "message", "action", "view", "home"]
+
+
+class SlackDelivery(NamedTuple):
+    """What an ack hands on: Slack's request as it came, which listener took it, whose it is and
+    when it arrived. Turning it into an ``Inbound`` waits until the work runs (``to_job``), off
+    the ack path: building and serialising the models there cost a third of what Bolt itself
+    spends on a request (bench/bench_ack.py). A plain tuple, so that it crosses to a worker
+    process as cheaply as it can; ``Inbound``, a pydantic model, is the checked boundary.
+
+    ``body`` is the raw HTTP body, or the parsed payload under Socket Mode (which has none).
+    """
+
+    listener: Listener
+    user_id: str
+    body: str | dict[str, Any]
+    received_at: dt.datetime
+
+    def shard(self, n: int) -> int:
+        """The worker for this delivery: always the same one for the same person (stable hash),
+        so one person's messages are handled in order."""
+        return zlib.crc32(self.user_id.encode()) % n
+
 
 class SlackJob(BaseModel):
-    """What an ack hands on: answer an Inbound, or re-publish a user's App Home. A pydantic model
-    so that it crosses to a worker process as JSON."""
+    """A delivery translated: answer an Inbound, or re-publish a user's App Home."""
 
     kind: Literal["dispatch", "home"]
     user_id: str
@@ -285,20 +313,151 @@ class SlackJob(BaseModel):
     reply_to: str | None = None
     trigger_id: str | None = None
 
-    def shard(self, n: int) -> int:
-        """The worker for this job: always the same one for the same person (stable hash)."""
-        return zlib.crc32(self.user_id.encode()) % n
+
+def to_job(delivery: SlackDelivery) -> SlackJob | None:
+    """Slack's payload as a job; None for what needs no answer (a bot's or a channel's message,
+    an App Home tab other than Home)."""
+    body = delivery.body if isinstance(delivery.body, dict) else parse_body(delivery.body, None)
+    return _TRANSLATORS[delivery.listener](body, delivery.received_at)
+
+
+def _command_job(body: dict[str, Any], at: dt.datetime) -> SlackJob:
+    inbound = Inbound(
+        platform=PLATFORM,
+        event_id=f"cmd:{body.get('trigger_id') or body.get('command_ts') or body.get('text')}",
+        user_id=body.get("user_id", ""),
+        kind="command",
+        command=body.get("command", ""),
+        supports_forms=bool(body.get("trigger_id")),
+        text=body.get("text", "") or "",
+        channel=body.get("channel_id", ""),
+        is_direct=str(body.get("channel_id", "")).startswith("D"),
+        received_at=at,
+    )
+    return SlackJob(
+        kind="dispatch",
+        user_id=inbound.user_id,
+        inbound=inbound,
+        reply_to=inbound.user_id,
+        trigger_id=body.get("trigger_id"),
+    )
+
+
+def _message_job(body: dict[str, Any], at: dt.datetime) -> SlackJob | None:
+    event = to_event(body) or {}
+    if (
+        event.get("channel_type") != "im"
+        or event.get("bot_id")
+        or event.get("subtype") not in (None, "file_share")
+    ):
+        return None
+    files = tuple(
+        FileRef(
+            name=f.get("name", "file"),
+            url=f.get("url_private", ""),
+            content_type=f.get("mimetype", "application/octet-stream"),
+        )
+        for f in event.get("files") or []
+    )
+    inbound = Inbound(
+        platform=PLATFORM,
+        event_id=body.get("event_id") or f"msg:{event.get('channel')}:{event.get('ts')}",
+        user_id=event.get("user", ""),
+        text=event.get("text", "") or "",
+        channel=event.get("channel", ""),
+        thread=event.get("thread_ts"),
+        files=files,
+        received_at=at,
+    )
+    return SlackJob(
+        kind="dispatch",
+        user_id=inbound.user_id,
+        inbound=inbound,
+        channel=inbound.channel,
+        thread=inbound.thread,
+    )
+
+
+def _action_job(body: dict[str, Any], at: dt.datetime) -> SlackJob:
+    action = to_action(body) or {}
+    value = action.get("value")
+    if value is None and action.get("selected_option"):
+        value = action["selected_option"].get("value")
+    user = body.get("user", {}).get("id", "")
+    channel = (body.get("channel") or {}).get("id") or user
+    message = body.get("message") or {}
+    inbound = Inbound(
+        platform=PLATFORM,
+        event_id=f"act:{user}:{action.get('action_ts')}:{action.get('action_id')}",
+        user_id=user,
+        kind="action",
+        action_id=str(action.get("action_id", "")).split("#", 1)[0],
+        value=value or "",
+        channel=channel,
+        thread=message.get("thread_ts"),
+        received_at=at,
+    )
+    return SlackJob(
+        kind="dispatch",
+        user_id=user,
+        inbound=inbound,
+        channel=channel,
+        thread=inbound.thread,
+        trigger_id=body.get("trigger_id"),
+    )
+
+
+def _view_job(body: dict[str, Any], at: dt.datetime) -> SlackJob:
+    view = to_view(body) or {}
+    user = body.get("user", {}).get("id", "")
+    inbound = Inbound(
+        platform=PLATFORM,
+        event_id=f"view:{view.get('id')}:{view.get('hash')}",
+        user_id=user,
+        kind="form",
+        action_id=view.get("callback_id", ""),
+        form=form_values(view),
+        value="",
+        channel=user,
+        received_at=at,
+    )
+    return SlackJob(kind="dispatch", user_id=user, inbound=inbound, reply_to=user)
+
+
+def _home_job(body: dict[str, Any], _at: dt.datetime) -> SlackJob | None:
+    event = to_event(body) or {}
+    if event.get("tab") not in (None, "home"):
+        return None
+    return SlackJob(kind="home", user_id=event.get("user", ""))
+
+
+_TRANSLATORS: dict[str, Callable[[dict[str, Any], dt.datetime], SlackJob | None]] = {
+    "command": _command_job,
+    "message": _message_job,
+    "action": _action_job,
+    "view": _view_job,
+    "home": _home_job,
+}
+
+
+def _bolt_logger() -> logging.Logger:
+    """Bolt's logger, with its level set on it: Bolt reads ``logger.level`` (not the effective
+    level) to decide whether to format a debug line for every middleware of every request, and
+    an unset level (0) made it do so — a tenth of the ack path's time (bench/bench_ack.py)."""
+    logger = logging.getLogger("dxbot.slack.bolt")
+    logger.setLevel(logger.getEffectiveLevel())
+    return logger
 
 
 class SlackAdapter:
-    """Builds the Bolt app whose listeners turn Slack payloads into Inbound."""
+    """Builds the Bolt app whose listeners acknowledge Slack's requests and hand them on."""
 
     def __init__(
         self,
         services: Services,
         client: AsyncWebClient | None = None,
         *,
-        handoff: Callable[[SlackJob], None] | None = None,
+        handoff: Callable[[SlackDelivery], None] | None = None,
     ) -> None:
         settings = services.settings
         self.services = services
@@ -306,7 +465,7 @@ class SlackAdapter:
         self.sender = SlackSender(self.client, on_user_message=self.publish_home)
         self.handoff = handoff
         self.tasks: set[asyncio.Task[None]] = set()
-        self.queues: list[asyncio.Queue[SlackJob]] = [asyncio.Queue() for _ in range(WORKERS)]
+        self.queues: list[asyncio.Queue[SlackDelivery]] = [asyncio.Queue() for _ in range(WORKERS)]
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
 
         async def authorize(**_: Any) -> AuthorizeResult:
@@ -323,35 +482,38 @@ class SlackAdapter:
             signing_secret=secret,
             authorize=authorize,
             process_before_response=True,
-            logger=logging.getLogger("dxbot.slack.bolt"),
+            logger=_bolt_logger(),
         )
         self._register()
 
-    # Work runs after the ack. With a handoff (`dxbot serve`), jobs go to worker processes, so
-    # the work never shares a CPU with the acks; otherwise to a few tasks of this process, each
-    # fed by its own queue so one person's jobs run in order. Tests and shutdown wait for the
-    # queues with drain().
-    def submit(self, job: SlackJob) -> None:
+    # Work runs after the ack. With a handoff (`dxbot serve`), deliveries go to worker
+    # processes, so the work never shares a CPU with the acks; otherwise to a few tasks of this
+    # process, each fed by its own queue so one person's deliveries run in order. Tests and
+    # shutdown wait for the queues with drain().
+    def submit(self, delivery: SlackDelivery) -> None:
         if self.handoff is not None:
-            self.handoff(job)
+            self.handoff(delivery)
             return
         if not self.tasks:
             for q in self.queues:
                 task = asyncio.ensure_future(self._worker(q))
                 self.tasks.add(task)
-        self.queues[job.shard(len(self.queues))].put_nowait(job)
+        self.queues[delivery.shard(len(self.queues))].put_nowait(delivery)
 
-    async def _worker(self, queue: asyncio.Queue[SlackJob]) -> None:
+    async def _worker(self, queue: asyncio.Queue[SlackDelivery]) -> None:
         while True:
-            job = await queue.get()
+            delivery = await queue.get()
             try:
-                await self.run_job(job)
+                await self.run(delivery)
             except Exception:
                 log.exception("slack job failed")
             finally:
                 queue.task_done()
 
-    async def run_job(self, job: SlackJob) -> None:
+    async def run(self, delivery: SlackDelivery) -> None:
+        job = to_job(delivery)
+        if job is None:
+            return
         if job.kind == "home":
             await self.publish_home(job.user_id)
         elif job.inbound is not None:
@@ -375,138 +537,33 @@ class SlackAdapter:
 
     def _register(self) -> None:
         app = self.app
-        app.command(COMMANDS)(self._on_command)
-        app.event("message")(self._on_message)
-        app.event("app_home_opened")(self._on_home)
-        app.action(re.compile(".*"))(self._on_action)
-        app.view(re.compile(".*"))(self._on_view)
+        app.command(COMMANDS)(self._acker("command"))
+        app.event("message")(self._acker("message"))
+        app.event("app_home_opened")(self._acker("home"))
+        app.action(re.compile(".*"))(self._acker("action"))
+        app.view(re.compile(".*"))(self._acker("view"))
         # Any other event is acknowledged and ignored: an unanswered event (Bolt's default 404)
         # makes Slack retry it, and too many failures make Slack disable the subscription.
         app.event(re.compile(".*"))(self._on_other_event)
 
-    async def _on_command(self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
-        await ack()
-        inbound = Inbound(
-            platform=PLATFORM,
-            event_id=f"cmd:{body.get('trigger_id') or body.get('command_ts') or body.get('text')}",
-            user_id=body.get("user_id", ""),
-            kind="command",
-            command=body.get("command", ""),
-            supports_forms=bool(body.get("trigger_id")),
-            text=body.get("text", "") or "",
-            channel=body.get("channel_id", ""),
-            is_direct=str(body.get("channel_id", "")).startswith("D"),
-            received_at=self.services.clock.now(),
-        )
-        self.submit(
-            SlackJob(
-                kind="dispatch",
-                user_id=inbound.user_id,
-                inbound=inbound,
-                reply_to=inbound.user_id,
-                trigger_id=body.get("trigger_id"),
-            )
-        )
+    def _acker(self, listener: Listener) -> Callable[..., Awaitable[None]]:
+        """A listener that acknowledges at once and hands the request on, untranslated."""
+        clock = self.services.clock
 
-    async def _on_message(
-        self, ack: Callable[..., Awaitable[None]], body: dict[str, Any], event: dict[str, Any]
-    ) -> None:
-        await ack()
-        if (
-            event.get("channel_type") != "im"
-            or event.get("bot_id")
-            or event.get("subtype")
-            not in (
-                None,
-                "file_share",
-            )
-        ):
-            return
-        files = tuple(
-            FileRef(
-                name=f.get("name", "file"),
-                url=f.get("url_private", ""),
-                content_type=f.get("mimetype", "application/octet-stream"),
-            )
-            for f in event.get("files") or []
-        )
-        inbound = Inbound(
-            platform=PLATFORM,
-            event_id=body.get("event_id") or f"msg:{event.get('channel')}:{event.get('ts')}",
-            user_id=event.get("user", ""),
-            text=event.get("text", "") or "",
-            channel=event.get("channel", ""),
-            thread=event.get("thread_ts"),
-            files=files,
-            received_at=self.services.clock.now(),
-        )
-        self.submit(
-            SlackJob(
-                kind="dispatch",
-                user_id=inbound.user_id,
-                inbound=inbound,
-                channel=inbound.channel,
-                thread=inbound.thread,
-            )
-        )
+        async def ack_and_hand_on(
+            ack: Callable[..., Awaitable[None]],
+            request: AsyncBoltRequest,
+            context: AsyncBoltContext,
+        ) -> None:
+            await ack()
+            body = request.raw_body or request.body
+            delivery = SlackDelivery(listener, context.user_id or "", body, clock.now())
+            asyncio.get_running_loop().call_soon(self.submit, delivery)
 
-    async def _on_action(
-        self, ack: Callable[..., Awaitable[None]], body: dict[str, Any], action: dict[str, Any]
-    ) -> None:
-        await ack()
-        value = action.get("value")
-        if value is None and action.get("selected_option"):
-            value = action["selected_option"].get("value")
-        user = body.get("user", {}).get("id", "")
-        channel = (body.get("channel") or {}).get("id") or user
-        message = body.get("message") or {}
-        inbound = Inbound(
-            platform=PLATFORM,
-            event_id=f"act:{user}:{action.get('action_ts')}:{action.get('action_id')}",
-            user_id=user,
-            kind="action",
-            action_id=str(action.get("action_id", "")).split("#", 1)[0],
-            value=value or "",
-            channel=channel,
-            thread=message.get("thread_ts"),
-            received_at=self.services.clock.now(),
-        )
-        self.submit(
-            SlackJob(
-                kind="dispatch",
-                user_id=user,
-                inbound=inbound,
-                channel=channel,
-                thread=inbound.thread,
-                trigger_id=body.get("trigger_id"),
-            )
-        )
-
-    async def _on_view(
-        self, ack: Callable[..., Awaitable[None]], body: dict[str, Any], view: dict[str, Any]
-    ) -> None:
-        await ack()
-        user = body.get("user", {}).get("id", "")
-        inbound = Inbound(
-            platform=PLATFORM,
-            event_id=f"view:{view.get('id')}:{view.get('hash')}",
-            user_id=user,
-            kind="form",
-            action_id=view.get("callback_id", ""),
-            form=form_values(view),
-            value="",
-            channel=user,
-            received_at=self.services.clock.now(),
-        )
-        self.submit(SlackJob(kind="dispatch", user_id=user, inbound=inbound, reply_to=user))
+        return ack_and_hand_on
 
     async def _on_other_event(self, ack: Callable[..., Awaitable[None]]) -> None:
         await ack()
-
-    async def _on_home(self, ack: Callable[..., Awaitable[None]], event: dict[str, Any]) -> None:
-        await ack()
-        if event.get("tab") in (None, "home"):
-            self.submit(SlackJob(kind="home", user_id=event.get("user", "")))
 
     async def _dispatch(
         self,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field
 
+from bot.catalog import t
 from bot.llm import LLM
 from handlers.dates import DateMention, normalize, parse_dates
 from store.reference import DomainRef
@@ -27,13 +28,9 @@ METHOD_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("phone", ("電話", "tel")),
 )
 
-METHOD_LABELS = {
-    "online": "オンライン",
-    "onsite": "訪問",
-    "email": "メール",
-    "chat": "チャット",
-    "phone": "電話",
-}
+# How support can be given, labelled from the message catalogue (one home for the words).
+METHODS = ("online", "onsite", "email", "chat", "phone")
+METHOD_LABELS = {m: t(f"sv_method_{m}") for m in METHODS}
 
 TITLE_WORDS = (
     "部長",

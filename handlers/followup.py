@@ -21,7 +21,6 @@ from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.catalog import t
@@ -32,6 +31,7 @@ from bot.errors import UserError
 from bot.messages import Choice, FileOut, Outbound
 from bot.permissions import Action, Role, require
 from bot.router import Router
+from handlers import extract
 from handlers.dates import normalize
 from handlers.lifecycle import change_status
 from reminders.calendar import format_jp, format_jp_datetime
@@ -42,11 +42,7 @@ from store import sessions as session_store
 from store import users as user_store
 from store.models import (
     Case,
-    Municipality,
     ReportAttachment,
-    SessionExpert,
-    SessionMunicipality,
-    SessionReport,
     SupportSession,
     User,
 )
@@ -55,13 +51,6 @@ from store.reminders import PendingReport
 FLOW = "followup"
 ASKED = [f.key for f in REPORT_FIELDS if f.asked]
 LABELS = {f.key: f.label for f in REPORT_FIELDS}
-METHOD_LABELS = {
-    "online": "オンライン",
-    "onsite": "訪問",
-    "email": "メール",
-    "chat": "チャット",
-    "phone": "電話",
-}
 NOTES_MIN_CHARS = 80
 LABEL_ALIASES: dict[str, tuple[str, ...]] = {
     "attendees": ("出席者", "参加者", "市町村側", "対応者（市町村）"),
@@ -135,29 +124,14 @@ def parse_hours(text: str) -> float | None:
 
 async def session_facts(s: AsyncSession, session: SupportSession) -> dict[str, Any]:
     """What the bot already knows about a session, for the report's first fields."""
-    munis = (
-        await s.scalars(
-            select(Municipality.name)
-            .join(SessionMunicipality, SessionMunicipality.municipality_code == Municipality.code)
-            .where(SessionMunicipality.session_id == session.id)
-            .order_by(Municipality.code)
-        )
-    ).all()
-    experts = (
-        await s.scalars(
-            select(User.name)
-            .join(SessionExpert, SessionExpert.user_id == User.id)
-            .where(SessionExpert.session_id == session.id)
-            .order_by(User.id)
-        )
-    ).all()
+    munis, experts = await session_store.participant_names(s, session.id)
     return {
         "municipalities": "、".join(munis),
         "datetime": f"{format_jp_datetime(session.starts_at)}〜"
         f"{session.ends_at.astimezone(JST).strftime('%H:%M')}",
-        "method": METHOD_LABELS.get(session.method, session.method),
+        "method": extract.METHOD_LABELS.get(session.method, session.method),
         "place": session.place or "（なし）",
-        "responders": "、".join(n for n in experts if n),
+        "responders": "、".join(experts),
         "hours": f"{session.hours:g}",
     }
 
@@ -170,7 +144,7 @@ class FollowupFlow:
         require(ctx.actor, Action.WRITE_REPORT)
         session = await _own_session(ctx, text.strip())
         f: dict[str, Any] = await session_facts(ctx.s, session)
-        current = await _current_report(ctx.s, session.id)
+        current = await session_store.current_report(ctx.s, session.id)
         if current is not None:
             f.update({k: str(v) for k, v in current.fields.items() if v not in (None, "")})
         conv.data.update({"sid": session.id, "f": f, "amend": current is not None, "files": []})
@@ -425,34 +399,12 @@ def _looks_like_notes(text: str) -> bool:
     return len(text) >= NOTES_MIN_CHARS or text.count("\n") >= 2
 
 
-async def _current_report(s: AsyncSession, session_id: int) -> SessionReport | None:
-    return await s.scalar(
-        select(SessionReport).where(
-            SessionReport.session_id == session_id, SessionReport.is_current.is_(True)
-        )
-    )
-
-
 async def _own_session(ctx: Context, ref: str) -> SupportSession:
     """A session of the acting expert (by id or case number); others look 'not found'."""
-    q = (
-        select(SupportSession)
-        .join(SessionExpert, SessionExpert.session_id == SupportSession.id)
-        .join(Case, Case.id == SupportSession.case_id)
-        .where(
-            SessionExpert.user_id == ctx.actor.user_id,
-            SupportSession.program_id == ctx.profile.id,
-            SupportSession.ends_at <= ctx.now(),
-            SupportSession.status != "cancelled",
-        )
-        .order_by(SupportSession.report_submitted_at.is_not(None), SupportSession.starts_at)
-    )
     ref = normalize(ref).strip().upper()
-    if ref.isdigit():
-        q = q.where(SupportSession.id == int(ref))
-    elif ref:
-        q = q.where(Case.case_no == ref)
-    session = (await ctx.s.scalars(q.limit(1))).first()
+    session = await session_store.expert_session(
+        ctx.s, ctx.profile.id, ctx.actor.user_id, ref, ctx.now()
+    )
     if session is None:
         raise UserError("report_not_found", ref=ref[:30] or "（未指定）")
     return session
@@ -723,13 +675,4 @@ def _due_state(step: str, left: int) -> str:
 
 async def has_open_sessions(s: AsyncSession, case: Case) -> bool:
     """Sessions still to be held or reported keep a case from closing."""
-    open_id = await s.scalar(
-        select(SupportSession.id)
-        .where(
-            SupportSession.case_id == case.id,
-            SupportSession.status != "cancelled",
-            SupportSession.report_submitted_at.is_(None),
-        )
-        .limit(1)
-    )
-    return open_id is not None
+    return await session_store.has_open_sessions(s, case.id)

@@ -20,6 +20,7 @@ from bot.errors import UserError
 from bot.messages import Outbound
 from bot.permissions import Action, require
 from bot.router import Router
+from handlers import extract
 from handlers.dates import normalize, parse_one_date
 from handlers.lifecycle import change_status, label, load_case_for
 from reminders.calendar import format_jp, format_jp_datetime
@@ -39,7 +40,7 @@ METHOD_ALIASES = {
     "現地": "onsite",
     "対面": "onsite",
 }
-METHOD_LABELS = {"online": "オンライン", "onsite": "訪問"}  # what a session can be
+SESSION_METHODS = ("online", "onsite")  # what a session can be
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ async def schedule_session(ctx: Context, req: SessionRequest) -> SupportSession:
     reason = ctx.calendar.closed_reason(start.date())
     if reason:
         raise UserError("start_closed", day=format_jp(start.date()), reason=reason)
-    if req.method not in METHOD_LABELS:
+    if req.method not in SESSION_METHODS:
         raise UserError("method_invalid")
     if req.method not in track.methods:
         raise UserError(
@@ -170,7 +171,7 @@ def session_text(ctx: Context, case: Case, session: SupportSession, munis: list[
         case_no=case.case_no,
         start=format_jp_datetime(session.starts_at),
         hours=f"{session.hours:g}",
-        method=METHOD_LABELS.get(session.method, session.method),
+        method=extract.METHOD_LABELS.get(session.method, session.method),
         place=session.place or "（未定）",
         municipalities="、".join(munis),
         due=format_jp(session.report_due),

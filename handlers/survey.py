@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from bot.catalog import t
 from bot.context import Context
 from bot.conversation import Conversation
@@ -22,7 +20,7 @@ from handlers.followup import has_open_sessions, jst_day
 from handlers.lifecycle import change_status
 from reminders.calendar import format_jp
 from store import sessions as session_store
-from store.models import Case, SupportSession, Survey
+from store.models import Case, SupportSession
 
 FLOW = "survey"
 RESOLVED = {"resolved": "解決した", "partly": "一部解決した", "not_yet": "まだ解決していない"}
@@ -102,7 +100,7 @@ async def _store(ctx: Context, conv: Conversation) -> list[Outbound]:
     session = await ctx.s.get(SupportSession, conv.data["sid"])
     if session is None:
         raise UserError("survey_nothing")
-    existing = await ctx.s.scalar(select(Survey).where(Survey.session_id == session.id))
+    existing = await session_store.survey_of(ctx.s, session.id)
     if existing is not None and existing.answered_at is not None:
         conv.finish()
         return [Outbound(text=t("survey_already"))]

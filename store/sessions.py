@@ -11,11 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import (
     Case,
+    Municipality,
     SessionExpert,
     SessionMunicipality,
     SessionReport,
     SupportSession,
     Survey,
+    User,
 )
 
 
@@ -181,3 +183,70 @@ async def add_survey(
     s.add(survey)
     await s.flush()
     return survey
+
+
+async def expert_session(
+    s: AsyncSession, program_id: str, expert_user_id: int, ref: str, now: dt.datetime
+) -> SupportSession | None:
+    """A held (ended, not cancelled) session of this expert, named by id or case number; with
+    no ``ref``, the earliest one still unreported. Another expert's session is not found."""
+    q = (
+        select(SupportSession)
+        .join(SessionExpert, SessionExpert.session_id == SupportSession.id)
+        .join(Case, Case.id == SupportSession.case_id)
+        .where(
+            SessionExpert.user_id == expert_user_id,
+            SupportSession.program_id == program_id,
+            SupportSession.ends_at <= now,
+            SupportSession.status != "cancelled",
+        )
+        .order_by(SupportSession.report_submitted_at.is_not(None), SupportSession.starts_at)
+    )
+    if ref.isdigit():
+        q = q.where(SupportSession.id == int(ref))
+    elif ref:
+        q = q.where(Case.case_no == ref)
+    return (await s.scalars(q.limit(1))).first()
+
+
+async def participant_names(s: AsyncSession, session_id: int) -> tuple[list[str], list[str]]:
+    """The session's municipalities and experts, by name, in a stable order."""
+    munis = await s.scalars(
+        select(Municipality.name)
+        .join(SessionMunicipality, SessionMunicipality.municipality_code == Municipality.code)
+        .where(SessionMunicipality.session_id == session_id)
+        .order_by(Municipality.code)
+    )
+    experts = await s.scalars(
+        select(User.name)
+        .join(SessionExpert, SessionExpert.user_id == User.id)
+        .where(SessionExpert.session_id == session_id)
+        .order_by(User.id)
+    )
+    return list(munis.all()), [n for n in experts.all() if n]
+
+
+async def current_report(s: AsyncSession, session_id: int) -> SessionReport | None:
+    return await s.scalar(
+        select(SessionReport).where(
+            SessionReport.session_id == session_id, SessionReport.is_current.is_(True)
+        )
+    )
+
+
+async def survey_of(s: AsyncSession, session_id: int) -> Survey | None:
+    return await s.scalar(select(Survey).where(Survey.session_id == session_id))
+
+
+async def has_open_sessions(s: AsyncSession, case_id: int) -> bool:
+    """Sessions still to be held or reported keep a case from closing."""
+    open_id = await s.scalar(
+        select(SupportSession.id)
+        .where(
+            SupportSession.case_id == case_id,
+            SupportSession.status != "cancelled",
+            SupportSession.report_submitted_at.is_(None),
+        )
+        .limit(1)
+    )
+    return open_id is not None

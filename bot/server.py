@@ -13,7 +13,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -22,6 +22,9 @@ from bot.app import Services, build_services, ensure_program, ensure_schema
 from bot.config import Settings
 from bot.errors import CliError
 from bot.notifier import Sender
+
+if TYPE_CHECKING:  # imported where used: LoGo and the CLI need not load Bolt
+    from bot.adapters.slack import SlackAdapter, SlackDelivery
 
 log = logging.getLogger("dxbot.server")
 
@@ -37,11 +40,7 @@ def healthz_route(services: Services) -> web.RouteDef:
     return web.get("/healthz", healthz)
 
 
-def slack_route(adapter: object) -> web.RouteDef:
-    from bot.adapters.slack import SlackAdapter
-
-    assert isinstance(adapter, SlackAdapter)
-
+def slack_route(adapter: SlackAdapter) -> web.RouteDef:
     async def events(request: web.Request) -> web.Response:
         # Slack sends JSON (events) or a form (commands; interactivity with a JSON payload).
         # Bolt parses the body once, here; what it cannot parse, or parses to nothing, is 400.
@@ -70,12 +69,13 @@ def _malformed() -> web.Response:
 
 
 def build_web_app(
-    services: Services, adapter_name: str, handoff: Callable[[Any], None] | None = None
-) -> tuple[web.Application, Sender, object]:
-    """The aiohttp app for one adapter; ``handoff`` sends Slack's jobs to worker processes."""
+    services: Services, adapter_name: str, handoff: Callable[[SlackDelivery], None] | None = None
+) -> tuple[web.Application, Sender, SlackAdapter | None]:
+    """The aiohttp app for one adapter; ``handoff`` sends Slack's deliveries to worker
+    processes."""
     app = web.Application(client_max_size=2 * 1024 * 1024)
     routes = [healthz_route(services)]
-    adapter: object
+    adapter: SlackAdapter | None
     if adapter_name == "slack":
         from bot.adapters.slack import SlackAdapter
 
@@ -143,9 +143,9 @@ async def serve(
         if socket_mode:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-            assert settings.slack_app_token is not None
+            assert settings.slack_app_token is not None and slack_adapter is not None
             socket_handler = AsyncSocketModeHandler(
-                slack_adapter.app,  # type: ignore[union-attr]
+                slack_adapter.app,
                 settings.slack_app_token.get_secret_value(),
                 proxy=settings.https_proxy,
             )
@@ -153,7 +153,7 @@ async def serve(
         await stop.wait()
         scheduler.shutdown(wait=False)
         if slack_adapter is not None:
-            await slack_adapter.close()  # type: ignore[attr-defined]
+            await slack_adapter.close()
         if socket_handler is not None:
             await socket_handler.close_async()
         await runner.cleanup()

@@ -76,8 +76,8 @@ async def schedule_session(ctx: Context, req: SessionRequest) -> SupportSession:
         raise UserError(
             "method_not_for_track",
             track=track.name,
-            method=t(f"sv_method_{req.method}"),
-            allowed="・".join(t(f"sv_method_{m}") for m in track.methods),
+            method=extract.METHOD_LABELS[req.method],
+            allowed="・".join(extract.METHOD_LABELS.get(m, m) for m in track.methods),
         )
     if not req.expert_user_ids:
         raise UserError("no_expert", case_no=req.case.case_no)

@@ -22,6 +22,7 @@ import asyncio
 import datetime as dt
 import logging
 import re
+import uuid
 import zlib
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal, NamedTuple
@@ -313,6 +314,12 @@ class SlackJob(BaseModel):
     reply_to: str | None = None
     trigger_id: str | None = None
 
+    @classmethod
+    def answer(cls, inbound: Inbound, **where: str | None) -> SlackJob:
+        """Answer ``inbound``; ``where`` says where the reply goes (channel, thread, reply_to)
+        and the trigger_id that can open a modal."""
+        return cls(kind="dispatch", user_id=inbound.user_id, inbound=inbound, **where)
+
 
 def to_job(delivery: SlackDelivery) -> SlackJob | None:
     """Slack's payload as a job; None for what needs no answer (a bot's or a channel's message,
@@ -334,13 +341,7 @@ def _command_job(body: dict[str, Any], at: dt.datetime) -> SlackJob:
         is_direct=str(body.get("channel_id", "")).startswith("D"),
         received_at=at,
     )
-    return SlackJob(
-        kind="dispatch",
-        user_id=inbound.user_id,
-        inbound=inbound,
-        reply_to=inbound.user_id,
-        trigger_id=body.get("trigger_id"),
-    )
+    return SlackJob.answer(inbound, reply_to=inbound.user_id, trigger_id=body.get("trigger_id"))
 
 
 def _message_job(body: dict[str, Any], at: dt.datetime) -> SlackJob | None:
@@ -369,13 +370,7 @@ def _message_job(body: dict[str, Any], at: dt.datetime) -> SlackJob | None:
         files=files,
         received_at=at,
     )
-    return SlackJob(
-        kind="dispatch",
-        user_id=inbound.user_id,
-        inbound=inbound,
-        channel=inbound.channel,
-        thread=inbound.thread,
-    )
+    return SlackJob.answer(inbound, channel=inbound.channel, thread=inbound.thread)
 
 
 def _action_job(body: dict[str, Any], at: dt.datetime) -> SlackJob:
@@ -397,13 +392,8 @@ def _action_job(body: dict[str, Any], at: dt.datetime) -> SlackJob:
         thread=message.get("thread_ts"),
         received_at=at,
     )
-    return SlackJob(
-        kind="dispatch",
-        user_id=user,
-        inbound=inbound,
-        channel=channel,
-        thread=inbound.thread,
-        trigger_id=body.get("trigger_id"),
+    return SlackJob.answer(
+        inbound, channel=channel, thread=inbound.thread, trigger_id=body.get("trigger_id")
     )
 
 
@@ -421,7 +411,7 @@ def _view_job(body: dict[str, Any], at: dt.datetime) -> SlackJob:
         channel=user,
         received_at=at,
     )
-    return SlackJob(kind="dispatch", user_id=user, inbound=inbound, reply_to=user)
+    return SlackJob.answer(inbound, reply_to=user)
 
 
 def _home_job(body: dict[str, Any], _at: dt.datetime) -> SlackJob | None:
@@ -626,8 +616,6 @@ class SlackAdapter:
         """Re-publish a user's App Home with their own status (Slack keeps the old one)."""
         if not user_id:
             return
-        import uuid
-
         inbound = Inbound(
             platform=PLATFORM,
             event_id=f"home:{user_id}:{uuid.uuid4()}",

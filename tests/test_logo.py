@@ -135,6 +135,18 @@ async def _seed(services: Services, clock: FixedClock) -> None:
                 title="主査" if role == "officer" else "",
                 department="デジタル推進課" if role == "officer" else "",
             )
+        expert = await users.add(
+            s, platform="logo", platform_id="LEXP", role="expert", now=clock.now(), name="田中 誠"
+        )
+        await users.upsert_expert_profile(
+            s,
+            expert,
+            domains=["セキュリティ対策の徹底"],
+            qualifications=["ITコーディネータ"],
+            onsite=True,
+            region="県南",
+            consent_listed=True,
+        )
 
 
 def logo_settings(
@@ -208,6 +220,49 @@ async def test_intake_by_dm_end_to_end(logo: LogoRig) -> None:
     assert "SAI-2026-0001" in pref.text
     await logo.adapter.drain()
     assert await _count(logo.services, Case) == 1
+    assert await _undelivered(logo.services) == 0
+
+
+async def test_matching_and_follow_up_in_text(logo: LogoRig) -> None:
+    """The Slack journey of test_slack, in LoGo's numbered text: match, prefecture approval,
+    schedule, the expert's report after the session, the file to staff, the prefecture told."""
+    from bot.app import remind_once
+
+    def _to(user: str) -> list[str]:
+        """What reached a person: replies in their DM room and messages sent to them."""
+        return [c.text for c in logo.fake.calls if c.target in (user, dm_room(user))]
+
+    await logo.say("LOFF", INTAKE, "ev-j1")
+    await logo.say("LOFF", "1", "ev-j2")
+    await logo.say("LSTAFF", "/dx match SAI-2026-0001", "ev-j3")
+    proposal = logo.fake.texts(dm_room("LSTAFF"))[-1]
+    assert "1. 田中 誠" in proposal
+    await logo.say("LSTAFF", "1", "ev-j4")
+    await logo.adapter.deliver_outbox()
+    approval = _to("LPREF")[-1]
+    assert "田中 誠" in approval and "1. 承認する" in approval
+    await logo.say("LPREF", "1", "ev-j5")
+    assert any("承認" in text for text in _to("LPREF")[1:])
+    await logo.say("LSTAFF", "/dx schedule SAI-2026-0001 2026-11-18 14:00 2 online Teams", "ev-j6")
+    assert any("日程を登録しました" in text for text in logo.fake.texts(dm_room("LSTAFF")))
+
+    logo.clock.set(logo.clock.now().replace(day=18, hour=16, minute=30))
+    await remind_once(logo.services)
+    await logo.adapter.deliver_outbox()
+    ping = _to("LEXP")[-1]
+    assert "支援実施報告" in ping
+    await logo.say("LEXP", "1", "ev-j7")
+    notes = (
+        "情報政策課 主査 山田花子\n概要：ポリシーが古い\n回答：改定手順を助言\n課題：人員不足\n"
+        "方針：年度内に改定\n効果：手順が明確になった\n資料：比較表\n次回：1月"
+    )
+    await logo.say("LEXP", notes, "ev-j8")
+    await logo.say("LEXP", "はい", "ev-j9")  # hours as scheduled
+    await logo.say("LEXP", "1", "ev-j10")  # submit
+    await logo.adapter.deliver_outbox()
+    files = logo.fake.of("/files", target=STAFF_ROOM)
+    assert files and files[-1].file is not None and files[-1].file[0].endswith(".xlsx")
+    assert any("報告済" in text for text in logo.fake.texts(PREF_ROOM))
     assert await _undelivered(logo.services) == 0
 
 

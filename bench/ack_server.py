@@ -50,13 +50,13 @@ async def bare_app() -> web.Application:
 
 async def our_app(db_path: Path, api_url: str, workers: int) -> tuple[web.Application, object]:
     from bot.app import build_services
-    from bot.config import Settings
+    from bot.core.config import Settings
+    from bot.demo import seed_with_demo
     from bot.server import build_web_app
     from bot.workers import WorkerPool
     from store import users
     from store.migrate import upgrade
     from store.profiles import load_profile
-    from store.seed import seed_program
 
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,
@@ -70,7 +70,7 @@ async def our_app(db_path: Path, api_url: str, workers: int) -> tuple[web.Applic
     services = build_services(settings)
     await upgrade(services.db.engine)
     async with services.db.transaction() as s:
-        await seed_program(s, load_profile("saitama-2026"), services.clock.now(), demo=True)
+        await seed_with_demo(s, load_profile("saitama-2026"), services.clock.now())
         await users.add(
             s,
             platform="slack",

@@ -27,12 +27,12 @@ from pathlib import Path
 
 from pptx import Presentation
 
-from bot.clock import JST
+from bot.demo import EFFECTS, TOPICS, add_people
 from reminders.calendar import BusinessCalendar
+from reminders.clock import JST
 from reports import deck
 from store import cases, reference, sessions
 from store.db import Database
-from store.demo import EFFECTS, TOPICS, add_people
 from store.migrate import upgrade
 from store.profiles import load_profile
 from store.seed import seed_program

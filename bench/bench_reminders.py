@@ -41,9 +41,9 @@ from bench.common import (
     pg_connect,
 )
 from bot.app import build_services, remind_once
-from bot.clock import JST, FixedClock
-from bot.config import Settings
+from bot.core.config import Settings
 from reminders.calendar import BusinessCalendar
+from reminders.clock import JST, FixedClock
 from store import reminders as queries
 from store.db import Database
 from store.migrate import upgrade

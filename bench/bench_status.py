@@ -39,8 +39,8 @@ from bench.common import (
     municipality_codes,
     pg_connect,
 )
-from bot.clock import JST
 from reminders.calendar import BusinessCalendar
+from reminders.clock import JST
 from reports import render_status, status
 from store import users
 from store.db import Database
@@ -463,9 +463,9 @@ async def _status(db: Database, profile: Any, cal: BusinessCalendar) -> None:
 async def _dispatch(url: str) -> float | None:
     """The whole chat path: `/status` typed by staff through the dispatcher (median of 5)."""
     from bot.app import build_services
-    from bot.clock import FixedClock
-    from bot.config import Settings
-    from bot.messages import Inbound
+    from bot.core.config import Settings
+    from bot.core.messages import Inbound
+    from reminders.clock import FixedClock
 
     settings = Settings(_env_file=None, DATABASE_URL=url, DXBOT_PROGRAM=PROGRAM)  # type: ignore[call-arg]
     services = build_services(settings, clock=FixedClock(NOW))

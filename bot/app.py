@@ -8,25 +8,23 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from bot.clock import Clock, SystemClock
-from bot.config import Settings
-from bot.context import BackgroundJob, Context
-from bot.conversation import ConversationEngine, Flow
-from bot.dispatcher import Dispatcher
-from bot.errors import CliError
-from bot.llm import LLM, make_llm
-from bot.messages import Inbound, Outbound
-from bot.notifier import Notifier, OutboxDeliverer, Sender
-from bot.permissions import Actor, Role
-from bot.router import Router
+from bot.core.config import Settings
+from bot.core.context import BackgroundJob, Context
+from bot.core.conversation import ConversationEngine, Flow
+from bot.core.dispatcher import Dispatcher
+from bot.core.errors import CliError
+from bot.core.llm import LLM, make_llm
+from bot.core.messages import Inbound, Outbound
+from bot.core.notifier import Notifier, OutboxDeliverer, Sender
+from bot.core.permissions import Actor, Role
+from bot.core.router import Router
+from bot.demo import seed_with_demo
 from reminders.calendar import BusinessCalendar
+from reminders.clock import Clock, SystemClock
 from reminders.run import PassReport, ReminderPort, run_pass
 from store import programs
-from store.db import Database
+from store.db import Database, Session
 from store.profiles import ProgramProfile, load_profile
-from store.seed import seed_program
 
 
 def build_router(flows: dict[str, Flow], ttl: dt.timedelta) -> Router:
@@ -116,30 +114,16 @@ def build_services(
     return Services(settings, db, clock, profile, calendar, llm, router, dispatcher)
 
 
-async def schema_is_current(db: Database) -> bool:
-    # Imported here: alembic costs half a second at start-up, and most commands never need it.
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
-    from store.migrate import alembic_config
-
-    head = ScriptDirectory.from_config(alembic_config(str(db.url))).get_current_head()
-    async with db.engine.connect() as conn:
-        current = await conn.run_sync(
-            lambda c: MigrationContext.configure(c).get_current_revision()
-        )
-    return current == head
-
-
 async def ensure_schema(db: Database, *, auto: bool) -> None:
     """Migrate the embedded database automatically; ask for `dxbot db upgrade` elsewhere, where
     a deploy step (not whichever replica starts first) should own migrations."""
+    # Imported here: alembic costs half a second at start-up, and most commands never need it.
+    from store.migrate import schema_is_current, upgrade
+
     await db.check()
     if await schema_is_current(db):
         return
     if auto or db.dialect == "sqlite":
-        from store.migrate import upgrade
-
         await upgrade(db.engine)
         return
     raise CliError("The database schema is not up to date; run `dxbot db upgrade` first.")
@@ -150,11 +134,11 @@ async def ensure_program(services: Services, *, demo: bool) -> bool:
     async with services.db.transaction() as s:
         if await programs.get(s, services.profile.id) is not None:
             return False
-        await seed_program(s, services.profile, services.clock.now(), demo=demo)
+        await seed_with_demo(s, services.profile, services.clock.now(), demo=demo)
     return True
 
 
-def system_context(services: Services, s: AsyncSession, label: str = "CLI") -> Context:
+def system_context(services: Services, s: Session, label: str = "CLI") -> Context:
     """A context for work started outside a chat (the CLI, the scheduler): acts as admin,
     recorded under ``label``, with notifications addressed on the configured platform."""
     actor = Actor(user_id=0, platform="cli", platform_id="cli", role=Role.ADMIN, name=label)
@@ -188,8 +172,8 @@ async def remind_once(services: Services) -> PassReport:
 
 async def expire_conversations(services: Services) -> int:
     """Politely end abandoned conversations: the person is told, and nothing was created."""
-    from bot.catalog import t
-    from bot.conversation import MENU
+    from bot.core.catalog import t
+    from bot.core.conversation import MENU
     from store import conversations as conv_store
     from store import users as user_store
 

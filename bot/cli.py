@@ -19,16 +19,16 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot import logs
 from bot.app import Services, build_services, ensure_program, ensure_schema
-from bot.clock import JST, FixedClock, SystemClock
-from bot.config import Settings
-from bot.errors import CliError
+from bot.core import logs
+from bot.core.config import Settings
+from bot.core.errors import CliError
+from bot.demo import seed_with_demo
 from reminders.calendar import BusinessCalendar
+from reminders.clock import JST, FixedClock, SystemClock
 from store import reference, users
 from store.db import Database, DatabaseError
 from store.profiles import PROGRAM_IDS, ProfileError, ProgramProfile, load_profile
-from store.seed import seed_program
 
 log = logging.getLogger("dxbot.cli")
 
@@ -91,7 +91,7 @@ async def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
     try:
         await ensure_schema(services.db, auto=False)
         async with services.db.transaction() as s:
-            result = await seed_program(s, profile, services.clock.now(), demo=args.demo)
+            result = await seed_with_demo(s, profile, services.clock.now(), demo=args.demo)
     finally:
         await services.db.dispose()
     print(
@@ -353,7 +353,7 @@ async def cmd_calendar_open_days(args: argparse.Namespace, settings: Settings) -
 
 async def cmd_sessions_add(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import system_context
-    from bot.errors import UserError
+    from bot.core.errors import UserError
     from handlers.scheduling import SessionRequest, approval_skipped, schedule_session
     from store import cases as case_store
 

@@ -15,11 +15,11 @@ from typing import Any
 
 from bot.app import Services, ensure_schema, system_context
 from bot.cli import _parse_date, _services
-from bot.clock import JST
-from bot.config import Settings
-from bot.context import Context
-from bot.errors import CliError, UserError
-from bot.permissions import Actor
+from bot.core.config import Settings
+from bot.core.context import Context
+from bot.core.errors import CliError, UserError
+from bot.core.permissions import Actor
+from reminders.clock import JST
 from store import programs, reporting, users
 from store.profiles import PROGRAM_IDS
 

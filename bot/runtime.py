@@ -9,7 +9,7 @@ from typing import TextIO
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import Services, expire_conversations, remind_once
-from bot.notifier import Sender
+from bot.core.notifier import Sender
 
 log = logging.getLogger("dxbot.runtime")
 

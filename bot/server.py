@@ -19,9 +19,9 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 
 from bot.app import Services, build_services, ensure_program, ensure_schema
-from bot.config import Settings
-from bot.errors import CliError
-from bot.notifier import Sender
+from bot.core.config import Settings
+from bot.core.errors import CliError
+from bot.core.notifier import Sender
 
 if TYPE_CHECKING:  # imported where used: LoGo and the CLI need not load Bolt
     from bot.adapters.slack import SlackAdapter, SlackDelivery

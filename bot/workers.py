@@ -27,7 +27,7 @@ from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
 from typing import TYPE_CHECKING, Any
 
-from bot.config import Settings
+from bot.core.config import Settings
 
 if TYPE_CHECKING:  # the adapter imports the whole app; the worker process imports it itself
     from bot.adapters.slack import SlackDelivery
@@ -90,7 +90,7 @@ def slack_worker_main(settings: Settings, queue: Queue[Any]) -> None:
     Ctrl-C and SIGTERM reach the whole process group; the worker ignores them and stops when
     the parent says so (after the jobs it holds), or when the parent has gone.
     """
-    from bot import logs
+    from bot.core import logs
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from bot.catalog import t
-from bot.context import Context
-from bot.errors import UserError
-from bot.messages import Outbound
-from bot.permissions import Action, require
-from bot.router import Router
-from handlers.dates import parse_one_date
+from bot.core.catalog import t
+from bot.core.context import Context
+from bot.core.dates import parse_one_date
+from bot.core.errors import UserError
+from bot.core.messages import Outbound
+from bot.core.permissions import Action, require
+from bot.core.router import Router
 from reminders.calendar import format_jp
 
 

@@ -14,21 +14,20 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from bot.catalog import t
-from bot.clock import JST
-from bot.context import Context
-from bot.errors import UserError
-from bot.messages import FileOut, Outbound
-from bot.permissions import Action, case_scope, require
-from bot.router import Router
-from handlers.dates import normalize, parse_one_date
+from bot.core.catalog import t
+from bot.core.context import Context
+from bot.core.dates import normalize, parse_one_date
+from bot.core.errors import UserError
+from bot.core.messages import FileOut, Outbound
+from bot.core.permissions import Action, case_scope, require
+from bot.core.router import Router
 from handlers.export import Builder, Built, in_thread, post_file_later
 from reminders.calendar import format_jp
+from reminders.clock import JST
 from reports import deck
 from reports.status import Period, row_scope
 from store import reporting
+from store.db import Session
 from store.profiles import ProgramProfile
 
 KIND_WORDS: dict[str, deck.DeckKind] = {
@@ -106,7 +105,7 @@ async def deck_command(ctx: Context, args: str) -> list[Outbound]:
         label = await reporting.municipality_name(ctx.s, scope.municipality_code) or ""
     profile, cal, now, llm = ctx.profile, ctx.calendar, ctx.now(), ctx.llm
 
-    async def read(s: AsyncSession) -> Builder:
+    async def read(s: Session) -> Builder:
         data = await deck.load_deck_data(s, profile, cal, now, kind, period, scope, label)
         names = await reporting.people_names(s)
 

@@ -13,18 +13,17 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from bot.catalog import t
-from bot.context import Context
-from bot.errors import UserError
-from bot.messages import FileOut, Outbound
-from bot.notifier import Notifier
-from bot.permissions import Action, require
-from bot.router import Router
+from bot.core.catalog import t
+from bot.core.context import Context
+from bot.core.errors import UserError
+from bot.core.messages import FileOut, Outbound
+from bot.core.notifier import Notifier
+from bot.core.permissions import Action, require
+from bot.core.router import Router
 from reports import casebook, export
 from reports.export import ExportFile
 from store import users
+from store.db import Session
 
 log = logging.getLogger("dxbot.files")
 
@@ -32,7 +31,7 @@ Built = tuple[FileOut, str]  # the file and the message that carries it
 Builder = Callable[[], Awaitable[Built]]
 # Reads rows in the job's unit of work and returns the builder that makes the file from them
 # after that transaction has ended (no database connection held while building).
-Reader = Callable[[AsyncSession], Awaitable[Builder]]
+Reader = Callable[[Session], Awaitable[Builder]]
 
 FORMAT_WORDS = {"csv": "csv", "xlsx": "xlsx", "excel": "xlsx", "json": "json"}
 NAMED_WORDS = {"names", "named", "実名", "団体名あり", "団体名"}
@@ -92,7 +91,7 @@ async def export_command(ctx: Context, args: str) -> list[Outbound]:
     kind, fmt = parse_export(args)
     profile, now = ctx.profile, ctx.now()
 
-    async def read(s: AsyncSession) -> Builder:
+    async def read(s: Session) -> Builder:
         tables = await export.load_tables(s, profile, kind, now, ledger=fmt == "xlsx")
 
         async def build() -> Built:
@@ -113,7 +112,7 @@ async def casebook_command(ctx: Context, args: str) -> list[Outbound]:
     masked = not words
     profile, now = ctx.profile, ctx.now()
 
-    async def read(s: AsyncSession) -> Builder:
+    async def read(s: Session) -> Builder:
         entries = await casebook.load_casebook(s, profile, now, mask_municipalities=masked)
 
         async def build() -> Built:

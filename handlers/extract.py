@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field
 
-from bot.catalog import t
-from bot.llm import LLM
-from handlers.dates import DateMention, normalize, parse_dates
+from bot.core.catalog import t
+from bot.core.dates import DateMention, normalize, parse_dates
+from bot.core.llm import LLM
 from store.reference import DomainRef
 
 METHOD_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (

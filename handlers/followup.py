@@ -21,25 +21,25 @@ from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.catalog import t
-from bot.clock import JST
-from bot.context import Context
-from bot.conversation import Conversation
-from bot.errors import UserError
-from bot.messages import Choice, FileOut, Outbound
-from bot.permissions import Action, Role, require
-from bot.router import Router
+from bot.core.catalog import t
+from bot.core.context import Context
+from bot.core.conversation import Conversation
+from bot.core.dates import normalize
+from bot.core.errors import UserError
+from bot.core.messages import Choice, FileOut, Outbound
+from bot.core.permissions import Action, Role, require
+from bot.core.router import Router
 from handlers import extract
-from handlers.dates import normalize
 from handlers.lifecycle import change_status
 from reminders.calendar import format_jp, format_jp_datetime
+from reminders.clock import JST
 from reminders.planner import EXPERT, PREFECTURE, STAFF, Step, snoozed_until
 from reports.session_report import REPORT_FIELDS, build_report_xlsx
 from store import reminders as reminder_store
 from store import sessions as session_store
 from store import users as user_store
+from store.db import Session
 from store.models import (
     Case,
     ReportAttachment,
@@ -122,7 +122,7 @@ def parse_hours(text: str) -> float | None:
     return value if 0 < value <= 24 else None
 
 
-async def session_facts(s: AsyncSession, session: SupportSession) -> dict[str, Any]:
+async def session_facts(s: Session, session: SupportSession) -> dict[str, Any]:
     """What the bot already knows about a session, for the report's first fields."""
     munis, experts = await session_store.participant_names(s, session.id)
     return {
@@ -410,9 +410,7 @@ async def _own_session(ctx: Context, ref: str) -> SupportSession:
     return session
 
 
-async def request_survey(
-    s: AsyncSession, ctx: Context, session: SupportSession, case: Case
-) -> None:
+async def request_survey(s: Session, ctx: Context, session: SupportSession, case: Case) -> None:
     """Ask the requesting officer for the survey, once per session."""
     if not await reminder_store.claim_step(
         s,
@@ -537,10 +535,10 @@ def register(router: Router) -> None:
 class FollowupReminders:
     """Implements reminders.run.ReminderPort: the words and recipients of each ping."""
 
-    def __init__(self, make_context: Callable[[AsyncSession], Context]) -> None:
+    def __init__(self, make_context: Callable[[Session], Context]) -> None:
         self.make_context = make_context
 
-    async def session_ended(self, s: AsyncSession, session: SupportSession) -> bool:
+    async def session_ended(self, s: Session, session: SupportSession) -> bool:
         """Mark the session held and move its case to 実施済(報告待ち), once.
 
         Two passes (two replicas) may both have read the session as 'scheduled': only the one
@@ -558,7 +556,7 @@ class FollowupReminders:
 
     async def report_pings(
         self,
-        s: AsyncSession,
+        s: Session,
         audience: str,
         user_id: int | None,
         items: list[tuple[PendingReport, Step]],
@@ -606,7 +604,7 @@ class FollowupReminders:
             )
         return None
 
-    async def survey_ping(self, s: AsyncSession, session_id: int, step: str) -> int | None:
+    async def survey_ping(self, s: Session, session_id: int, step: str) -> int | None:
         ctx = self.make_context(s)
         session = await s.get(SupportSession, session_id)
         case = await s.get(Case, session.case_id) if session else None
@@ -631,7 +629,7 @@ class FollowupReminders:
         )
         return None
 
-    async def survey_grace_over(self, s: AsyncSession, case_id: int) -> bool:
+    async def survey_grace_over(self, s: Session, case_id: int) -> bool:
         ctx = self.make_context(s)
         case = await s.get(Case, case_id)
         if case is None or case.status != "reported" or await has_open_sessions(s, case):
@@ -640,7 +638,7 @@ class FollowupReminders:
         return True
 
     async def monthly_ping(
-        self, s: AsyncSession, year: int, month: int, due: dt.date, step: str
+        self, s: Session, year: int, month: int, due: dt.date, step: str
     ) -> int | None:
         ctx = self.make_context(s)
         # The 'due' ping of a due day that is closed goes out on the last 開庁日 before it.
@@ -673,6 +671,6 @@ def _due_state(step: str, left: int) -> str:
     return t("ping_state_left", days=left)
 
 
-async def has_open_sessions(s: AsyncSession, case: Case) -> bool:
+async def has_open_sessions(s: Session, case: Case) -> bool:
     """Sessions still to be held or reported keep a case from closing."""
     return await session_store.has_open_sessions(s, case.id)

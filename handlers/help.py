@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot.catalog import t
-from bot.context import Context
-from bot.messages import Outbound
-from bot.permissions import role_label
-from bot.router import Router
+from bot.core.catalog import t
+from bot.core.context import Context
+from bot.core.messages import Outbound
+from bot.core.permissions import role_label
+from bot.core.router import Router
 
 GREETING_WORDS = ("こんにちは", "こんばんは", "おはよう", "はじめまして", "hello", "hi")
 HELP_WORDS = ("ヘルプ", "help", "使い方", "つかいかた", "何ができる", "なにができる")

@@ -14,14 +14,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.catalog import t
-from bot.context import Context
-from bot.conversation import Conversation
-from bot.messages import Choice, Form, FormField, Outbound
-from bot.permissions import Action, Role, require
-from bot.router import Router
+from bot.core.catalog import t
+from bot.core.context import Context
+from bot.core.conversation import Conversation
+from bot.core.dates import DateMention, normalize, parse_dates
+from bot.core.messages import Choice, Form, FormField, Outbound
+from bot.core.permissions import Action, Role, require
+from bot.core.router import Router
 from handlers import extract
-from handlers.dates import DateMention, normalize, parse_dates
 from handlers.lifecycle import notify_change
 from reminders.calendar import format_jp
 from store import cases as case_store

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.catalog import t
-from bot.context import Context
-from bot.errors import UserError
-from bot.logs import set_case
-from bot.messages import Outbound
-from bot.permissions import Action, Actor, Role, may_see_case, require
-from bot.router import Handler, Router
+from bot.core.catalog import t
+from bot.core.context import Context
+from bot.core.errors import UserError
+from bot.core.logs import set_case
+from bot.core.messages import Outbound
+from bot.core.permissions import Action, Actor, Role, may_see_case, require
+from bot.core.router import Handler, Router
 from store import cases as case_store
 from store.cases import STATUSES
 from store.models import Case, SessionExpert, SessionMunicipality, SupportSession, User

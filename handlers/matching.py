@@ -12,14 +12,14 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from bot.catalog import t
-from bot.clock import JST
-from bot.context import Context
-from bot.errors import UserError
-from bot.messages import Choice, Outbound
-from bot.permissions import Action, require
-from bot.router import Router
+from bot.core.catalog import t
+from bot.core.context import Context
+from bot.core.errors import UserError
+from bot.core.messages import Choice, Outbound
+from bot.core.permissions import Action, require
+from bot.core.router import Router
 from handlers.lifecycle import change_status, load_case_for
+from reminders.clock import JST
 from store import matching
 from store.models import Case, ExpertProfile, User
 from store.users import list_users

@@ -13,17 +13,17 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.catalog import t
-from bot.clock import JST
-from bot.context import Context
-from bot.errors import UserError
-from bot.messages import Outbound
-from bot.permissions import Action, require
-from bot.router import Router
+from bot.core.catalog import t
+from bot.core.context import Context
+from bot.core.dates import normalize, parse_one_date
+from bot.core.errors import UserError
+from bot.core.messages import Outbound
+from bot.core.permissions import Action, require
+from bot.core.router import Router
 from handlers import extract
-from handlers.dates import normalize, parse_one_date
 from handlers.lifecycle import change_status, label, load_case_for
 from reminders.calendar import format_jp, format_jp_datetime
+from reminders.clock import JST
 from store import matching
 from store import sessions as session_store
 from store.models import Case, Municipality, SupportSession, User

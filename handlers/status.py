@@ -1,18 +1,18 @@
 """`/status` and `/status CASE_ID`: the program at a glance, scoped by role.
 
 Staff, prefecture and admin see the program; an officer their municipality; an expert their
-assignments and pending reports (``bot.permissions.case_scope`` decides). One case is shown only
+assignments and pending reports (``bot.core.permissions.case_scope`` decides). One case is shown only
 to those who may see it, with the same "not found" for missing and forbidden case numbers.
 """
 
 from __future__ import annotations
 
-from bot.catalog import t
-from bot.context import Context
-from bot.errors import UserError
-from bot.messages import Outbound
-from bot.permissions import Action, case_scope, may_see_personal_data, require
-from bot.router import Router
+from bot.core.catalog import t
+from bot.core.context import Context
+from bot.core.errors import UserError
+from bot.core.messages import Outbound
+from bot.core.permissions import Action, case_scope, may_see_personal_data, require
+from bot.core.router import Router
 from handlers.lifecycle import load_case_for
 from reports import render_status, status
 

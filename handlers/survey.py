@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.catalog import t
-from bot.context import Context
-from bot.conversation import Conversation
-from bot.errors import UserError
-from bot.messages import Choice, Outbound
-from bot.permissions import Action, require
-from bot.router import Router
-from handlers.dates import normalize
+from bot.core.catalog import t
+from bot.core.context import Context
+from bot.core.conversation import Conversation
+from bot.core.dates import normalize
+from bot.core.errors import UserError
+from bot.core.messages import Choice, Outbound
+from bot.core.permissions import Action, require
+from bot.core.router import Router
 from handlers.followup import has_open_sessions, jst_day
 from handlers.lifecycle import change_status
 from reminders.calendar import format_jp

@@ -12,9 +12,11 @@ hand-kept table silently rots.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 import holidays
+
+from reminders.clock import JST
 
 __all__ = [
     "BusinessCalendar",
@@ -26,8 +28,6 @@ __all__ = [
 #: Weekday kanji indexed by ``date.weekday()`` (Monday == 0).
 WEEKDAY_KANJI = ("月", "火", "水", "木", "金", "土", "日")
 
-#: Japan has no daylight saving time, so a fixed offset is exact (and needs no tzdata).
-JST = timezone(timedelta(hours=9), "JST")
 
 REASON_SATURDAY = "土曜日"
 REASON_SUNDAY = "日曜日"

@@ -19,8 +19,8 @@ import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from bot.clock import JST
 from reminders.calendar import BusinessCalendar
+from reminders.clock import JST
 from store.profiles import ReminderPolicy
 
 EXPERT = "expert"

@@ -16,14 +16,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from bot.clock import JST, Clock
 from reminders import deadlines
 from reminders.calendar import BusinessCalendar
+from reminders.clock import JST, Clock
 from reminders.planner import EXPERT, ReportState, Step, in_office_hours, plan
 from store import reminders as store
-from store.db import Database
+from store.db import Database, Session
 from store.models import SupportSession
 from store.profiles import ProgramProfile
 from store.reminders import PendingReport
@@ -34,26 +32,26 @@ log = logging.getLogger("dxbot.reminders")
 class ReminderPort(Protocol):
     """What the pass asks of the journeys (implemented in handlers/followup.py)."""
 
-    async def session_ended(self, s: AsyncSession, session: SupportSession) -> bool:
+    async def session_ended(self, s: Session, session: SupportSession) -> bool:
         """Move an ended session on; False when another pass already did."""
         ...
 
     async def report_pings(
         self,
-        s: AsyncSession,
+        s: Session,
         audience: str,
         user_id: int | None,
         items: list[tuple[PendingReport, Step]],
     ) -> int | None: ...
 
-    async def survey_ping(self, s: AsyncSession, session_id: int, step: str) -> int | None: ...
+    async def survey_ping(self, s: Session, session_id: int, step: str) -> int | None: ...
 
-    async def survey_grace_over(self, s: AsyncSession, case_id: int) -> bool:
+    async def survey_grace_over(self, s: Session, case_id: int) -> bool:
         """Close the case if its survey grace period is over; False when nothing changed."""
         ...
 
     async def monthly_ping(
-        self, s: AsyncSession, year: int, month: int, due: dt.date, step: str
+        self, s: Session, year: int, month: int, due: dt.date, step: str
     ) -> int | None: ...
 
 
@@ -89,7 +87,7 @@ async def run_pass(
 
 
 async def _report_pings(
-    s: AsyncSession,
+    s: Session,
     now: dt.datetime,
     profile: ProgramProfile,
     calendar: BusinessCalendar,
@@ -140,7 +138,7 @@ async def _report_pings(
 
 
 async def _survey_pings(
-    s: AsyncSession,
+    s: Session,
     now: dt.datetime,
     profile: ProgramProfile,
     calendar: BusinessCalendar,
@@ -176,7 +174,7 @@ async def _survey_pings(
 
 
 async def _monthly_pings(
-    s: AsyncSession,
+    s: Session,
     now: dt.datetime,
     profile: ProgramProfile,
     calendar: BusinessCalendar,

@@ -21,13 +21,13 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.catalog import t
-from reminders.calendar import JST
+from bot.core.catalog import t
+from reminders.clock import JST
 from reports.export import ExportFile
 from reports.safe_cells import DANGEROUS_FIRST
 from store import reporting
+from store.db import Session
 from store.profiles import ProgramProfile
 from store.reporting import CaseRow, SessionRow
 
@@ -153,7 +153,7 @@ def build_entries(
 
 
 async def load_casebook(
-    s: AsyncSession, profile: ProgramProfile, now: dt.datetime, *, mask_municipalities: bool
+    s: Session, profile: ProgramProfile, now: dt.datetime, *, mask_municipalities: bool
 ) -> list[Entry]:
     cases = await reporting.case_rows(s, profile.id, now)
     sessions = await reporting.sessions_between(s, profile.id, None, None, with_reports=True)

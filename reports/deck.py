@@ -43,10 +43,10 @@ from pptx.slide import Slide
 from pptx.text.text import Font, TextFrame
 from pptx.util import Emu, Inches, Pt
 from pydantic import BaseModel, Field
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.catalog import t
-from reminders.calendar import JST, BusinessCalendar, format_jp
+from bot.core.catalog import t
+from reminders.calendar import BusinessCalendar, format_jp
+from reminders.clock import JST
 from reports.casebook import Masker
 from reports.status import (
     ExpertSpread,
@@ -58,6 +58,7 @@ from reports.status import (
     term_clock,
 )
 from store import reporting
+from store.db import Session
 from store.profiles import ProgramProfile
 from store.reporting import EVERYTHING, CaseRow, RowScope, SessionRow, SurveySummary, TrackCount
 
@@ -180,7 +181,7 @@ def _local(value: dt.datetime) -> dt.datetime:
 
 
 async def load_deck_data(
-    s: AsyncSession,
+    s: Session,
     profile: ProgramProfile,
     cal: BusinessCalendar,
     now: dt.datetime,

@@ -26,13 +26,13 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.catalog import MESSAGES, t
-from reminders.calendar import JST
+from bot.core.catalog import MESSAGES, t
+from reminders.clock import JST
 from reports.safe_cells import DANGEROUS_FIRST, neutralise
 from store import reporting
 from store.cases import STATUSES
+from store.db import Session
 from store.profiles import ProgramProfile
 from store.reporting import EVERYTHING, CaseRow, RowScope, SessionRow
 
@@ -325,7 +325,7 @@ def ledger_rows(
 
 
 async def load_tables(
-    s: AsyncSession,
+    s: Session,
     profile: ProgramProfile,
     kind: Kind,
     now: dt.datetime,
@@ -482,7 +482,7 @@ def export_file(
 
 
 async def export(
-    s: AsyncSession,
+    s: Session,
     profile: ProgramProfile,
     kind: Kind,
     fmt: Format,

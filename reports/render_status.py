@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.catalog import t
-from reminders.calendar import JST, BusinessCalendar, format_jp, format_jp_datetime
+from bot.core.catalog import t
+from reminders.calendar import BusinessCalendar, format_jp, format_jp_datetime
+from reminders.clock import JST
 from reports.status import (
     CaseView,
     ExpertStatus,

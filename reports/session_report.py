@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
-from bot.clock import JST
 from reminders.calendar import format_jp
+from reminders.clock import JST
 from reports.safe_cells import neutralise
 from store.models import Case, SessionReport, SupportSession
 from store.profiles import ProgramProfile

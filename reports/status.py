@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from reminders.calendar import JST, BusinessCalendar
+from reminders.calendar import BusinessCalendar
+from reminders.clock import JST
 from store import reporting
+from store.db import Session
 from store.profiles import ProgramProfile, Track
 from store.reporting import (
     CaseDetail,
@@ -47,7 +47,7 @@ TrackState = Literal["behind", "on_track", "achieved", "no_goal"]
 
 
 class ScopeLike(Protocol):
-    """``bot.permissions.Scope`` as seen from here (reports do not import the chat core)."""
+    """``bot.core.permissions.Scope`` as seen from here (reports do not import the chat core)."""
 
     everything: bool
     municipality_code: str | None
@@ -334,7 +334,7 @@ def _today(now: dt.datetime) -> dt.date:
 
 
 async def program_status(
-    s: AsyncSession, profile: ProgramProfile, cal: BusinessCalendar, now: dt.datetime
+    s: Session, profile: ProgramProfile, cal: BusinessCalendar, now: dt.datetime
 ) -> ProgramStatus:
     """The whole program, for the desk and the prefecture: a dozen statements whatever the
     number of sessions (the totals come from the trigger-kept tallies; lists are limited)."""
@@ -374,7 +374,7 @@ async def program_status(
 
 
 async def officer_status(
-    s: AsyncSession,
+    s: Session,
     profile: ProgramProfile,
     now: dt.datetime,
     municipality_code: str,
@@ -404,7 +404,7 @@ async def officer_status(
 
 
 async def expert_status(
-    s: AsyncSession,
+    s: Session,
     profile: ProgramProfile,
     cal: BusinessCalendar,
     now: dt.datetime,
@@ -430,7 +430,7 @@ async def expert_status(
 
 
 async def case_view(
-    s: AsyncSession,
+    s: Session,
     profile: ProgramProfile,
     cal: BusinessCalendar,
     now: dt.datetime,
@@ -456,7 +456,7 @@ def overdue_open_days(cal: BusinessCalendar, due: dt.date, today: dt.date) -> in
 
 
 async def view_for(
-    s: AsyncSession,
+    s: Session,
     profile: ProgramProfile,
     cal: BusinessCalendar,
     now: dt.datetime,

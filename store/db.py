@@ -13,13 +13,21 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+
+#: The unit of work every store function takes. Code above the store names it by this alias, so
+#: that only ``store/`` imports SQLAlchemy (an import-linter contract in pyproject.toml).
+Session = AsyncSession
+
+#: Raised at commit when a unique key was taken by a concurrent writer (e.g. two deliveries of
+#: one Slack event racing for its id); callers above the store catch it by this name.
+Conflict = IntegrityError
 
 
 class DatabaseError(Exception):

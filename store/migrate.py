@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 if TYPE_CHECKING:
     from alembic.config import Config
 
+    from store.db import Database
+
 
 def alembic_config(url: str) -> Config:
     from alembic.config import Config
@@ -32,3 +34,16 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
 
     async with engine.begin() as conn:
         await conn.run_sync(_upgrade)
+
+
+async def schema_is_current(db: Database) -> bool:
+    # Imported here: alembic costs half a second at start-up, and most commands never need it.
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config(str(db.url))).get_current_head()
+    async with db.engine.connect() as conn:
+        current = await conn.run_sync(
+            lambda c: MigrationContext.configure(c).get_current_revision()
+        )
+    return current == head

@@ -42,7 +42,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reminders.calendar import JST
+from reminders.clock import JST
 from store.models import (
     Case,
     Municipality,

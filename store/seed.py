@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store import programs, reference
-from store.demo import seed_demo
 from store.profiles import ProgramProfile
 
 
@@ -20,14 +19,10 @@ class SeedResult:
     demo_cases: int = 0
 
 
-async def seed_program(
-    s: AsyncSession, profile: ProgramProfile, now: dt.datetime, *, demo: bool = False
-) -> SeedResult:
-    """Idempotent: seeding twice leaves one copy of everything."""
+async def seed_program(s: AsyncSession, profile: ProgramProfile, now: dt.datetime) -> SeedResult:
+    """Idempotent: seeding twice leaves one copy of everything. Demo people and cases are made
+    above the store (``bot.demo.seed_with_demo``)."""
     added = await reference.load_municipalities(s, profile.prefecture_code)
     await programs.upsert(s, profile, now)
     await reference.load_domains(s, profile.id, profile.extra_domains)
-    if not demo:
-        return SeedResult(profile.id, added)
-    people, n_cases = await seed_demo(s, profile, now)
-    return SeedResult(profile.id, added, people, n_cases)
+    return SeedResult(profile.id, added)

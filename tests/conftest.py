@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from bot.clock import JST, FixedClock
-from bot.config import Settings
-from bot.messages import Inbound, Outbound
+from bot.core.config import Settings
+from bot.core.messages import Inbound, Outbound
+from reminders.clock import JST, FixedClock
 from store.db import Database
 from store.migrate import upgrade
 from store.models import Base
@@ -180,7 +180,7 @@ class RecordingSender:
     fail_times: int = 0
 
     async def send(self, target_kind: str, target: str, message: Outbound) -> None:
-        from bot.notifier import DeliveryError
+        from bot.core.notifier import DeliveryError
 
         if self.fail_times > 0:
             self.fail_times -= 1
@@ -229,7 +229,7 @@ async def bot(settings: Settings, clock: FixedClock) -> AsyncIterator[ChatBot]:
     from sqlalchemy import select
 
     from bot.app import build_services
-    from store.demo import add_people
+    from bot.demo import add_people
     from store.models import Municipality
     from store.profiles import load_profile
     from store.seed import seed_program

@@ -1,4 +1,4 @@
-"""handlers.dates: real phrasings from municipal officers, each pinned to concrete dates/times."""
+"""bot.core.dates: real phrasings from municipal officers, each pinned to concrete dates/times."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import date, datetime, time
 
 import pytest
 
-from handlers.dates import DateMention, normalize, parse_dates, parse_one_date
+from bot.core.dates import DateMention, normalize, parse_dates, parse_one_date
 
 SUN = date(2026, 11, 22)  # a Sunday: its week is 11-16..11-22, 来週 is 11-23..11-29
 DEC = date(2026, 12, 20)  # a Sunday in late December: year rollover

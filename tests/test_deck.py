@@ -23,12 +23,12 @@ from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
 from pptx.presentation import Presentation as PresentationT
 
-from bot.errors import UserError
+from bot.core.errors import UserError
+from bot.demo import seed_demo
 from handlers.deck import parse_request
 from reports import deck
 from reports.status import Period
 from store.db import Database
-from store.demo import seed_demo
 from store.profiles import load_profile
 from store.seed import seed_program
 from tests.conftest import ChatBot

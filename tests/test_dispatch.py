@@ -13,13 +13,13 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import build_services
-from bot.catalog import t
-from bot.clock import FixedClock
-from bot.config import Settings
-from bot.context import Context
-from bot.conversation import Conversation, is_cancel
-from bot.errors import UserError
-from bot.messages import Choice, Outbound
+from bot.core.catalog import t
+from bot.core.config import Settings
+from bot.core.context import Context
+from bot.core.conversation import Conversation, is_cancel
+from bot.core.errors import UserError
+from bot.core.messages import Choice, Outbound
+from reminders.clock import FixedClock
 from store import audit, conversations, users
 from store.db import Database
 from store.models import AuditEntry, Base, ConversationState, ProcessedEvent, User

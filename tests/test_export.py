@@ -13,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import update
 
-from bot.clock import JST
+from reminders.clock import JST
 from reports import casebook, export
 from store.db import Database
 from store.models import Case

@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import build_services
-from bot.clock import FixedClock
-from bot.config import Settings
-from bot.messages import FileRef, Outbound
+from bot.core.config import Settings
+from bot.core.messages import FileRef, Outbound
+from reminders.clock import FixedClock
 from store import cases as case_store
 from store.models import ReportAttachment, SessionReport, SessionTally, SupportSession
 from tests.conftest import ChatBot, RecordingSender
@@ -530,7 +530,7 @@ NOTES = (
 async def llm_bot(
     db_url: str, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[tuple[ChatBot, FakeOpenAI]]:
-    from store.demo import add_people
+    from bot.demo import add_people
     from store.models import Municipality
     from store.seed import seed_program
 

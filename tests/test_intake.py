@@ -15,15 +15,15 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import build_services, system_context
-from bot.catalog import t
-from bot.clock import FixedClock
-from bot.config import Settings
-from bot.context import Context
-from bot.errors import UserError
-from bot.messages import Inbound, Outbound
-from bot.notifier import Notifier
-from bot.permissions import Actor, Role
+from bot.core.catalog import t
+from bot.core.config import Settings
+from bot.core.context import Context
+from bot.core.errors import UserError
+from bot.core.messages import Inbound, Outbound
+from bot.core.notifier import Notifier
+from bot.core.permissions import Actor, Role
 from handlers import lifecycle
+from reminders.clock import FixedClock
 from store import cases as case_store
 from store import conversations, users
 from store.db import Database

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from bot.app import build_services
-from bot.catalog import t
-from bot.clock import FixedClock
-from bot.config import Settings
-from bot.llm import OfflineLLM, OpenAILLM, mask_personal_data
-from bot.messages import Outbound
+from bot.core.catalog import t
+from bot.core.config import Settings
+from bot.core.llm import OfflineLLM, OpenAILLM, mask_personal_data
+from bot.core.messages import Outbound
+from reminders.clock import FixedClock
 from store import users
 from tests.conftest import ChatBot, RecordingSender
 from tests.fakes.openai_server import FakeOpenAI

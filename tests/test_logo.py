@@ -33,12 +33,12 @@ from bot.adapters.logo import (
     render_text,
 )
 from bot.app import Services, build_services
-from bot.catalog import t
-from bot.clock import FixedClock
-from bot.config import Settings
-from bot.errors import CliError
-from bot.messages import Choice, FileOut, Outbound
-from bot.notifier import DeliveryError, Notifier
+from bot.core.catalog import t
+from bot.core.config import Settings
+from bot.core.errors import CliError
+from bot.core.messages import Choice, FileOut, Outbound
+from bot.core.notifier import DeliveryError, Notifier
+from reminders.clock import FixedClock
 from store import users
 from store.models import Case, OutboxMessage, ProcessedEvent
 from store.profiles import load_profile

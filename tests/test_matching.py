@@ -18,9 +18,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.catalog import t
-from bot.clock import JST
-from bot.messages import Outbound
+from bot.core.catalog import t
+from bot.core.messages import Outbound
+from reminders.clock import JST
 from store import cases as case_store
 from store import sessions as session_store
 from store import users

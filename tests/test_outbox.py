@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 import pytest
 from sqlalchemy import func, select
 
-from bot.clock import FixedClock
-from bot.config import Settings
-from bot.messages import Outbound
-from bot.notifier import MAX_BACKOFF, DeliveryError, Notifier, OutboxDeliverer, backoff
+from bot.core.config import Settings
+from bot.core.messages import Outbound
+from bot.core.notifier import MAX_BACKOFF, DeliveryError, Notifier, OutboxDeliverer, backoff
+from reminders.clock import FixedClock
 from store import outbox, users
 from store.db import Database
 from store.models import OutboxMessage, User

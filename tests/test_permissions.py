@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.catalog import t
-from bot.errors import UserError
-from bot.permissions import (
+from bot.core.catalog import t
+from bot.core.errors import UserError
+from bot.core.permissions import (
     Action,
     Actor,
     Role,

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.clock import JST
 from reminders.calendar import BusinessCalendar
+from reminders.clock import JST
 from reminders.deadlines import session_report_due
 from reminders.planner import (
     EXPERT,

@@ -25,11 +25,11 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import build_services, remind_once, system_context
-from bot.clock import JST, FixedClock
-from bot.config import Settings
-from bot.messages import Outbound
+from bot.core.config import Settings
+from bot.core.messages import Outbound
 from handlers.followup import request_survey
 from handlers.lifecycle import change_status
+from reminders.clock import JST, FixedClock
 from reminders.deadlines import session_report_due
 from reminders.run import PassReport
 from store import cases as case_store
@@ -584,7 +584,7 @@ async def _dxbot(env: dict[str, str], *args: str) -> tuple[int, str, str]:
 async def test_dxbot_remind_now_prints_what_it_sent_and_is_idempotent(tmp_path: Path) -> None:
     from sqlalchemy import select as sa_select
 
-    from store.demo import add_people
+    from bot.demo import add_people
     from store.migrate import upgrade
     from store.models import Municipality
     from store.seed import seed_program

@@ -17,9 +17,9 @@ from pptx import Presentation
 from sqlalchemy import func, select
 
 from bot.app import Services, build_services
-from bot.clock import FixedClock
-from bot.config import Settings
+from bot.core.config import Settings
 from bot.server import build_web_app
+from reminders.clock import FixedClock
 from store import users
 from store.models import Case, OutboxMessage
 from store.profiles import load_profile

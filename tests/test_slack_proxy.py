@@ -13,9 +13,9 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.adapters.slack import COMMANDS, SlackAdapter, SlackSender
 from bot.app import build_services
-from bot.clock import FixedClock
-from bot.config import Settings
-from bot.messages import Outbound
+from bot.core.config import Settings
+from bot.core.messages import Outbound
+from reminders.clock import FixedClock
 from store import users
 from store.profiles import load_profile
 from store.seed import seed_program

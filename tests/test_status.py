@@ -24,12 +24,12 @@ import pytest
 from sqlalchemy import delete, event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import JST
+from bot.demo import add_people
 from reminders.calendar import BusinessCalendar
+from reminders.clock import JST
 from reports import render_status, status
 from store import cases, reporting, sessions
 from store.db import Database
-from store.demo import add_people
 from store.models import (
     Case,
     Municipality,

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import JST
+from bot.demo import seed_with_demo
+from reminders.clock import JST
 from store import cases, reference, users
 from store.db import Database
 from store.models import (
@@ -24,7 +25,6 @@ from store.models import (
     User,
 )
 from store.profiles import load_profile
-from store.seed import seed_program
 
 NOW = dt.datetime(2026, 11, 16, 10, 0, tzinfo=JST)
 
@@ -32,7 +32,7 @@ NOW = dt.datetime(2026, 11, 16, 10, 0, tzinfo=JST)
 async def _seed(db: Database, *program_ids: str, demo: bool = False) -> None:
     for pid in program_ids:
         async with db.transaction() as s:
-            await seed_program(s, load_profile(pid), NOW, demo=demo)
+            await seed_with_demo(s, load_profile(pid), NOW, demo=demo)
 
 
 async def _counts(db: Database) -> dict[str, int]:

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import pytest
 from sqlalchemy import select
 
-from bot.clock import FixedClock
-from bot.messages import Outbound
+from bot.core.messages import Outbound
+from reminders.clock import FixedClock
 from store import cases as case_store
 from store import users as user_store
 from store.models import Survey

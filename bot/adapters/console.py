@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.app import Services
-from bot.catalog import t
-from bot.errors import CliError
-from bot.messages import Inbound, Outbound
-from bot.permissions import Role, role_label
+from bot.core.catalog import t
+from bot.core.errors import CliError
+from bot.core.messages import Inbound, Outbound
+from bot.core.permissions import Role, role_label
 from store import users
 
 PLATFORM = "console"

@@ -78,11 +78,11 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.app import Services
-from bot.catalog import t
-from bot.config import Settings
-from bot.errors import CliError
-from bot.messages import FileOut, FileRef, Inbound, Outbound
-from bot.notifier import DeliveryError, queue_failed_reply
+from bot.core.catalog import t
+from bot.core.config import Settings
+from bot.core.errors import CliError
+from bot.core.messages import FileOut, FileRef, Inbound, Outbound
+from bot.core.notifier import DeliveryError, queue_failed_reply
 
 log = logging.getLogger("dxbot.logo")
 

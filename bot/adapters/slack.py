@@ -39,9 +39,9 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetr
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import Services
-from bot.config import Settings
-from bot.messages import FileOut, FileRef, Form, Inbound, Outbound
-from bot.notifier import DeliveryError, queue_failed_reply
+from bot.core.config import Settings
+from bot.core.messages import FileOut, FileRef, Form, Inbound, Outbound
+from bot.core.notifier import DeliveryError, queue_failed_reply
 
 log = logging.getLogger("dxbot.slack")
 

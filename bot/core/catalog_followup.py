@@ -1,4 +1,4 @@
-"""Japanese messages of the follow-up, reminder and survey journeys (merged into bot.catalog)."""
+"""Japanese messages of the follow-up, reminder and survey journeys (merged into bot.core.catalog)."""
 
 from __future__ import annotations
 

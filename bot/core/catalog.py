@@ -239,7 +239,7 @@ def _merge_extensions() -> None:
     text in one place per journey, never in handlers); they are merged here at import."""
     import importlib
 
-    for name in ("bot.catalog_reports", "bot.catalog_followup"):
+    for name in ("bot.core.catalog_reports", "bot.core.catalog_followup"):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:

@@ -8,7 +8,7 @@ import datetime as dt
 import logging
 import sys
 
-from bot.clock import JST
+from reminders.clock import JST
 
 event_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("event_id", default="-")
 case_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("case_id", default="-")

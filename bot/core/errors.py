@@ -15,7 +15,7 @@ class UserError(Exception):
         self.params = params
 
     def render(self, lang: str = "ja") -> str:
-        from bot.catalog import t
+        from bot.core.catalog import t
 
         return t(self.key, lang=lang, **self.params)
 

@@ -12,10 +12,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from bot.catalog import t
-from bot.context import Context
-from bot.errors import UserError
-from bot.messages import Outbound
+from bot.core.catalog import t
+from bot.core.context import Context
+from bot.core.errors import UserError
+from bot.core.messages import Outbound
 from store import conversations as conv_store
 
 CANCEL_WORDS = frozenset({"やめる", "やめます", "キャンセル", "中止", "取り消し", "取消", "cancel"})

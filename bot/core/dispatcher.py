@@ -11,22 +11,20 @@ import logging
 import unicodedata
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy.exc import IntegrityError
-
-from bot.catalog import t
-from bot.clock import Clock
-from bot.config import Settings
-from bot.context import BackgroundJob, Context
-from bot.errors import UserError
-from bot.llm import LLM
-from bot.logs import case_id_var, event_id_var
-from bot.messages import Inbound, Outbound
-from bot.notifier import Notifier
-from bot.permissions import Actor
-from bot.router import Router
+from bot.core.catalog import t
+from bot.core.config import Settings
+from bot.core.context import BackgroundJob, Context
+from bot.core.errors import UserError
+from bot.core.llm import LLM
+from bot.core.logs import case_id_var, event_id_var
+from bot.core.messages import Inbound, Outbound
+from bot.core.notifier import Notifier
+from bot.core.permissions import Actor
+from bot.core.router import Router
 from reminders.calendar import BusinessCalendar
+from reminders.clock import Clock
 from store import events, users
-from store.db import Database
+from store.db import Conflict, Database
 from store.profiles import ProgramProfile
 
 log = logging.getLogger("dxbot.dispatch")
@@ -76,7 +74,7 @@ class Dispatcher:
         background: list[BackgroundJob] = []
         try:
             replies = await self._handle_in_transaction(inbound, background)
-        except IntegrityError:
+        except Conflict:
             # A concurrent duplicate delivery won the race for the event id.
             log.info("duplicate event (concurrent); ignored")
             return []

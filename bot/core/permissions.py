@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from bot.errors import UserError
+from bot.core.errors import UserError
 
 
 class Role(StrEnum):

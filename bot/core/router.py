@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from bot.catalog import t
-from bot.context import Context
-from bot.conversation import MENU, Conversation, ConversationEngine, is_cancel
-from bot.errors import UserError
-from bot.messages import Outbound
+from bot.core.catalog import t
+from bot.core.context import Context
+from bot.core.conversation import MENU, Conversation, ConversationEngine, is_cancel
+from bot.core.errors import UserError
+from bot.core.messages import Outbound
 
 Handler = Callable[[Context, str], Awaitable[list[Outbound]]]
 Predicate = Callable[[Context, str], bool]

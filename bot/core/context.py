@@ -11,18 +11,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from bot.clock import Clock
-from bot.config import Settings
-from bot.messages import Inbound
-from bot.permissions import Actor
-from store.db import Database
+from bot.core.config import Settings
+from bot.core.messages import Inbound
+from bot.core.permissions import Actor
+from reminders.clock import Clock
+from store.db import Database, Session
 from store.profiles import ProgramProfile
 
 if TYPE_CHECKING:
-    from bot.llm import LLM
-    from bot.notifier import Notifier
+    from bot.core.llm import LLM
+    from bot.core.notifier import Notifier
     from reminders.calendar import BusinessCalendar
 
 BackgroundJob = Callable[[], Awaitable[None]]
@@ -30,7 +28,7 @@ BackgroundJob = Callable[[], Awaitable[None]]
 
 @dataclass
 class Context:
-    s: AsyncSession
+    s: Session
     db: Database  # only for background jobs, which open their own unit of work
     clock: Clock
     settings: Settings

@@ -1,6 +1,6 @@
 """Japanese strings of the status views, exports, the case collection and the decks.
 
-Merged into ``bot.catalog.MESSAGES`` at import (``bot.catalog._merge_extensions``); keys are
+Merged into ``bot.core.catalog.MESSAGES`` at import (``bot.core.catalog._merge_extensions``); keys are
 prefixed (``sv_``, ``ex_``, ``cb_``, ``deck_``) so they cannot collide with the core catalogue.
 """
 

@@ -13,13 +13,11 @@ import logging
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from bot.clock import Clock
-from bot.config import Settings
-from bot.messages import Outbound
+from bot.core.config import Settings
+from bot.core.messages import Outbound
+from reminders.clock import Clock
 from store import conversations, outbox
-from store.db import Database
+from store.db import Database, Session
 from store.models import User
 
 log = logging.getLogger("dxbot.outbox")
@@ -45,7 +43,7 @@ class Sender(Protocol):
 class Notifier:
     """Proactive messages, written to the outbox of the current unit of work."""
 
-    def __init__(self, s: AsyncSession, clock: Clock, settings: Settings, platform: str) -> None:
+    def __init__(self, s: Session, clock: Clock, settings: Settings, platform: str) -> None:
         self.s = s
         self.clock = clock
         self.settings = settings
@@ -76,7 +74,7 @@ class Notifier:
     async def _remember_menu(self, user: User, message: Outbound) -> None:
         """Numbered choices in a proactive message must work when typed back as "1" (LoGo
         Chat, console): keep them like a reply's menu, unless the person is mid-conversation."""
-        from bot.conversation import CHOICES_KEY, MENU
+        from bot.core.conversation import CHOICES_KEY, MENU
 
         state = await conversations.get(self.s, user.platform, user.platform_id, "")
         if state is not None and state.flow != MENU and state.expires_at > self.clock.now():

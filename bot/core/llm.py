@@ -13,7 +13,7 @@ from typing import Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from bot.config import Settings
+from bot.core.config import Settings
 
 log = logging.getLogger("dxbot.llm")
 

@@ -6,6 +6,7 @@ Deterministic (seeded by program id) so two runs of `dxbot seed --demo` give the
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
 from dataclasses import dataclass
@@ -13,12 +14,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import JST
 from reminders.calendar import BusinessCalendar
+from reminders.clock import JST
 from store import cases, reference, sessions, users
 from store.models import Case, Municipality
 from store.profiles import ProgramProfile, Track
 from store.reference import domains
+from store.seed import SeedResult, seed_program
 
 
 @dataclass(frozen=True)
@@ -316,3 +318,15 @@ async def seed_demo(s: AsyncSession, profile: ProgramProfile, now: dt.datetime) 
     if existing is not None:
         return len(people), 0
     return len(people), await add_history(s, profile, munis, people, now)
+
+
+async def seed_with_demo(
+    s: AsyncSession, profile: ProgramProfile, now: dt.datetime, *, demo: bool = True
+) -> SeedResult:
+    """`dxbot seed [--demo]`: the program's reference data, then (with ``demo``) the demo
+    people and half a year of demo cases. Idempotent like ``store.seed.seed_program``."""
+    result = await seed_program(s, profile, now)
+    if not demo:
+        return result
+    people, n_cases = await seed_demo(s, profile, now)
+    return dataclasses.replace(result, demo_people=people, demo_cases=n_cases)

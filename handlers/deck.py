@@ -25,7 +25,7 @@ from handlers.export import Builder, Built, in_thread, post_file_later
 from reminders.calendar import format_jp
 from reminders.clock import JST
 from reports import deck
-from reports.status import Period, row_scope
+from reports.status import Period
 from store import reporting
 from store.db import Session
 from store.profiles import ProgramProfile
@@ -99,7 +99,7 @@ async def deck_command(ctx: Context, args: str) -> list[Outbound]:
     require(ctx.actor, Action.DECK)
     today = ctx.now().astimezone(JST).date()
     kind, period = parse_request(args, ctx.profile, today)
-    scope = row_scope(case_scope(ctx.actor))
+    scope = case_scope(ctx.actor)
     label = ""
     if scope.municipality_code is not None:
         label = await reporting.municipality_name(ctx.s, scope.municipality_code) or ""

@@ -60,7 +60,8 @@ from reports.status import (
 from store import reporting
 from store.db import Session
 from store.profiles import ProgramProfile
-from store.reporting import EVERYTHING, CaseRow, RowScope, SessionRow, SurveySummary, TrackCount
+from store.reporting import CaseRow, SessionRow, SurveySummary, TrackCount
+from store.scope import EVERYTHING, Scope
 
 DeckKind = Literal["summary", "monthly", "completion"]
 KINDS: tuple[DeckKind, ...] = ("summary", "monthly", "completion")
@@ -187,7 +188,7 @@ async def load_deck_data(
     now: dt.datetime,
     kind: DeckKind,
     period: Period,
-    scope: RowScope = EVERYTHING,
+    scope: Scope = EVERYTHING,
     scope_label: str = "",
 ) -> DeckData:
     """A dozen statements: the term's sessions up to the period end (with people, reports and

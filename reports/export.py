@@ -34,7 +34,8 @@ from store import reporting
 from store.cases import STATUSES
 from store.db import Session
 from store.profiles import ProgramProfile
-from store.reporting import EVERYTHING, CaseRow, RowScope, SessionRow
+from store.reporting import CaseRow, SessionRow
+from store.scope import EVERYTHING, Scope
 
 Kind = Literal["cases", "sessions", "reports"]
 Format = Literal["csv", "xlsx", "json"]
@@ -329,7 +330,7 @@ async def load_tables(
     profile: ProgramProfile,
     kind: Kind,
     now: dt.datetime,
-    scope: RowScope = EVERYTHING,
+    scope: Scope = EVERYTHING,
     *,
     ledger: bool = False,
 ) -> list[Table]:
@@ -487,7 +488,7 @@ async def export(
     kind: Kind,
     fmt: Format,
     now: dt.datetime,
-    scope: RowScope = EVERYTHING,
+    scope: Scope = EVERYTHING,
 ) -> ExportFile:
     """One export file. The Excel cases export is the 管理表 workbook (管理表 + 案件一覧)."""
     tables = await load_tables(s, profile, kind, now, scope, ledger=fmt == "xlsx")

@@ -24,7 +24,7 @@ import math
 import statistics
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Literal, Protocol
+from typing import Literal
 
 from reminders.calendar import BusinessCalendar
 from reminders.clock import JST
@@ -35,29 +35,15 @@ from store.reporting import (
     CaseDetail,
     CaseRow,
     ExpertCount,
-    RowScope,
     SessionRow,
     SurveySummary,
 )
+from store.scope import Scope
 
 DUE_SOON_OPEN_DAYS = 3
 LIST_LIMIT = 5
 
 TrackState = Literal["behind", "on_track", "achieved", "no_goal"]
-
-
-class ScopeLike(Protocol):
-    """``bot.core.permissions.Scope`` as seen from here (reports do not import the chat core)."""
-
-    everything: bool
-    municipality_code: str | None
-    expert_user_id: int | None
-
-
-def row_scope(scope: ScopeLike) -> RowScope:
-    if scope.everything:
-        return reporting.EVERYTHING
-    return RowScope(scope.municipality_code, scope.expert_user_id)
 
 
 # --- the term and the pace ------------------------------------------------------------------------
@@ -381,7 +367,7 @@ async def officer_status(
     municipality_name: str,
 ) -> OfficerStatus:
     """One municipality: its cases, its next sessions, its use of each capped track."""
-    scope = RowScope(municipality_code=municipality_code)
+    scope = Scope(municipality_code=municipality_code)
     capped = [t for t in profile.tracks if t.per_municipality_cap is not None]
     used = {
         r.track_id: r.sessions
@@ -412,7 +398,7 @@ async def expert_status(
     name: str,
 ) -> ExpertStatus:
     """One expert: pending reports (all of them due or not, worst first) and next sessions."""
-    scope = RowScope(expert_user_id=user_id)
+    scope = Scope(expert_user_id=user_id)
     today = _today(now)
     far = profile.term_end + dt.timedelta(days=366)  # every pending report, not only due soon
     pending = await reporting.pending_reports(s, profile.id, now, today, far, scope, limit=10)
@@ -460,7 +446,7 @@ async def view_for(
     profile: ProgramProfile,
     cal: BusinessCalendar,
     now: dt.datetime,
-    scope: ScopeLike,
+    scope: Scope,
     *,
     user_id: int,
     name: str,

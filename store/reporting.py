@@ -56,28 +56,14 @@ from store.models import (
     SurveyTally,
     User,
 )
+from store.scope import EVERYTHING, Scope
 
 # A literal (not a bound parameter), so SQLite and PostgreSQL can match it against the
 # predicate of the partial index ``ix_sessions_report_pending``.
 NOT_CANCELLED = SupportSession.status != literal_column("'cancelled'")
 
 
-@dataclass(frozen=True)
-class RowScope:
-    """Which rows a view may read: all of a program, one municipality's, or one expert's."""
-
-    municipality_code: str | None = None
-    expert_user_id: int | None = None
-
-    @property
-    def everything(self) -> bool:
-        return self.municipality_code is None and self.expert_user_id is None
-
-
-EVERYTHING = RowScope()
-
-
-def _scoped_sessions(q: Select[Any], scope: RowScope) -> Select[Any]:
+def _scoped_sessions(q: Select[Any], scope: Scope) -> Select[Any]:
     """Restrict a query over ``sessions`` to the sessions a scope may see."""
     if scope.municipality_code is not None:
         q = q.where(
@@ -98,7 +84,7 @@ def _scoped_sessions(q: Select[Any], scope: RowScope) -> Select[Any]:
     return q
 
 
-def _scoped_cases(q: Select[Any], scope: RowScope) -> Select[Any]:
+def _scoped_cases(q: Select[Any], scope: Scope) -> Select[Any]:
     """Restrict a query over ``cases``: a municipality sees its own cases and the cases whose
     sessions it joined; an expert the cases assigned to them or whose sessions they hold."""
     if scope.municipality_code is not None:
@@ -146,7 +132,7 @@ def _hours(value: float) -> float:
 
 
 async def track_counts(
-    s: AsyncSession, program_id: str, now: dt.datetime, scope: RowScope = EVERYTHING
+    s: AsyncSession, program_id: str, now: dt.datetime, scope: Scope = EVERYTHING
 ) -> dict[str, TrackCount]:
     """Held and planned sessions, held hours and held on-site sessions per track, aggregated
     from the sessions of a scope (the whole program reads ``program_tallies`` instead)."""
@@ -170,7 +156,7 @@ async def track_counts(
 
 
 async def case_status_counts(
-    s: AsyncSession, program_id: str, scope: RowScope = EVERYTHING
+    s: AsyncSession, program_id: str, scope: Scope = EVERYTHING
 ) -> dict[str, int]:
     q = select(Case.status, func.count()).where(Case.program_id == program_id).group_by(Case.status)
     return {st: int(n) for st, n in (await s.execute(_scoped_cases(q, scope))).all()}
@@ -188,7 +174,7 @@ class SurveySummary:
 async def survey_summary(
     s: AsyncSession,
     program_id: str,
-    scope: RowScope = EVERYTHING,
+    scope: Scope = EVERYTHING,
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,
 ) -> SurveySummary:
@@ -256,7 +242,7 @@ async def municipality_counts(
     program_id: str,
     now: dt.datetime,
     track_ids: Sequence[str] | None = None,
-    scope: RowScope = EVERYTHING,
+    scope: Scope = EVERYTHING,
 ) -> list[MunicipalityCount]:
     """Non-cancelled sessions (and the held ones) per track and municipality of a scope."""
     ended = SupportSession.ends_at <= now
@@ -275,7 +261,7 @@ async def municipality_counts(
         inner = inner.where(SupportSession.track_id.in_(list(track_ids)))
     if scope.municipality_code is not None:
         inner = inner.where(SessionMunicipality.municipality_code == scope.municipality_code)
-    sub = _scoped_sessions(inner, RowScope(expert_user_id=scope.expert_user_id)).subquery()
+    sub = _scoped_sessions(inner, Scope(expert_user_id=scope.expert_user_id)).subquery()
     rows = await s.execute(
         select(sub.c.track_id, sub.c.code, Municipality.name, sub.c.n, sub.c.held)
         .join(Municipality, Municipality.code == sub.c.code)
@@ -299,7 +285,7 @@ async def expert_counts(
     now: dt.datetime,
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,
-    scope: RowScope = EVERYTHING,
+    scope: Scope = EVERYTHING,
 ) -> list[ExpertCount]:
     """Every active expert (zero included, for fairness) and anyone who held a session."""
     ended = SupportSession.ends_at <= now
@@ -607,7 +593,7 @@ async def _attach_reports_and_surveys(
 
 def _sessions_query(
     program_id: str,
-    scope: RowScope,
+    scope: Scope,
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,
     include_cancelled: bool = True,
@@ -631,7 +617,7 @@ async def sessions_between(
     program_id: str,
     start: dt.datetime | None,
     end: dt.datetime | None,
-    scope: RowScope = EVERYTHING,
+    scope: Scope = EVERYTHING,
     *,
     include_cancelled: bool = False,
     with_reports: bool = False,
@@ -694,7 +680,7 @@ async def pending_reports(
     now: dt.datetime,
     today: dt.date,
     due_until: dt.date,
-    scope: RowScope = EVERYTHING,
+    scope: Scope = EVERYTHING,
     limit: int = 10,
     *,
     people: bool = True,
@@ -761,7 +747,7 @@ async def case_rows(
     s: AsyncSession,
     program_id: str,
     now: dt.datetime,
-    scope: RowScope = EVERYTHING,
+    scope: Scope = EVERYTHING,
     *,
     open_only: bool = False,
     limit: int | None = None,

@@ -10,7 +10,6 @@ from bot.core.permissions import (
     Action,
     Actor,
     Role,
-    Scope,
     can,
     case_scope,
     may_see_case,
@@ -18,6 +17,7 @@ from bot.core.permissions import (
     require,
     role_label,
 )
+from store.scope import EVERYTHING, Scope
 from tests.conftest import ChatBot
 
 OF, E, S, P, A = Role.OFFICER, Role.EXPERT, Role.STAFF, Role.PREFECTURE, Role.ADMIN
@@ -78,9 +78,9 @@ def test_role_action_table(role: Role, action: Action) -> None:
         (actor(OF, municipality="111007"), Scope(municipality_code="111007")),
         (actor(OF, municipality=None), Scope(municipality_code="-")),  # sees nothing
         (actor(E, user_id=42), Scope(expert_user_id=42)),
-        (actor(S), Scope(everything=True)),
-        (actor(P), Scope(everything=True)),
-        (actor(A), Scope(everything=True)),
+        (actor(S), EVERYTHING),
+        (actor(P), EVERYTHING),
+        (actor(A), EVERYTHING),
     ],
     ids=["officer", "officer-without-municipality", "expert", "staff", "prefecture", "admin"],
 )

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from bot.core.errors import UserError
+from store.scope import EVERYTHING, Scope
 
 
 class Role(StrEnum):
@@ -117,15 +118,6 @@ class Actor:
         )
 
 
-@dataclass(frozen=True)
-class Scope:
-    """Which rows a query may return for an actor."""
-
-    everything: bool = False
-    municipality_code: str | None = None
-    expert_user_id: int | None = None
-
-
 def can(actor: Actor, action: Action) -> bool:
     return action in _ALLOWED[actor.role]
 
@@ -138,7 +130,7 @@ def require(actor: Actor, action: Action) -> None:
 def case_scope(actor: Actor) -> Scope:
     """Rows of cases, sessions and reports an actor may see."""
     if actor.role in (Role.STAFF, Role.PREFECTURE, Role.ADMIN):
-        return Scope(everything=True)
+        return EVERYTHING
     if actor.role is Role.OFFICER:
         return Scope(municipality_code=actor.municipality_code or "-")
     return Scope(expert_user_id=actor.user_id)

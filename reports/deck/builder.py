@@ -1,0 +1,322 @@
+"""python-pptx building blocks in the house style: a 16:9 presentation, titled slides, text
+boxes, tables and native editable charts.
+
+Fonts: each run, the chart text, the axes, the legend and the data labels get ``a:latin`` and
+``a:ea`` in the schema's order (``a:ea`` right after ``a:latin``, before ``a:cs``/``a:sym``/
+``a:hlinkClick``), so PowerPoint never offers to repair the file and Japanese glyphs use a
+Japanese face.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from copy import deepcopy
+from dataclasses import dataclass
+from typing import Any, cast
+
+from lxml import etree  # type: ignore[import-untyped]  # lxml ships no type information
+from pptx import Presentation
+from pptx.chart.chart import Chart
+from pptx.chart.data import CategoryChartData, ChartData
+from pptx.dml.color import RGBColor
+from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
+from pptx.enum.shapes import MSO_CONNECTOR
+from pptx.enum.text import MSO_ANCHOR
+from pptx.oxml.ns import qn
+from pptx.oxml.xmlchemy import OxmlElement
+from pptx.shapes.autoshape import Shape
+from pptx.shapes.graphfrm import GraphicFrame
+from pptx.slide import Slide, Slides
+from pptx.text.text import Font, TextFrame
+from pptx.util import Emu, Inches, Length, Pt
+
+from bot.core.catalog import t
+
+FONT = "Yu Gothic"
+WIDTH, HEIGHT = Emu(12192000), Emu(6858000)  # 16:9, 13.333 × 7.5 in
+ACCENT_HEX, GREY_HEX = "1F4E79", "595959"
+ACCENT = RGBColor.from_string(ACCENT_HEX)  # type: ignore[no-untyped-call]  # unannotated upstream
+CELL_MARGIN = 27432  # EMU: 0.03 in above and below the text of a table cell
+A_P, A_PPR, A_R, A_RPR, A_LATIN, A_EA, A_T, A_TCPR, A_SOLIDFILL, A_SRGBCLR = (
+    qn(f"a:{x}")
+    for x in ("p", "pPr", "r", "rPr", "latin", "ea", "t", "tcPr", "solidFill", "srgbClr")
+)
+
+
+def _set_ea(rpr: Any) -> None:
+    """``a:latin`` then ``a:ea`` with the Japanese face, in the schema's order."""
+    latin = rpr.get_or_add_latin()  # python-pptx places a:latin before any a:ea/a:cs/a:sym
+    latin.set("typeface", FONT)
+    ea = rpr.find(qn("a:ea"))
+    if ea is None:
+        ea = OxmlElement("a:ea")
+        latin.addnext(ea)
+    ea.set("typeface", FONT)
+
+
+def _xml_text(text: str) -> str:
+    """Text fit for an XML text node: no control characters, one line."""
+    return "".join(c if c >= " " or c == "\t" else " " for c in text)
+
+
+def _one_run(
+    tf: TextFrame, text: str, size: float, *, bold: bool = False, color: str = "", align: str = ""
+) -> None:
+    """A text frame holding one run, written as XML (titles and footers of every slide):
+    ``a:rPr`` children in schema order — fill, then ``a:latin``, then ``a:ea``."""
+    body = tf._txBody
+    for old in body.findall(A_P):
+        body.remove(old)
+    p = etree.SubElement(body, A_P)
+    if align:
+        etree.SubElement(p, A_PPR, {"algn": align})
+    r = etree.SubElement(p, A_R)
+    rpr = etree.SubElement(
+        r, A_RPR, {"lang": "ja-JP", "sz": str(int(size * 100)), "b": "1" if bold else "0"}
+    )
+    if color:
+        fill = etree.SubElement(rpr, A_SOLIDFILL)
+        etree.SubElement(fill, A_SRGBCLR, {"val": color})
+    etree.SubElement(rpr, A_LATIN, {"typeface": FONT})
+    etree.SubElement(rpr, A_EA, {"typeface": FONT})
+    etree.SubElement(r, A_T).text = _xml_text(text)
+
+
+def _font(font: Font, size: float | None = None, bold: bool | None = None) -> None:
+    if size is not None:
+        font.size = Pt(size)
+    if bold is not None:
+        font.bold = bold
+    _set_ea(font._rPr)  # python-pptx has no public a:ea API
+
+
+def _fonts_in_chart(chart: Chart) -> None:
+    """Chart text, legend, axes and data labels (each has its own text properties)."""
+    _font(chart.font, 12)
+    if chart.has_legend:
+        _font(chart.legend.font, 11)
+    for plot in chart.plots:
+        if plot.has_data_labels:
+            _font(plot.data_labels.font, 10)
+    try:
+        axes = [chart.category_axis, chart.value_axis]
+    except ValueError:  # a pie has no axes
+        axes = []
+    for axis in axes:
+        _font(axis.tick_labels.font, 11)
+
+
+def remove_empty_placeholders(slide: Slide) -> None:
+    for ph in list(slide.placeholders):
+        if not ph.has_text_frame or not ph.text_frame.text.strip():
+            ph._element.getparent().remove(ph._element)
+
+
+def _title_of(slide: Slide) -> Shape:
+    head = slide.shapes.title
+    assert head is not None, "the template's Title and Title Only layouts both have a title"
+    return head
+
+
+@dataclass(frozen=True)
+class Box:
+    left: float
+    top: float
+    width: float
+    height: float
+
+    def emu(self) -> tuple[Length, Length, Length, Length]:
+        return Inches(self.left), Inches(self.top), Inches(self.width), Inches(self.height)
+
+
+BODY = Box(0.6, 1.35, 12.13, 5.55)
+LEFT = Box(0.6, 1.35, 6.4, 5.55)
+RIGHT = Box(7.2, 1.35, 5.53, 5.55)
+TOP_NOTE = Box(0.6, 1.3, 12.13, 0.6)
+UNDER_NOTE = Box(0.6, 1.95, 12.13, 4.95)
+
+
+class DeckBuilder:
+    """Holds the presentation; each method adds one kind of element in the house style."""
+
+    def __init__(self) -> None:
+        self.prs = Presentation()
+        self.prs.slide_width = WIDTH
+        self.prs.slide_height = HEIGHT
+        # python-pptx leaves Presentation.slides unannotated; the collection is a Slides.
+        self.slides: Slides = self.prs.slides
+
+    def title_slide(self, title: str, subtitle: str) -> Slide:
+        slide = self.slides.add_slide(self.prs.slide_layouts[0])
+        head, sub = _title_of(slide), slide.placeholders[1]
+        head.left, head.top, head.width, head.height = (
+            Inches(0.8),
+            Inches(2.0),
+            Inches(11.73),
+            Inches(1.6),
+        )
+        sub.left, sub.top, sub.width, sub.height = (
+            Inches(0.8),
+            Inches(3.8),
+            Inches(11.73),
+            Inches(2.2),
+        )
+        head.text_frame.text = title
+        for p in head.text_frame.paragraphs:
+            for r in p.runs:
+                _font(r.font, 36, True)
+                r.font.color.rgb = ACCENT
+        self._lines(sub.text_frame, subtitle.split("\n"), 18)
+        remove_empty_placeholders(slide)
+        return slide
+
+    def slide(self, title: str) -> Slide:
+        slide = self.slides.add_slide(self.prs.slide_layouts[5])  # Title Only
+        head = _title_of(slide)
+        head.left, head.top, head.width, head.height = (
+            Inches(0.5),
+            Inches(0.3),
+            Inches(12.33),
+            Inches(0.9),
+        )
+        head.text_frame.vertical_anchor = MSO_ANCHOR.MIDDLE
+        _one_run(head.text_frame, title, 26, bold=True, color=ACCENT_HEX, align="l")
+        line = slide.shapes.add_connector(
+            MSO_CONNECTOR.STRAIGHT, Inches(0.5), Inches(1.22), Inches(12.83), Inches(1.22)
+        )
+        line.line.color.rgb = ACCENT
+        remove_empty_placeholders(slide)
+        return slide
+
+    @staticmethod
+    def _lines(tf: TextFrame, lines: Sequence[str], size: float, bullet: bool = False) -> None:
+        tf.word_wrap = True
+        for i, text in enumerate(lines):
+            # add_paragraph is unannotated in python-pptx (it returns a _Paragraph).
+            p = tf.paragraphs[0] if i == 0 else tf.add_paragraph()  # type: ignore[no-untyped-call]
+            run = p.add_run()
+            run.text = (
+                t("deck_bullet") if bullet and not text.startswith(("　", " ")) else ""
+            ) + text
+            _font(run.font, size)
+            p.space_after = Pt(6)
+
+    def text(
+        self,
+        slide: Slide,
+        lines: Sequence[str],
+        box: Box = BODY,
+        size: float = 18,
+        bullet: bool = True,
+    ) -> None:
+        shape = slide.shapes.add_textbox(*box.emu())
+        self._lines(shape.text_frame, [ln for ln in lines if ln], size, bullet)
+
+    def table(
+        self,
+        slide: Slide,
+        headers: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        box: Box = BODY,
+        widths: Sequence[float] | None = None,
+        size: float = 12,
+    ) -> None:
+        n_rows = len(rows) + 1
+        height = min(box.height, 0.4 * n_rows)
+        # python-pptx makes a header and one body row; the other body rows are copies of that
+        # row's XML (thousands of cells in a deck: its per-cell API would cost seconds).
+        shape = slide.shapes.add_table(
+            min(n_rows, 2), len(headers), *Box(box.left, box.top, box.width, height).emu()
+        )
+        tbl = shape.table._tbl
+        row_height = str(int(Inches(height) / n_rows))
+        for tr in tbl.tr_lst:
+            tr.set("h", row_height)
+        if n_rows > 2:
+            template = tbl.tr_lst[-1]
+            for _ in range(n_rows - 2):
+                tbl.append(deepcopy(template))
+        if widths:
+            total = sum(widths)
+            for col, w in zip(tbl.tblGrid.gridCol_lst, widths, strict=True):
+                col.set("w", str(int(Inches(box.width) * w / total)))
+        for r, (tr, values) in enumerate(zip(tbl.tr_lst, [headers, *rows], strict=True)):
+            for tc, text in zip(tr.tc_lst, values, strict=True):
+                self._cell(tc, text, size, bold=r == 0)
+
+    @staticmethod
+    def _cell(tc: Any, text: str, size: float, bold: bool = False) -> None:
+        """One table cell (``a:tc``), written as XML directly: an appendix holds thousands of
+        cells, and python-pptx's per-property API costs about a millisecond each."""
+        p = tc.txBody.find(A_P)
+        for child in list(p):
+            p.remove(child)
+        r = etree.SubElement(p, A_R)
+        rpr = etree.SubElement(
+            r, A_RPR, {"lang": "ja-JP", "sz": str(int(size * 100)), "b": "1" if bold else "0"}
+        )
+        etree.SubElement(rpr, A_LATIN, {"typeface": FONT})
+        etree.SubElement(rpr, A_EA, {"typeface": FONT})
+        etree.SubElement(r, A_T).text = _xml_text(text) or "－"
+        tcpr = tc.find(A_TCPR)
+        if tcpr is None:
+            tcpr = tc.get_or_add_tcPr()
+        tcpr.set("marT", str(CELL_MARGIN))
+        tcpr.set("marB", str(CELL_MARGIN))
+
+    def chart(
+        self,
+        slide: Slide,
+        kind: XL_CHART_TYPE,
+        categories: Sequence[str],
+        series: Sequence[tuple[str, Sequence[float]]],
+        box: Box = BODY,
+        *,
+        legend: bool = True,
+        labels: bool = True,
+        number_format: str = "0",
+        label_format: str | None = None,
+    ) -> Chart:
+        # python-pptx leaves the chart data classes unannotated, and annotates add_chart as taking
+        # its deprecated alias ChartData (a subclass of CategoryChartData) and returning the
+        # Chart, when it returns the graphic frame that holds the chart.
+        data = CategoryChartData(number_format=number_format)  # type: ignore[no-untyped-call]
+        data.categories = list(categories)
+        for name, values in series:
+            data.add_series(name, list(values))  # type: ignore[no-untyped-call]
+        frame = slide.shapes.add_chart(kind, *box.emu(), cast(ChartData, data))
+        chart = cast(GraphicFrame, frame).chart
+        chart.has_title = False
+        chart.has_legend = legend
+        if legend:
+            chart.legend.position = XL_LEGEND_POSITION.BOTTOM
+            chart.legend.include_in_layout = False
+        if labels:
+            plot = chart.plots[0]
+            plot.has_data_labels = True
+            plot.data_labels.number_format = (
+                "0%" if kind == XL_CHART_TYPE.PIE else label_format or number_format
+            )
+            plot.data_labels.number_format_is_linked = False
+            if kind == XL_CHART_TYPE.PIE:
+                plot.data_labels.show_percentage = True
+                plot.data_labels.show_value = False
+        if kind in (XL_CHART_TYPE.BAR_CLUSTERED, XL_CHART_TYPE.BAR_STACKED):
+            chart.category_axis.reverse_order = True  # first category at the top
+        _fonts_in_chart(chart)
+        return chart
+
+    def finish(self, footer: str) -> bytes:
+        total = len(self.slides)
+        for i, slide in enumerate(self.slides, start=1):
+            if i == 1:
+                continue
+            box = slide.shapes.add_textbox(Inches(0.5), Inches(7.05), Inches(12.33), Inches(0.35))
+            text = t("deck_footer", program=footer, page=i, total=total)
+            _one_run(box.text_frame, text, 10, color=GREY_HEX, align="r")
+        for slide in self.slides:
+            remove_empty_placeholders(slide)
+        buf = io.BytesIO()
+        self.prs.save(buf)
+        return buf.getvalue()

@@ -1,0 +1,305 @@
+"""What a deck reads from the store: one ``DeckData`` of every figure the slides show, loaded by
+``load_deck_data`` with a dozen statements, so the slides only lay the figures out and never
+query anything themselves."""
+
+from __future__ import annotations
+
+import calendar as _calendar
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from bot.core.catalog import t
+from reminders.calendar import BusinessCalendar
+from reminders.clock import JST
+from reports.casebook import Masker
+from reports.status import (
+    ExpertSpread,
+    Period,
+    TermClock,
+    TrackProgress,
+    expert_spread,
+    progress_of_tracks,
+    term_clock,
+)
+from store import reporting
+from store.db import Session
+from store.profiles import ProgramProfile
+from store.reporting import CaseRow, SessionRow, SurveySummary, TrackCount
+from store.scope import EVERYTHING, Scope
+
+if TYPE_CHECKING:  # the narrative reads DeckData; DeckData only carries a Narrative
+    from reports.deck.narrative import Narrative
+
+DeckKind = Literal["summary", "monthly", "completion"]
+KINDS: tuple[DeckKind, ...] = ("summary", "monthly", "completion")
+UPCOMING_DAYS = 31
+
+# --- the period -------------------------------------------------------------------------------------
+
+
+def default_period(kind: DeckKind, profile: ProgramProfile, today: dt.date) -> Period:
+    """completion: the whole term; monthly: the previous month (the one being reported);
+    summary: from the term start to today."""
+    if kind == "completion":
+        return Period(profile.term_start, profile.term_end)
+    if kind == "monthly":
+        first = today.replace(day=1)
+        last_month_end = first - dt.timedelta(days=1)
+        return month_period(last_month_end.year, last_month_end.month)
+    return Period(profile.term_start, max(min(today, profile.term_end), profile.term_start))
+
+
+def month_period(year: int, month: int) -> Period:
+    return Period(
+        dt.date(year, month, 1), dt.date(year, month, _calendar.monthrange(year, month)[1])
+    )
+
+
+# --- the data -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MuniLine:
+    code: str
+    name: str
+    sessions: int
+    hours: float
+    by_track: dict[str, int]
+    domains: list[str]
+
+
+@dataclass(frozen=True)
+class Highlight:
+    municipality: str
+    domain: str
+    text: str
+
+
+@dataclass
+class DeckData:
+    """Everything the slides show, computed once from the rows (the slides only lay it out)."""
+
+    profile: ProgramProfile
+    kind: DeckKind
+    period: Period
+    now: dt.datetime
+    scope_label: str
+    cutoff: dt.datetime
+    clock: TermClock
+    tracks: list[TrackProgress]
+    months: list[tuple[int, int]]
+    monthly: dict[str, list[int]]
+    sessions: list[SessionRow]
+    domains: list[tuple[str, int]]
+    municipalities: list[MuniLine]
+    total_municipalities: int
+    experts: ExpertSpread
+    survey: SurveySummary
+    cases_opened: int
+    reports: Counter[str]
+    joint: list[SessionRow]
+    roles: dict[str, int]
+    highlights: list[Highlight]
+    issues: list[tuple[str, int]]
+    upcoming: list[SessionRow]
+    narrative: Narrative | None = None
+
+    @property
+    def held(self) -> list[SessionRow]:
+        return [r for r in self.sessions if r.ends_at <= self.cutoff]
+
+    def track_name(self, track_id: str) -> str:
+        try:
+            return self.profile.track(track_id).name
+        except KeyError:
+            return track_id
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0), tzinfo=JST)
+
+
+def _months(start: dt.date, end: dt.date) -> list[tuple[int, int]]:
+    out = []
+    y, m = start.year, start.month
+    while (y, m) <= (end.year, end.month):
+        out.append((y, m))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def in_jst(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(JST)
+
+
+async def load_deck_data(
+    s: Session,
+    profile: ProgramProfile,
+    cal: BusinessCalendar,
+    now: dt.datetime,
+    kind: DeckKind,
+    period: Period,
+    scope: Scope = EVERYTHING,
+    scope_label: str = "",
+) -> DeckData:
+    """A dozen statements: the term's sessions up to the period end (with people, reports and
+    surveys), the cases, the experts, the survey figures, the next month's sessions and the
+    reference counts. Everything else is arithmetic over those rows."""
+    start_dt, end_dt = period.bounds()
+    term_start = _day_start(profile.term_start)
+    rows = await reporting.sessions_between(
+        s, profile.id, min(term_start, start_dt), end_dt, scope, with_reports=True
+    )
+    cases = await reporting.case_rows(s, profile.id, now, scope)
+    experts = await reporting.expert_counts(s, profile.id, now, start_dt, end_dt, scope)
+    survey = await reporting.survey_summary(s, profile.id, scope, start_dt, end_dt)
+    upcoming = await reporting.sessions_between(
+        s, profile.id, max(end_dt, now), end_dt + dt.timedelta(days=UPCOMING_DAYS), scope, limit=50
+    )
+    munis = await reporting.municipality_names(s, profile.prefecture_code)
+    roles = await reporting.user_role_counts(s)
+    masker = Masker(await reporting.people_names(s), munis, mask_places=False)
+    cutoff = min(now, end_dt)
+    clock = term_clock(cal, profile.term_start, profile.term_end, in_jst(cutoff).date())
+    in_period = [r for r in rows if start_dt <= r.starts_at < end_dt]
+    held_period = [r for r in in_period if r.ends_at <= cutoff]
+    case_by_id = {c.id: c for c in cases}
+    return DeckData(
+        profile=profile,
+        kind=kind,
+        period=period,
+        now=now,
+        scope_label=scope_label,
+        cutoff=cutoff,
+        clock=clock,
+        tracks=progress_of_tracks(profile, _track_counts(rows, cutoff), clock),
+        months=_months(min(profile.term_start, period.start), period.end),
+        monthly=_monthly(
+            profile, rows, cutoff, _months(min(profile.term_start, period.start), period.end)
+        ),
+        sessions=in_period,
+        domains=_domains(cases, start_dt, end_dt),
+        municipalities=_municipalities(held_period, case_by_id),
+        total_municipalities=len(munis),
+        experts=expert_spread(experts),
+        survey=survey,
+        cases_opened=len([c for c in cases if start_dt <= c.opened_at < end_dt]),
+        reports=_report_states(held_period, in_jst(now).date()),
+        joint=[r for r in held_period if len(r.municipalities) > 1],
+        roles=roles,
+        highlights=_highlights(held_period, case_by_id, masker),
+        issues=_issues(held_period, masker),
+        upcoming=upcoming,
+    )
+
+
+def _track_counts(rows: list[SessionRow], cutoff: dt.datetime) -> dict[str, TrackCount]:
+    acc: dict[str, list[float]] = {}
+    for r in rows:
+        a = acc.setdefault(r.track_id, [0, 0, 0.0, 0])
+        if r.ends_at <= cutoff:
+            a[0] += 1
+            a[2] += r.hours
+            a[3] += r.method == "onsite"
+        else:
+            a[1] += 1
+    return {k: TrackCount(k, int(a[0]), int(a[1]), a[2], int(a[3])) for k, a in acc.items()}
+
+
+def _monthly(
+    profile: ProgramProfile,
+    rows: list[SessionRow],
+    cutoff: dt.datetime,
+    months: list[tuple[int, int]],
+) -> dict[str, list[int]]:
+    index = {ym: i for i, ym in enumerate(months)}
+    out = {t_.id: [0] * len(months) for t_ in profile.tracks}
+    for r in rows:
+        if r.ends_at > cutoff:
+            continue
+        local = in_jst(r.starts_at)
+        i = index.get((local.year, local.month))
+        if i is not None and r.track_id in out:
+            out[r.track_id][i] += 1
+    return out
+
+
+def _domains(cases: list[CaseRow], start: dt.datetime, end: dt.datetime) -> list[tuple[str, int]]:
+    counts: Counter[str] = Counter()
+    for c in cases:
+        if start <= c.opened_at < end:
+            counts.update(c.domains or [t("deck_unclassified")])
+    return counts.most_common()
+
+
+def _municipalities(rows: list[SessionRow], cases: dict[int, CaseRow]) -> list[MuniLine]:
+    acc: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        domains = cases[r.case_id].domains if r.case_id in cases else []
+        for code, name in r.municipalities:
+            a = acc.setdefault(
+                code, {"name": name, "n": 0, "h": 0.0, "tracks": Counter(), "domains": Counter()}
+            )
+            a["n"] += 1
+            a["h"] += r.hours
+            a["tracks"][r.track_id] += 1
+            a["domains"].update(domains)
+    lines = [
+        MuniLine(
+            code,
+            a["name"],
+            a["n"],
+            a["h"],
+            dict(a["tracks"]),
+            [d for d, _ in a["domains"].most_common(2)],
+        )
+        for code, a in acc.items()
+    ]
+    return sorted(lines, key=lambda m: (-m.sessions, m.code))
+
+
+def _report_states(rows: list[SessionRow], today: dt.date) -> Counter[str]:
+    states: Counter[str] = Counter()
+    for r in rows:
+        if r.report_submitted_at is not None:
+            late = in_jst(r.report_submitted_at).date() > r.report_due
+            states["late" if late else "on_time"] += 1
+        else:
+            states["overdue" if r.report_due < today else "pending"] += 1
+    return states
+
+
+def _text_of(report: dict[str, Any] | None, key: str) -> str:
+    value = (report or {}).get(key) or ""
+    return " ".join(str(value).split())
+
+
+def _highlights(
+    rows: list[SessionRow], cases: dict[int, CaseRow], masker: Masker, limit: int = 6
+) -> list[Highlight]:
+    """The effects the experts reported, newest first, one per municipality and domain."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for r in sorted(rows, key=lambda r: r.starts_at, reverse=True):
+        effect = _text_of(r.report, "effect")
+        if not effect:
+            continue
+        case = cases.get(r.case_id)
+        domain = (case.domains[0] if case and case.domains else "") or t("deck_unclassified")
+        muni = r.municipality_names[0] if r.municipality_names else ""
+        if (muni, domain) in seen:
+            continue
+        seen.add((muni, domain))
+        out.append(Highlight(muni, domain, masker.text(effect)))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _issues(rows: list[SessionRow], masker: Masker, limit: int = 4) -> list[tuple[str, int]]:
+    counts: Counter[str] = Counter(
+        masker.text(_text_of(r.report, "issues")) for r in rows if _text_of(r.report, "issues")
+    )
+    return counts.most_common(limit)

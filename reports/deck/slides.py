@@ -1,0 +1,384 @@
+"""The generic slides: each function adds one slide (or a few pages of one table) to the deck from
+the figures in ``DeckData``, with a title from the catalogue and never an empty placeholder."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+from pptx.enum.chart import XL_CHART_TYPE
+
+from bot.core.catalog import t
+from reminders.calendar import format_jp
+from reports.deck.builder import BODY, LEFT, RIGHT, TOP_NOTE, UNDER_NOTE, Box, DeckBuilder
+from reports.deck.data import DeckData, in_jst
+from reports.deck.narrative import highlight_lines, issue_lines, next_step_lines, num
+from store.reporting import SessionRow
+
+APPENDIX_ROWS = 16
+APPENDIX_MAX_SLIDES = 30
+TABLE_ROWS = 12
+HIDE_ZERO = '0;-0;""'  # no "0" label on a bar for a track without that kind of goal
+
+SlideFn = Callable[[DeckBuilder, DeckData], None]
+
+
+def short(text: str, limit: int) -> str:
+    """One line of at most ``limit`` characters, an ellipsis where it was cut."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def period_text(d: DeckData) -> str:
+    return t("deck_period", start=format_jp(d.period.start), end=format_jp(d.period.end))
+
+
+def _track_label(d: DeckData, track_id: str) -> str:
+    return short(d.track_name(track_id), 18)
+
+
+def slide_title(b: DeckBuilder, d: DeckData) -> None:
+    p = d.profile
+    if d.kind == "monthly":
+        title = t(
+            "deck_title_monthly",
+            month=t("deck_month", year=d.period.start.year, month=d.period.start.month),
+        )
+    else:
+        title = t(f"deck_title_{d.kind}")
+    scope = t("deck_scope", name=d.scope_label) if d.scope_label else ""
+    b.title_slide(
+        title,
+        t(
+            "deck_subtitle",
+            program=p.name,
+            prefecture=p.prefecture,
+            period=period_text(d),
+            scope=scope,
+            made=format_jp(in_jst(d.now).date()),
+        ),
+    )
+
+
+def slide_contents(b: DeckBuilder, d: DeckData, items: Sequence[str]) -> None:
+    slide = b.slide(t("deck_contents_title"))
+    b.text(slide, items, size=20, bullet=False)
+
+
+def slide_overview(b: DeckBuilder, d: DeckData, title_key: str = "deck_overview_title") -> None:
+    p = d.profile
+    slide = b.slide(t(title_key))
+    covered = len({m.code for m in d.municipalities})
+    lines = [
+        t("deck_overview_program", name=p.name),
+        t("deck_overview_term", start=format_jp(p.term_start), end=format_jp(p.term_end)),
+        period_text(d),
+        t("deck_overview_municipalities", total=d.total_municipalities, covered=covered),
+        t("deck_overview_people", experts=d.roles.get("expert", 0), staff=d.roles.get("staff", 0)),
+    ]
+    b.text(slide, lines, Box(0.6, 1.35, 12.13, 2.3), size=16)
+    rows = [
+        [
+            short(tr.name, 30),
+            str(tr.target) if tr.target is not None else "－",
+            str(tr.minimum) if tr.minimum is not None else "－",
+            str(tr.per_municipality_cap) if tr.per_municipality_cap else "－",
+            num(tr.default_hours),
+            t("deck_open_days", n=tr.report_open_days),
+        ]
+        for tr in p.tracks
+    ]
+    b.table(
+        slide,
+        [t(f"deck_col_{k}") for k in ("track", "target", "minimum", "cap", "hours", "deadline")],
+        rows,
+        Box(0.6, 3.8, 12.13, 3.0),
+        widths=(5, 1.2, 1.2, 1.6, 1.4, 2),
+        size=12,
+    )
+
+
+def slide_month_summary(b: DeckBuilder, d: DeckData) -> None:
+    slide = b.slide(
+        t(
+            "deck_month_title",
+            month=t("deck_month", year=d.period.start.year, month=d.period.start.month),
+        )
+    )
+    held = d.held
+    lines = [
+        t("deck_month_cases", n=d.cases_opened),
+        t("deck_month_sessions", n=len(held), hours=num(sum(r.hours for r in held))),
+        t(
+            "deck_month_reports",
+            on_time=d.reports["on_time"],
+            late=d.reports["late"],
+            pending=d.reports["pending"],
+            overdue=d.reports["overdue"],
+        ),
+        t(
+            "deck_month_survey",
+            n=d.survey.answered,
+            avg=num(d.survey.average, 2) if d.survey.average else "－",
+        ),
+        t("deck_month_municipalities", n=len(d.municipalities)),
+    ]
+    b.text(slide, lines, LEFT, size=18)
+    by_track = Counter(r.track_id for r in held)
+    rows = [[short(tr.name, 24), str(by_track.get(tr.id, 0))] for tr in d.profile.tracks]
+    b.table(
+        slide, [t("deck_col_track"), t("deck_col_sessions")], rows, RIGHT, widths=(4, 1.3), size=13
+    )
+
+
+def slide_kpi(b: DeckBuilder, d: DeckData, title_key: str = "deck_kpi_title") -> None:
+    slide = b.slide(t(title_key))
+    b.text(
+        slide,
+        [t("deck_kpi_note", date=format_jp(in_jst(d.cutoff).date()))],
+        TOP_NOTE,
+        size=14,
+        bullet=False,
+    )
+    cats = [_track_label(d, tp.track_id) for tp in d.tracks]
+    b.chart(
+        slide,
+        XL_CHART_TYPE.BAR_CLUSTERED,
+        cats,
+        [
+            (t("deck_series_held"), [tp.held for tp in d.tracks]),
+            (t("deck_series_goal"), [tp.target or 0 for tp in d.tracks]),
+            (t("deck_series_minimum"), [tp.minimum or 0 for tp in d.tracks]),
+        ],
+        Box(0.6, 1.95, 7.4, 4.95),
+        label_format=HIDE_ZERO,
+    )
+    lines = []
+    for tp in d.tracks:
+        if tp.goal is None:
+            lines.append(t("deck_kpi_line_nogoal", name=_track_label(d, tp.track_id), held=tp.held))
+        else:
+            lines.append(
+                t(
+                    "deck_kpi_line",
+                    name=_track_label(d, tp.track_id),
+                    held=tp.held,
+                    goal=tp.goal,
+                    rate=num(tp.held / tp.goal * 100 if tp.goal else 0),
+                    state=t(f"deck_state_{tp.state}"),
+                )
+            )
+    b.text(slide, lines, Box(8.2, 1.95, 4.53, 4.95), size=13)
+
+
+def slide_trend(b: DeckBuilder, d: DeckData, title_key: str = "deck_trend_title") -> None:
+    slide = b.slide(t(title_key))
+    cats = [t("deck_month_short", month=m) for _, m in d.months]
+    series = [(_track_label(d, tid), values) for tid, values in d.monthly.items()]
+    b.chart(slide, XL_CHART_TYPE.COLUMN_STACKED, cats, series, BODY, label_format=HIDE_ZERO)
+
+
+def slide_domains(b: DeckBuilder, d: DeckData, title_key: str = "deck_domains_title") -> None:
+    slide = b.slide(t(title_key))
+    if not d.domains:
+        b.text(slide, [t("deck_no_cases")])
+        return
+    top = d.domains[:10]
+    b.chart(
+        slide,
+        XL_CHART_TYPE.BAR_CLUSTERED,
+        [short(name, 22) for name, _ in top],
+        [(t("deck_series_cases"), [n for _, n in top])],
+        Box(0.6, 1.35, 8.2, 5.55),
+        legend=False,
+    )
+    lines = [t("deck_domains_total", n=d.cases_opened)]
+    if len(d.domains) > len(top):
+        lines.append(t("deck_domains_more", n=len(d.domains) - len(top)))
+    b.text(slide, lines, Box(9.0, 1.35, 3.73, 5.55), size=14)
+
+
+def slide_municipalities(b: DeckBuilder, d: DeckData, title_key: str = "deck_munis_title") -> None:
+    lines = d.municipalities
+    if not lines:
+        slide = b.slide(t(title_key))
+        b.text(slide, [t("deck_no_sessions")])
+        return
+    pages = [lines[i : i + TABLE_ROWS] for i in range(0, len(lines), TABLE_ROWS)][:5]
+    for n, page in enumerate(pages, start=1):
+        title = t(title_key) + (t("deck_page", page=n, pages=len(pages)) if len(pages) > 1 else "")
+        slide = b.slide(title)
+        b.text(
+            slide,
+            [t("deck_munis_note", covered=len(lines), total=d.total_municipalities)],
+            TOP_NOTE,
+            size=14,
+            bullet=False,
+        )
+        rows = [
+            [
+                m.name,
+                str(m.sessions),
+                num(m.hours),
+                "・".join(f"{short(d.track_name(k), 8)}{v}" for k, v in m.by_track.items()),
+                "、".join(short(x, 14) for x in m.domains) or "－",
+            ]
+            for m in page
+        ]
+        b.table(
+            slide,
+            [
+                t(f"deck_col_{k}")
+                for k in ("municipality", "sessions", "hours", "by_track", "domains")
+            ],
+            rows,
+            UNDER_NOTE,
+            widths=(1.6, 1, 1, 3.6, 4.4),
+            size=12,
+        )
+
+
+def slide_experts(b: DeckBuilder, d: DeckData, title_key: str = "deck_experts_title") -> None:
+    slide = b.slide(t(title_key))
+    sp = d.experts
+    if not sp.experts:
+        b.text(slide, [t("deck_no_experts")])
+        return
+    shown = sp.experts[:15]
+    b.chart(
+        slide,
+        XL_CHART_TYPE.COLUMN_CLUSTERED,
+        [short(e.name, 8) for e in shown],
+        [(t("deck_series_sessions"), [e.sessions for e in shown])],
+        Box(0.6, 1.35, 8.2, 5.55),
+        legend=False,
+    )
+    lines = [
+        t("deck_experts_count", n=len(sp.experts)),
+        t(
+            "deck_experts_spread",
+            max=sp.maximum,
+            min=sp.minimum,
+            mean=num(sp.mean),
+            stdev=num(sp.stdev),
+        ),
+        t("deck_experts_hours", hours=num(sum(e.hours_held for e in sp.experts))),
+    ]
+    b.text(slide, lines, Box(9.0, 1.35, 3.73, 5.55), size=14)
+
+
+def slide_highlights(b: DeckBuilder, d: DeckData, title_key: str = "deck_highlights_title") -> None:
+    slide = b.slide(t(title_key))
+    b.text(slide, [short(x, 110) for x in highlight_lines(d)], size=16)
+
+
+def slide_issues(b: DeckBuilder, d: DeckData, title_key: str = "deck_issues_title") -> None:
+    slide = b.slide(t(title_key))
+    b.text(slide, [short(x, 110) for x in issue_lines(d)], size=16)
+
+
+def slide_survey(b: DeckBuilder, d: DeckData, title_key: str = "deck_survey_title") -> None:
+    slide = b.slide(t(title_key))
+    sv = d.survey
+    if not sv.answered:
+        b.text(slide, [t("deck_no_survey", waiting=sv.requested_unanswered)])
+        return
+    b.chart(
+        slide,
+        XL_CHART_TYPE.PIE,
+        [t("deck_satisfaction", n=k) for k in range(5, 0, -1)],
+        [(t("deck_series_answers"), [sv.by_satisfaction.get(k, 0) for k in range(5, 0, -1)])],
+        Box(0.6, 1.35, 5.9, 5.55),
+    )
+    keys = ("resolved", "partly", "not_yet")
+    b.chart(
+        slide,
+        XL_CHART_TYPE.BAR_CLUSTERED,
+        [t(f"sv_resolved_{k}") for k in keys],
+        [(t("deck_series_answers"), [sv.by_resolved.get(k, 0) for k in keys])],
+        Box(6.7, 1.35, 6.03, 3.6),
+        legend=False,
+    )
+    b.text(
+        slide,
+        [
+            t(
+                "deck_survey_line",
+                n=sv.answered,
+                avg=num(sv.average, 2) if sv.average is not None else "－",
+            )
+        ],
+        Box(6.7, 5.1, 6.03, 1.8),
+        size=16,
+    )
+
+
+def slide_next(b: DeckBuilder, d: DeckData, title_key: str = "deck_next_title") -> None:
+    slide = b.slide(t(title_key))
+    b.text(slide, [short(x, 110) for x in next_step_lines(d)], size=16)
+
+
+def _report_cell(r: SessionRow, cutoff: dt.datetime, today: dt.date) -> str:
+    if r.report_submitted_at is not None:
+        return t("deck_report_done", date=in_jst(r.report_submitted_at).strftime("%m/%d"))
+    if r.ends_at > cutoff:
+        return t("deck_report_planned")
+    return t("deck_report_overdue") if r.report_due < today else t("deck_report_pending")
+
+
+def slide_appendix(b: DeckBuilder, d: DeckData, title_key: str = "deck_appendix_title") -> None:
+    rows = d.sessions
+    if not rows:
+        slide = b.slide(t(title_key))
+        b.text(slide, [t("deck_no_sessions")])
+        return
+    today = in_jst(d.now).date()
+    limit = APPENDIX_ROWS * APPENDIX_MAX_SLIDES
+    pages = [rows[i : i + APPENDIX_ROWS] for i in range(0, min(len(rows), limit), APPENDIX_ROWS)]
+    for n, page in enumerate(pages, start=1):
+        slide = b.slide(
+            t(title_key) + (t("deck_page", page=n, pages=len(pages)) if len(pages) > 1 else "")
+        )
+        table_rows = [
+            [
+                format_jp(in_jst(r.starts_at).date()),
+                r.case_no,
+                "・".join(r.municipality_names),
+                short(d.track_name(r.track_id), 12),
+                t(f"sv_method_{r.method}") if r.method in ("online", "onsite") else r.method,
+                num(r.hours),
+                "、".join(r.expert_names) or "－",
+                _report_cell(r, d.cutoff, today),
+            ]
+            for r in page
+        ]
+        box = BODY
+        if n == len(pages) and len(rows) > limit:
+            b.text(
+                slide,
+                [t("deck_appendix_more", n=len(rows) - limit)],
+                Box(0.6, 6.5, 12.13, 0.4),
+                size=12,
+                bullet=False,
+            )
+        b.table(
+            slide,
+            [
+                t(f"deck_col_{k}")
+                for k in (
+                    "date",
+                    "case",
+                    "municipality",
+                    "track",
+                    "method",
+                    "hours",
+                    "experts",
+                    "report",
+                )
+            ],
+            table_rows,
+            box,
+            widths=(2.1, 2.0, 2.2, 2.2, 1.2, 0.8, 2.0, 1.6),
+            size=10,
+        )

@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 from typing import TextIO
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
+# APScheduler 3 ships no type information (no py.typed).
+from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 
 from bot.app import Services, expire_conversations, remind_once
 from bot.core.notifier import Sender

@@ -69,18 +69,24 @@ def _malformed() -> web.Response:
 
 
 def build_web_app(
-    services: Services, adapter_name: str, handoff: Callable[[SlackDelivery], None] | None = None
+    services: Services,
+    adapter_name: str,
+    handoff: Callable[[SlackDelivery], None] | None = None,
+    *,
+    socket_mode: bool = False,
 ) -> tuple[web.Application, Sender, SlackAdapter | None]:
     """The aiohttp app for one adapter; ``handoff`` sends Slack's deliveries to worker
-    processes."""
+    processes. Under Socket Mode without a signing secret, ``POST /slack/events`` is not
+    mounted at all: nothing could verify what arrived there."""
     app = web.Application(client_max_size=2 * 1024 * 1024)
     routes = [healthz_route(services)]
     adapter: SlackAdapter | None
     if adapter_name == "slack":
-        from bot.adapters.slack import SlackAdapter
+        from bot.adapters.slack import SlackAdapter, signing_secret
 
-        adapter = SlackAdapter(services, handoff=handoff)
-        routes.append(slack_route(adapter))
+        adapter = SlackAdapter(services, handoff=handoff, receives_http=not socket_mode)
+        if signing_secret(services.settings) is not None:
+            routes.append(slack_route(adapter))
         sender: Sender = adapter.sender
     else:
         from bot.adapters import logo
@@ -100,17 +106,22 @@ async def serve(
     port: int,
     socket_mode: bool,
     workers: int = 1,
+    stop: asyncio.Event | None = None,
 ) -> int:
+    """Serve until SIGINT/SIGTERM (or until ``stop`` is set, when the caller passes one and so
+    owns the shutdown: no signal handlers are installed then)."""
     from bot.runtime import start_scheduler
 
-    if adapter == "slack" and (
-        settings.slack_bot_token is None
-        or (settings.slack_signing_secret is None and not socket_mode)
-    ):
-        raise CliError(
-            "Set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN with "
-            "--socket-mode) to serve Slack."
-        )
+    if adapter == "slack":
+        from bot.adapters.slack import SigningSecretMissing, signing_secret
+
+        if settings.slack_bot_token is None:
+            raise CliError(
+                "Set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN with "
+                "--socket-mode) to serve Slack."
+            )
+        if signing_secret(settings) is None and not socket_mode:
+            raise SigningSecretMissing()
     if socket_mode and settings.slack_app_token is None:
         raise CliError("--socket-mode needs SLACK_APP_TOKEN (an xapp- app-level token).")
     if adapter == "logo" and not settings.logo_base_url:
@@ -127,14 +138,15 @@ async def serve(
 
             pool = WorkerPool(settings, workers)
         app, sender, slack_adapter = build_web_app(
-            services, adapter, pool.submit if pool is not None else None
+            services, adapter, pool.submit if pool is not None else None, socket_mode=socket_mode
         )
         scheduler = start_scheduler(services, sender)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(sig, stop.set)
+        if stop is None:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError):
+                    loop.add_signal_handler(sig, stop.set)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, host, port).start()
@@ -149,13 +161,14 @@ async def serve(
                 settings.slack_app_token.get_secret_value(),
                 proxy=settings.https_proxy,
             )
-            await socket_handler.connect_async()
+            # slack_bolt leaves these two coroutines unannotated.
+            await socket_handler.connect_async()  # type: ignore[no-untyped-call]
         await stop.wait()
         scheduler.shutdown(wait=False)
         if slack_adapter is not None:
             await slack_adapter.close()
         if socket_handler is not None:
-            await socket_handler.close_async()
+            await socket_handler.close_async()  # type: ignore[no-untyped-call]
         await runner.cleanup()
     finally:
         if pool is not None:

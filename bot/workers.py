@@ -133,7 +133,7 @@ async def _slack_worker(settings: Settings, queue: Queue[Any]) -> None:
     from bot.app import build_services
 
     services = build_services(settings)
-    adapter = SlackAdapter(services)
+    adapter = SlackAdapter(services, receives_http=False)  # the ack process verified them
     loop = asyncio.get_running_loop()
     parent = mp.parent_process()
     try:

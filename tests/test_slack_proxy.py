@@ -67,7 +67,7 @@ async def test_socket_mode_connects_through_the_proxy(
         await users.add(
             s, platform="slack", platform_id="USTAFF", role="staff", now=clock.now(), name="佐藤"
         )
-    adapter = SlackAdapter(services)
+    adapter = SlackAdapter(services, receives_http=False)  # Socket Mode: no signing secret
     fake.envelopes.append(
         {
             "envelope_id": "env-1",

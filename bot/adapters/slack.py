@@ -8,9 +8,15 @@ an ``Inbound`` for the dispatcher. So Slack's 3-second limit holds even when the
 is slow, and the ack path does no more than Bolt's own checks. One person's deliveries always go
 to the same worker, so their messages are handled in order.
 
-Out: ``Outbound`` rendered as Block Kit (buttons, or a select when there are many choices;
-label/value fields; modals for forms), files with ``files_upload_v2``, App Home re-published
-after each change that affects its owner (Slack never refreshes it by itself).
+Out: ``Outbound`` rendered as Block Kit (bot/adapters/slack_blocks.py: buttons, or a select
+when there are many choices; label/value fields; modals for forms), files with
+``files_upload_v2``, App Home re-published after each change that affects its owner (Slack never
+refreshes it by itself).
+
+In HTTP mode every request is verified with the signing secret; without one the adapter refuses
+to be built (``SigningSecretMissing``), because Bolt would otherwise verify against an empty key
+and accept forged requests. Socket Mode needs no signing secret (Slack's own authenticated
+WebSocket carries the events), and neither do the worker processes, which receive no requests.
 
 Duplicates (Slack's retries with ``X-Slack-Retry-Num``, the same ``event_id``) are absorbed by
 the dispatcher, which claims each event id in the database.
@@ -38,130 +44,18 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.slack_blocks import escape, form_values, plain_text, render_blocks, render_modal
 from bot.app import Services
 from bot.core.config import Settings
-from bot.core.messages import FileOut, FileRef, Form, Inbound, Outbound
+from bot.core.errors import CliError
+from bot.core.messages import FileOut, FileRef, Inbound, Outbound
 from bot.core.notifier import DeliveryError, queue_failed_reply
 
 log = logging.getLogger("dxbot.slack")
 
 PLATFORM = "slack"
 COMMANDS = re.compile(r"^/(consult|status|report|deck|dx)$")
-MAX_BUTTONS = 5
-SECTION_LIMIT = 2900  # Slack's section text limit is 3000 characters
 WORKERS = 4
-
-
-# --- rendering ---------------------------------------------------------------------------------
-
-
-def escape(text: str) -> str:
-    """Slack's three control characters: escaping ``<`` also defuses <!channel> and <@U…>."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _sections(text: str) -> list[dict[str, Any]]:
-    text = escape(text) or " "
-    return [
-        {"type": "section", "text": {"type": "mrkdwn", "text": text[i : i + SECTION_LIMIT]}}
-        for i in range(0, len(text), SECTION_LIMIT)
-    ]
-
-
-def render_blocks(message: Outbound) -> list[dict[str, Any]]:
-    blocks = _sections(message.text)
-    fields = [
-        {"type": "mrkdwn", "text": f"*{escape(label)}*\n{escape(value)[:1900] or ' '}"}
-        for label, value in message.fields
-    ]
-    for i in range(0, len(fields), 10):
-        blocks.append({"type": "section", "fields": fields[i : i + 10]})
-    if message.choices and len(message.choices) <= MAX_BUTTONS:
-        blocks.append(
-            {
-                "type": "actions",
-                "elements": [
-                    {
-                        "type": "button",
-                        "text": {"type": "plain_text", "text": c.label[:75]},
-                        "value": c.value[:2000],
-                        "action_id": f"{message.action_id}#{i}",
-                        **({"style": c.style} if c.style != "default" else {}),
-                    }
-                    for i, c in enumerate(message.choices)
-                ],
-            }
-        )
-    elif message.choices:
-        blocks.append(
-            {
-                "type": "actions",
-                "elements": [
-                    {
-                        "type": "static_select",
-                        "action_id": f"{message.action_id}#select",
-                        "placeholder": {"type": "plain_text", "text": "選択してください"},
-                        "options": [
-                            {
-                                "text": {"type": "plain_text", "text": c.label[:75]},
-                                "value": c.value[:150],
-                            }
-                            for c in message.choices[:100]
-                        ],
-                    }
-                ],
-            }
-        )
-    return blocks
-
-
-def render_modal(form: Form) -> dict[str, Any]:
-    blocks = []
-    for f in form.fields:
-        if f.options:
-            element: dict[str, Any] = {
-                "type": "multi_static_select" if f.name.endswith("[]") else "static_select",
-                "action_id": f.name,
-                "options": [
-                    {"text": {"type": "plain_text", "text": o.label[:75]}, "value": o.value[:150]}
-                    for o in f.options[:100]
-                ],
-            }
-        else:
-            element = {"type": "plain_text_input", "action_id": f.name, "multiline": f.multiline}
-            if f.initial:
-                element["initial_value"] = f.initial
-        blocks.append(
-            {
-                "type": "input",
-                "block_id": f.name,
-                "optional": f.optional,
-                "label": {"type": "plain_text", "text": f.label[:2000]},
-                "element": element,
-            }
-        )
-    return {
-        "type": "modal",
-        "callback_id": form.form_id,
-        "title": {"type": "plain_text", "text": form.title[:24]},
-        "submit": {"type": "plain_text", "text": form.submit_label[:24]},
-        "blocks": blocks,
-    }
-
-
-def form_values(view: dict[str, Any]) -> dict[str, str]:
-    """A submitted modal's values as plain strings (multi-selects joined with commas)."""
-    out: dict[str, str] = {}
-    for block_id, actions in (view.get("state", {}).get("values", {}) or {}).items():
-        for _action_id, v in actions.items():
-            if v.get("type") == "multi_static_select":
-                out[block_id] = ",".join(o["value"] for o in v.get("selected_options") or [])
-            elif v.get("type") == "static_select":
-                opt = v.get("selected_option") or {}
-                out[block_id] = opt.get("value", "")
-            else:
-                out[block_id] = v.get("value") or ""
-    return out
 
 
 # --- sending -----------------------------------------------------------------------------------
@@ -233,7 +127,7 @@ class SlackSender:
         if message.files and not message.choices and not message.ephemeral:
             # One call shares the text and every file, so a failed upload leaves nothing posted
             # and the outbox's retry shows the person nothing twice.
-            await self.upload(channel, message.files, thread, comment=_plain(message))
+            await self.upload(channel, message.files, thread, comment=plain_text(message))
             return
         if message.ephemeral and user and not channel.startswith("D"):
             await self.client.chat_postEphemeral(
@@ -268,13 +162,6 @@ class SlackSender:
             initial_comment=comment,
             thread_ts=thread,
         )
-
-
-def _plain(message: Outbound) -> str:
-    """The text and the label/value fields of a message, for a file's comment."""
-    lines = [escape(message.text)]
-    lines += [f"{escape(label)}: {escape(value)}" for label, value in message.fields]
-    return "\n".join(lines)[:3000]
 
 
 # --- receiving ---------------------------------------------------------------------------------
@@ -430,6 +317,27 @@ _TRANSLATORS: dict[str, Callable[[dict[str, Any], dt.datetime], SlackJob | None]
 }
 
 
+class SigningSecretMissing(CliError):
+    """HTTP mode without a signing secret: refused, since nothing could tell Slack's requests
+    from forged ones."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "SLACK_SIGNING_SECRET is not set, so requests to /slack/events could not be verified; "
+            "set it to the Slack app's Signing Secret (Basic Information), or use --socket-mode "
+            "with SLACK_APP_TOKEN."
+        )
+
+
+def signing_secret(settings: Settings) -> str | None:
+    """The signing secret, or None when it is unset or blank (an empty ``SLACK_SIGNING_SECRET=``
+    line, as in .env.example, must not become an empty HMAC key)."""
+    if settings.slack_signing_secret is None:
+        return None
+    value = settings.slack_signing_secret.get_secret_value()
+    return value if value.strip() else None
+
+
 def _bolt_logger() -> logging.Logger:
     """Bolt's logger, with its level set on it: Bolt reads ``logger.level`` (not the effective
     level) to decide whether to format a debug line for every middleware of every request, and
@@ -448,8 +356,16 @@ class SlackAdapter:
         client: AsyncWebClient | None = None,
         *,
         handoff: Callable[[SlackDelivery], None] | None = None,
+        receives_http: bool = True,
     ) -> None:
+        """``receives_http``: Slack's requests arrive over HTTP (``POST /slack/events``), so
+        they must be verified and a signing secret is required. False under Socket Mode and in
+        the worker processes, which take no requests from the network."""
         settings = services.settings
+        secret = signing_secret(settings)
+        if receives_http and secret is None:
+            raise SigningSecretMissing()
+        self.receives_http = receives_http
         self.services = services
         self.client = client or make_client(settings)
         self.sender = SlackSender(self.client, on_user_message=self.publish_home)
@@ -462,14 +378,10 @@ class SlackAdapter:
             # One workspace, one token: no auth.test round trip on each request.
             return AuthorizeResult(enterprise_id=None, team_id=None, bot_token=token)
 
-        secret = (
-            settings.slack_signing_secret.get_secret_value()
-            if settings.slack_signing_secret
-            else None
-        )
         self.app = AsyncApp(
             client=self.client,
-            signing_secret=secret,
+            # Never None: Bolt would fall back to the process environment behind our settings.
+            signing_secret=secret or "",
             authorize=authorize,
             process_before_response=True,
             logger=_bolt_logger(),

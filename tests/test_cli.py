@@ -4,8 +4,10 @@ refused with one English sentence, a non-zero exit, no traceback and nothing hal
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import csv
+import inspect
 import io
 import os
 import shutil
@@ -21,7 +23,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.conftest import ENV_KEYS, PG_ADMIN_URL, _pg_admin
+from tests.conftest import ENV_KEYS, _pg_admin
 
 _beside = Path(sys.executable).parent / "dxbot"
 DXBOT = str(_beside) if _beside.exists() else (shutil.which("dxbot") or "dxbot")
@@ -99,11 +101,12 @@ def cli_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'cli' / 'dxbot.db'}"
         return
-    request.getfixturevalue("pg_url")  # skipped locally / failed in CI when no server answers
+    # Skipped locally / failed in CI when no PostgreSQL can be had; else the session's server.
+    server_url: str = request.getfixturevalue("pg_url")
     name = f"dxbot_cli_{uuid.uuid4().hex[:12]}"
     asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
     try:
-        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
         asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
@@ -251,6 +254,87 @@ def test_calendar(
     args: tuple[str, ...], expected: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert ok(main_in_process(args, capsys)).stdout.split() == expected
+
+
+# --- the argument tree -----------------------------------------------------------------------
+
+COMMANDS = (
+    "run chat serve db seed users experts remind sessions calendar status export deck".split()
+)
+# What `dxbot --help` must not wait for: each is imported by the command that uses it.
+HEAVY = (
+    "sqlalchemy",
+    "alembic",
+    "pydantic",
+    "pydantic_settings",
+    "yaml",
+    "slack_bolt",
+    "aiohttp",
+    "openai",
+    "pptx",
+    "openpyxl",
+    "holidays",
+    "store.models",
+    "bot.app",
+)
+HELP_PROBE = """
+import sys
+from bot.cli import main
+try:
+    main(["--help"])
+except SystemExit as exc:
+    print("exit", exc.code)
+print("loaded", *[m for m in sys.argv[1:] if m in sys.modules])
+"""
+
+
+def test_help_lists_every_command_without_loading_the_store_or_any_platform(
+    tmp_path: Path,
+) -> None:
+    """`dxbot --help` answers at once: the libraries a command needs load with that command."""
+    run = ok(dxbot(None, "--help", cwd=tmp_path))
+    listed = run.stdout.split("{", 1)[1].split("}", 1)[0].split(",")
+    assert listed == COMMANDS
+
+    probe = subprocess.run(
+        [sys.executable, "-c", HELP_PROBE, *HEAVY],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert probe.stdout.splitlines()[-2:] == ["exit 0", "loaded"], probe.stdout + probe.stderr
+
+
+def _leaves(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subs:
+        yield parser
+    for action in subs:
+        for child in action.choices.values():
+            yield from _leaves(child)
+
+
+def test_every_command_names_a_coroutine_that_exists() -> None:
+    """Commands are named as "module:function" so that --help imports nothing heavy; a typo
+    there would only show when someone runs the command."""
+    from bot.cli import build_parser
+    from bot.cli_common import resolve
+
+    handlers = [leaf.get_default("handler") for leaf in _leaves(build_parser())]
+    assert len(handlers) == 17
+    for handler in handlers:
+        assert inspect.iscoroutinefunction(resolve(handler)), handler
+
+
+def test_choices_offered_before_the_store_loads_are_the_stores() -> None:
+    from bot import cli
+    from store import users
+
+    assert cli.ROLES == users.ROLES
+    assert cli.PLATFORMS == users.PLATFORMS
+    shipped = ["kumamoto-2026", "miyazaki-2025", "nagano-2024", "saitama-2026", "yamagata-2026"]
+    assert cli.program_ids() == shipped
 
 
 # --- bad input --------------------------------------------------------------------------------------

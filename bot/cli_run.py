@@ -1,0 +1,89 @@
+"""`dxbot run`, `chat`, `serve` and `remind` (the interface contract in ARCHITECTURE.md): the bot
+itself, on the console or behind an HTTP server, and one reminder pass for cron deployments."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from bot.app import ensure_program, expire_conversations, remind_once
+from bot.cli_common import cli_services
+from bot.core import logs
+from bot.core.config import Settings
+from bot.core.errors import CliError
+
+
+async def cmd_remind(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.runtime import make_sender
+
+    async with cli_services(settings, args) as services:
+        expired = await expire_conversations(services)
+        report = await remind_once(services)
+        sender = make_sender(services, sys.stdout)
+        delivery = await services.deliverer(sender, settings.platform).deliver_due(limit=1000)
+    for line in report.sent:
+        print(f"queued: {line}")
+    print(
+        f"Reminder pass at {services.clock.now().isoformat()}: {report.ended} sessions ended, "
+        f"{len(report.sent)} pings queued, {report.collapsed} missed steps collapsed, "
+        f"{expired} conversations expired; delivered {delivery.delivered}, "
+        f"failed {delivery.failed} (kept in the outbox for retry)."
+    )
+    return 0 if delivery.failed == 0 else 1
+
+
+async def _console(args: argparse.Namespace, settings: Settings) -> int:
+    """The console adapter on the configured database, the program seeded with demo people
+    first if it is missing, so a newcomer can talk to the bot at once."""
+    from bot.adapters.console import ConsoleAdapter
+
+    if "DXBOT_LOG_LEVEL" not in os.environ:
+        # The console is a conversation on the terminal: log lines would drown it.
+        logs.configure("WARNING")
+    async with cli_services(settings, args) as services:
+        await ensure_program(services, demo=True)
+        adapter = ConsoleAdapter(
+            services, files_dir=Path(args.files_dir) if args.files_dir else None
+        )
+        if getattr(args, "script", None):
+            try:
+                lines = Path(args.script).read_text(encoding="utf-8").splitlines()
+            except OSError as exc:
+                raise CliError(f"Cannot read script {args.script}: {exc.strerror}.") from exc
+            return await adapter.run_script(lines)
+        who = getattr(args, "as_user", None) or await adapter.default_user()
+        await adapter.resolve_user(who)
+        return await adapter.run_interactive(who, sys.stdin, sys.stdin.isatty())
+
+
+async def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    return await _console(args, settings)
+
+
+async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.platform != "console":
+        from bot.server import serve
+
+        return await serve(
+            settings,
+            adapter=settings.platform,
+            host=args.host,
+            port=args.port,
+            socket_mode=settings.slack_app_token is not None,
+        )
+    return await _console(args, settings)
+
+
+async def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.server import serve
+
+    return await serve(
+        settings,
+        adapter=args.adapter,
+        host=args.host,
+        port=args.port,
+        socket_mode=args.socket_mode,
+        workers=args.workers,
+    )

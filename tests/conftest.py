@@ -2,8 +2,10 @@
 
 Every test that touches the store runs twice: on SQLite and on a real PostgreSQL server.
 The PostgreSQL database is created fresh for each test run (and dropped after); tables are
-emptied between tests. Locally the PostgreSQL run is skipped with a clear message when no server
-answers; in CI (CI=true) that is a failure, never a skip.
+emptied between tests. The server is the one at DXBOT_TEST_PG_URL or, when none answers there, a
+throwaway one the session starts itself (tests/pg_server.py: the system's PostgreSQL binaries,
+else the `pgserver` wheel of the test extra). Only when neither can be had is the PostgreSQL run
+skipped locally, with a message saying why; in CI (CI=true) that is a failure, never a skip.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -27,9 +30,16 @@ from store.db import Database
 from store.migrate import upgrade
 from store.models import Base
 
+if TYPE_CHECKING:
+    from tests.pg_server import ThrowawayServer
+
 PG_ADMIN_URL = os.environ.get(
     "DXBOT_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
+# Where the PostgreSQL half runs: "auto" (the server at DXBOT_TEST_PG_URL, else a throwaway one
+# from the system's binaries, else from pgserver), "url" (only DXBOT_TEST_PG_URL), "system" or
+# "pgserver" (always a throwaway server from that source; DXBOT_TEST_PG_URL is not tried).
+PG_PROVIDER = os.environ.get("DXBOT_TEST_PG_PROVIDER", "").strip().lower() or "auto"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 ENV_KEYS = (
@@ -65,11 +75,21 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 # --- PostgreSQL: one fresh database per test run -------------------------------------------
 
+# The admin URL of the server this session uses: PG_ADMIN_URL, or a throwaway server's once the
+# pg_url fixture has started one. Fixtures that make databases of their own request pg_url first
+# and derive their URLs from it.
+_pg_session_admin_url = PG_ADMIN_URL
+_pg_session_server = ""  # what the summary line reports; empty until pg_url has run
 
-async def _pg_admin(sql: str) -> None:
+
+class _NoPostgres(Exception):
+    """Neither a server at DXBOT_TEST_PG_URL nor a throwaway one; the message says why."""
+
+
+async def _pg_admin(sql: str, admin_url: str | None = None) -> None:
     import asyncpg
 
-    url = make_url(PG_ADMIN_URL)
+    url = make_url(admin_url or _pg_session_admin_url)
     conn = await asyncpg.connect(
         host=url.host,
         port=url.port or 5432,
@@ -84,30 +104,74 @@ async def _pg_admin(sql: str) -> None:
         await conn.close()
 
 
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
+def _pg_server() -> tuple[str, ThrowawayServer | None]:
+    """The admin URL of the server to use, and the throwaway server if one had to be started."""
     import asyncpg
 
-    name = f"dxbot_test_{uuid.uuid4().hex[:12]}"
-    try:
-        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
-        msg = f"PostgreSQL is not reachable at {PG_ADMIN_URL} ({type(exc).__name__}: {exc})"
-        if IN_CI:
-            pytest.fail(f"{msg}; CI must run the PostgreSQL tests", pytrace=False)
-        pytest.skip(f"{msg}; PostgreSQL tests skipped locally")
-    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    from tests import pg_server
 
-    async def migrate() -> None:
-        db = Database(url)
+    choices = ("auto", "url", *pg_server.PROVIDERS)
+    if PG_PROVIDER not in choices:
+        raise _NoPostgres(f"DXBOT_TEST_PG_PROVIDER={PG_PROVIDER!r} is not one of {choices}")
+    url_failure = ""
+    if PG_PROVIDER in ("auto", "url"):
         try:
-            await upgrade(db.engine)
-        finally:
-            await db.dispose()
+            asyncio.run(_pg_admin("SELECT 1", PG_ADMIN_URL))
+            return PG_ADMIN_URL, None
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            url_failure = (
+                f"no PostgreSQL server answers at {PG_ADMIN_URL} ({type(exc).__name__}: {exc})"
+            )
+        if PG_PROVIDER == "url":
+            raise _NoPostgres(f"{url_failure} (DXBOT_TEST_PG_PROVIDER=url starts no server)")
+    try:
+        server = pg_server.start(None if PG_PROVIDER == "auto" else PG_PROVIDER)
+    except pg_server.Unavailable as exc:
+        reasons = [
+            url_failure,
+            f"no throwaway server could be started: {exc}",
+            pg_server.INSTALL_HINT,
+        ]
+        raise _NoPostgres("; ".join(r for r in reasons if r)) from exc
+    return server.url, server
 
-    asyncio.run(migrate())
-    yield url
-    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    global _pg_session_admin_url, _pg_session_server
+
+    try:
+        admin_url, server = _pg_server()
+    except _NoPostgres as exc:
+        if IN_CI:
+            pytest.fail(f"{exc}; CI must run the PostgreSQL tests", pytrace=False)
+        pytest.skip(f"PostgreSQL tests skipped: {exc}")
+    _pg_session_admin_url = admin_url
+    _pg_session_server = server.source if server else f"the server at {PG_ADMIN_URL}"
+    try:
+        name = f"dxbot_test_{uuid.uuid4().hex[:12]}"
+        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+        url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+        async def migrate() -> None:
+            db = Database(url)
+            try:
+                await upgrade(db.engine)
+            finally:
+                await db.dispose()
+
+        asyncio.run(migrate())
+        yield url
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say which PostgreSQL the run used (a throwaway server is worth knowing about)."""
+    if _pg_session_server:
+        terminalreporter.write_line(f"PostgreSQL tests ran on {_pg_session_server}")
 
 
 @pytest.fixture(scope="session")

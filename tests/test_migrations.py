@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, make_url
 from store.db import Database
 from store.migrate import alembic_config, upgrade
 from store.models import Base
-from tests.conftest import PG_ADMIN_URL, _pg_admin
+from tests.conftest import _pg_admin
 
 TABLES = {t.name for t in Base.metadata.sorted_tables}
 
@@ -34,12 +34,12 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite+aiosqlite:///{path}"
         return
     # pg_url is requested here, outside the event loop: it skips (locally) or fails (CI) when
-    # no server answers.
-    request.getfixturevalue("pg_url")
+    # no PostgreSQL can be had; else the new database goes on the session's server.
+    server_url: str = request.getfixturevalue("pg_url")
     name = f"dxbot_mig_{uuid.uuid4().hex[:12]}"
     asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
     try:
-        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
         asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 

@@ -117,7 +117,7 @@ def build_entries(
     for r in sessions:
         if r.report is not None and r.status != "cancelled":
             by_case.setdefault(r.case_id, []).append(r)
-    entries = []
+    entries: list[Entry] = []
     for c in cases:
         reported = by_case.get(c.id)
         if not reported:
@@ -213,7 +213,7 @@ def casebook_xlsx(entries: list[Entry], profile: ProgramProfile, masked: bool) -
                 cell.data_type = "s"
                 if v.startswith(DANGEROUS_FIRST):
                     cell.quotePrefix = True
-    ws.freeze_panes = ws.cell(row=head + 1, column=1)
+    ws.freeze_panes = f"A{head + 1}"
     ws.auto_filter.ref = f"A{head}:{get_column_letter(len(COLUMNS))}{head + max(len(entries), 1)}"
     buf = io.BytesIO()
     wb.save(buf)

@@ -372,7 +372,8 @@ def _text(value: Any, col: Column) -> str:
     if col.type == "datetime":
         return _jst(value).strftime("%Y-%m-%d %H:%M")
     if col.type == "date":
-        return value.isoformat()
+        day: dt.date = value
+        return day.isoformat()
     if col.type == "bool":
         return t("ex_yes") if value else t("ex_no")
     if col.type == "number":

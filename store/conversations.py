@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from store.db import rowcount
 from store.models import ConversationState
 
 
@@ -83,4 +84,4 @@ async def delete_if_expired(s: AsyncSession, state_id: int, now: dt.datetime) ->
             ConversationState.id == state_id, ConversationState.expires_at <= now
         )
     )
-    return bool(result.rowcount)
+    return bool(rowcount(result))

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, CursorResult, Result, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -28,6 +28,14 @@ Session = AsyncSession
 #: Raised at commit when a unique key was taken by a concurrent writer (e.g. two deliveries of
 #: one Slack event racing for its id); callers above the store catch it by this name.
 Conflict = IntegrityError
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE matched. ``AsyncSession.execute`` is typed as returning a
+    plain ``Result``; for those statements it is a ``CursorResult``, which counts them."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"{type(result).__name__} carries no row count")
+    return result.rowcount
 
 
 class DatabaseError(Exception):

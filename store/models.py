@@ -1,8 +1,10 @@
 """The data model. Typed tables, one per concept in ARCHITECTURE.md; no key/value blobs except
 where the shape is genuinely per program (report fields, conversation data, outbox payloads).
 
-Relationships are ``lazy="raise"`` so an accidental N+1 fails loudly instead of silently
-issuing one query per row (the Polar habit); queries load what they need explicitly.
+The models declare no ORM relationships: rows refer to each other by foreign-key columns
+only, so nothing can lazy-load behind a query's back (no accidental N+1). Store functions load
+what a caller needs explicitly, in set-based statements (joins, ``IN`` lists), and return rows
+or plain dataclasses.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from store.db import rowcount
 from store.models import OutboxMessage
 
 LEASE = dt.timedelta(seconds=120)
@@ -84,7 +85,7 @@ async def claim(s: AsyncSession, msg_id: int, now: dt.datetime) -> OutboxMessage
         .values(lease_until=now + LEASE, attempts=OutboxMessage.attempts + 1)
         .execution_options(synchronize_session=False)
     )
-    if not result.rowcount:
+    if not rowcount(result):
         return None
     return await s.get(OutboxMessage, msg_id, populate_existing=True)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import Program
@@ -29,7 +28,3 @@ async def upsert(s: AsyncSession, profile: ProgramProfile, now: dt.datetime) -> 
 
 async def get(s: AsyncSession, program_id: str) -> Program | None:
     return await s.get(Program, program_id)
-
-
-async def list_ids(s: AsyncSession) -> list[str]:
-    return list((await s.scalars(select(Program.id).order_by(Program.id))).all())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -99,6 +100,31 @@ async def loaded_municipalities(s: AsyncSession, prefecture_code: str) -> list[M
         .order_by(Municipality.code)
     )
     return list((await s.scalars(q)).all())
+
+
+async def municipality_names(s: AsyncSession, prefecture_code: str) -> dict[str, str]:
+    """The prefecture's seeded municipalities, code → name, in code order."""
+    rows = await s.execute(
+        select(Municipality.code, Municipality.name)
+        .where(Municipality.prefecture_code == prefecture_code)
+        .order_by(Municipality.code)
+    )
+    return {code: name for code, name in rows.all()}
+
+
+async def municipality_name(s: AsyncSession, code: str) -> str | None:
+    return await s.scalar(select(Municipality.name).where(Municipality.code == code))
+
+
+async def names_by_code(s: AsyncSession, codes: Iterable[str]) -> dict[str, str]:
+    """code → name of the given municipalities, in one statement (unknown codes are absent)."""
+    wanted = set(codes)
+    if not wanted:
+        return {}
+    rows = await s.execute(
+        select(Municipality.code, Municipality.name).where(Municipality.code.in_(wanted))
+    )
+    return {code: name for code, name in rows.all()}
 
 
 async def load_domains(s: AsyncSession, program_id: str, extra: tuple[str, ...]) -> None:

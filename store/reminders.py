@@ -150,7 +150,8 @@ async def ledger_steps(s: AsyncSession, session_ids: Sequence[int]) -> dict[int,
             )
         )
         for sid, step in rows.all():
-            out[int(sid)].add(step)
+            if sid is not None:  # never, by the IN list: for the type checker
+                out[sid].add(step)
     return out
 
 
@@ -162,7 +163,7 @@ async def last_snoozes(s: AsyncSession, session_ids: Sequence[int]) -> dict[int,
             .where(ReminderLedger.session_id.in_(chunk), ReminderLedger.step.like(f"{SNOOZE}%"))
             .group_by(ReminderLedger.session_id)
         )
-        out.update({int(sid): at for sid, at in rows.all()})
+        out.update({sid: at for sid, at in rows.all() if sid is not None})
     return out
 
 
@@ -239,10 +240,6 @@ async def claim_steps(s: AsyncSession, claims: Sequence[Claim], now: dt.datetime
     return won
 
 
-async def has_step(s: AsyncSession, key: str) -> bool:
-    return (await s.scalar(select(ReminderLedger.id).where(ReminderLedger.key == key))) is not None
-
-
 async def reported_without_survey(
     s: AsyncSession, program_id: str
 ) -> list[tuple[int, int, dt.datetime]]:
@@ -259,7 +256,7 @@ async def reported_without_survey(
             Survey.answered_at.is_(None),
         )
     )
-    return [(int(a), int(b), c) for a, b, c in rows.all()]
+    return [(int(a), int(b), c) for a, b, c in rows.all() if c is not None]
 
 
 def _chunks(items: list[int], n: int) -> list[list[int]]:

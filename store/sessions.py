@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from store.db import rowcount
 from store.models import (
     Case,
     Municipality,
@@ -110,7 +111,7 @@ async def mark_held(s: AsyncSession, session: SupportSession) -> bool:
         .values(status="done")
         .execution_options(synchronize_session=False)
     )
-    if not won.rowcount:
+    if not rowcount(won):
         return False
     session.status = "done"
     return True

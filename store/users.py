@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import ExpertProfile, Municipality, SessionExpert, User
@@ -171,7 +171,3 @@ async def list_experts(s: AsyncSession) -> list[UserRow]:
         .order_by(User.platform_id)
     )
     return [UserRow(user=u, expert=p, dispatches=int(n)) for u, p, n in (await s.execute(q)).all()]
-
-
-async def delete_demo_users(s: AsyncSession) -> None:
-    await s.execute(delete(User).where(User.is_demo.is_(True)))

@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from bot.core.catalog import t
+from bot.core.choices import ask_again
 from bot.core.context import Context
 from bot.core.conversation import Conversation
 from bot.core.dates import normalize
@@ -176,7 +177,7 @@ class FollowupFlow:
             return await self._on_confirm(ctx, conv, text)
         if step == "edit_pick":
             if text not in LABELS:
-                return [self._edit_menu()]
+                return ask_again(self._edit_menu())
             conv.data["editing"] = True
             return [self._ask(conv, text)]
         if step in LABELS:
@@ -331,7 +332,7 @@ class FollowupFlow:
         if answer == "cancel":
             conv.finish()
             return [Outbound(text=t("report_saved_for_later"))]
-        return [Outbound(text=t("report_confirm_hint")), self._summary(conv)]
+        return ask_again(self._summary(conv))
 
     async def _submit(self, ctx: Context, conv: Conversation) -> list[Outbound]:
         session = await ctx.s.get(SupportSession, conv.data["sid"])

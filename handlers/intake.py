@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.core.catalog import t
+from bot.core.choices import Chosen, ask_again, match
 from bot.core.context import Context
 from bot.core.conversation import Conversation
 from bot.core.dates import DateMention, normalize, parse_dates
@@ -94,7 +95,7 @@ class IntakeFlow:
             # A button sends the key; on LoGo and the console people also type the label.
             key = text if text in FIELD_LABELS else LABEL_KEYS.get(normalize(text).strip(), "")
             if not key:
-                return [self._edit_menu()]
+                return ask_again(self._edit_menu())
             conv.data["editing"] = True
             return [await self._ask(ctx, conv, key)]
         if step == "municipality_pick":
@@ -256,7 +257,7 @@ class IntakeFlow:
         if key == "method":
             method = value if value in extract.METHOD_LABELS else extract.find_method(value)
             if not method:
-                return [Outbound(text=t("method_unknown")), await self._ask(ctx, conv, key)]
+                return ask_again(await self._ask(ctx, conv, key))
             fields["method"] = method
             return None
         if key == "dates":
@@ -279,10 +280,10 @@ class IntakeFlow:
         for part in re.split(r"[,、，\s・]+", normalize(value)):
             if not part:
                 continue
-            if part.isdigit() and 1 <= int(part) <= len(offered):
-                chosen.append(offered[int(part) - 1])
-            elif part in offered:
-                chosen.append(part)
+            # Each of several answers is read like a single one (number or label).
+            found = match([(name, name) for name in offered], part)
+            if isinstance(found, Chosen):
+                chosen.append(found.value)
         if not chosen:
             chosen = extract.find_domains(value, reference.domains(), ctx.profile.extra_domains)
         if not chosen:
@@ -337,7 +338,7 @@ class IntakeFlow:
         if answer == "cancel":
             conv.finish()
             return [Outbound(text=t("conversation_cancelled", flow=self.label))]
-        return [Outbound(text=t("confirm_hint")), self._summary(ctx, conv)]
+        return ask_again(self._summary(ctx, conv))
 
     async def _open_case(self, ctx: Context, conv: Conversation) -> list[Outbound]:
         fields = _f(conv)

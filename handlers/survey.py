@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.catalog import t
+from bot.core.choices import ask_again
 from bot.core.context import Context
 from bot.core.conversation import Conversation
 from bot.core.dates import normalize
@@ -49,14 +50,14 @@ class SurveyFlow:
         value = normalize(text).strip()
         if conv.step == "satisfaction":
             if value not in ("1", "2", "3", "4", "5"):
-                return [Outbound(text=t("survey_satisfaction_invalid")), _ask_satisfaction()]
+                return ask_again(_ask_satisfaction())
             answers["satisfaction"] = int(value)
             conv.goto("resolved")
             return [_ask_resolved()]
         if conv.step == "resolved":
             code = value if value in RESOLVED else {v: k for k, v in RESOLVED.items()}.get(value)
             if code is None:
-                return [_ask_resolved()]
+                return ask_again(_ask_resolved())
             answers["resolved"] = code
             conv.goto("comment")
             return [Outbound(text=t("survey_ask_comment"))]

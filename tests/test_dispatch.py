@@ -8,6 +8,7 @@ survives a restart and expires or is cancelled without a trace.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 
 import pytest
 from sqlalchemy import func, select
@@ -455,8 +456,9 @@ async def test_out_of_range_number_is_refused(flow_bot: ChatBot, number: str) ->
 
     replies = await flow_bot.say("officer1", number)
 
-    assert [r.text for r in replies] == [t("choice_out_of_range", count=3)]
-    assert "1〜3" in replies[0].text
+    assert [r.text for r in replies] == [
+        "1〜3の番号か、「赤」のように選択肢の言葉でお答えください。"
+    ]
     after = await _state(db, "officer1")
     assert before is not None and after is not None
     assert (after.step, after.data) == (before.step, before.data)
@@ -470,5 +472,48 @@ async def test_button_value_is_taken_as_is(flow_bot: ChatBot) -> None:
     db: Database = flow_bot.services.db  # type: ignore[attr-defined]
     await flow_bot.say("officer1", f"/dx {FLOW}")
     await flow_bot.say("officer1", "", kind="action", action_id="choice", value="green")
+    state = await _state(db, "officer1")
+    assert state is not None and state.data["color"] == "green"
+
+
+@pytest.mark.parametrize(("typed", "color"), [("緑", "green"), (" 赤。", "red"), ("２番", "blue")])
+async def test_a_label_or_a_number_answers_the_choice(
+    flow_bot: ChatBot, typed: str, color: str
+) -> None:
+    db: Database = flow_bot.services.db  # type: ignore[attr-defined]
+    await flow_bot.say("officer1", f"/dx {FLOW}")
+    replies = await flow_bot.say("officer1", typed)
+    assert [r.text for r in replies] == ["お名前を入力してください。"]
+    state = await _state(db, "officer1")
+    assert state is not None and state.data["color"] == color
+
+
+async def test_a_word_that_names_no_choice_reaches_the_flow(flow_bot: ChatBot) -> None:
+    """Flows also take free answers, so text that is not a choice is theirs to judge."""
+    await flow_bot.say("officer1", f"/dx {FLOW}")
+    replies = await flow_bot.say("officer1", "紫")
+    assert [r.text for r in replies] == ["一覧から選んでください。"]
+
+
+async def test_a_conversation_saved_before_labels_were_kept_still_takes_numbers(
+    flow_bot: ChatBot, clock: FixedClock
+) -> None:
+    """States persisted by the previous release hold the choices' values only."""
+    db: Database = flow_bot.services.db  # type: ignore[attr-defined]
+    await flow_bot.say("officer1", f"/dx {FLOW}")
+    async with db.transaction() as s:
+        await conversations.save(
+            s,
+            platform="console",
+            user_platform_id="officer1",
+            thread_key="",
+            channel="D-officer1",
+            flow=FLOW,
+            step="color",
+            data={"_choices": ["red", "blue", "green"]},
+            expires_at=clock.now() + dt.timedelta(minutes=30),
+            now=clock.now(),
+        )
+    await flow_bot.say("officer1", "3")
     state = await _state(db, "officer1")
     assert state is not None and state.data["color"] == "green"

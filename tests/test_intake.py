@@ -421,7 +421,10 @@ async def test_unclear_confirmation_is_asked_again(bot: ChatBot) -> None:
     await _to_summary(bot)
     before = await _snapshot(bot, "officer1")
     replies = await bot.say("officer1", "うーん")
-    assert [r.text for r in replies] == [t("confirm_hint"), t("intake_summary")]
+    assert [r.text for r in replies] == [
+        "1〜3の番号か、「この内容で申し込む」のように選択肢の言葉でお答えください。",
+        t("intake_summary"),
+    ]
     assert await _snapshot(bot, "officer1") == before
 
 
@@ -582,8 +585,8 @@ async def test_domains_by_number_or_name(bot: ChatBot) -> None:
 async def test_unreadable_domains_are_refused(bot: ChatBot) -> None:
     await bot.say("officer1", FIRST_MESSAGE)
     for answer, expected in (
-        ("99", t("choice_out_of_range", count=15)),
-        ("0", t("choice_out_of_range", count=15)),
+        ("99", "1〜15の番号か、「組織体制の整備」のように選択肢の言葉でお答えください。"),
+        ("0", "1〜15の番号か、「組織体制の整備」のように選択肢の言葉でお答えください。"),
         ("ほげほげ", t("domains_unknown", count=15)),
         ("16", t("domains_unknown", count=15)),
     ):
@@ -605,7 +608,10 @@ async def test_method_by_number_or_word_and_refusal(bot: ChatBot) -> None:
     ]
     before = await _snapshot(bot, "officer1")
     replies = await bot.say("officer1", "伝書鳩")
-    assert [r.text for r in replies] == [t("method_unknown"), t("ask_method")]
+    assert [r.text for r in replies] == [
+        "1〜5の番号か、「オンライン」のように選択肢の言葉でお答えください。",
+        t("ask_method"),
+    ]
     assert await _snapshot(bot, "officer1") == before
     assert _one(await bot.say("officer1", "3")).text == t("ask_dates")
     summary = _one(await bot.say("officer1", "未定"))

@@ -448,7 +448,9 @@ async def test_out_of_range_number_after_a_proposal(bot: ChatBot) -> None:
     await _roster(bot, ROSTER)
     case_no = await _new_case(bot)
     await bot.say("staff1", f"/dx match {case_no}")
-    await _refused(bot, "staff1", "4", t("choice_out_of_range", count=3))
+    # expert2 (伊藤 由美, no session yet) is proposed first: the hint's example.
+    hint = "1〜3の番号か、「伊藤 由美」のように選択肢の言葉でお答えください。"
+    await _refused(bot, "staff1", "4", hint)
     # The proposal is still there to answer.
     picked = await bot.say("staff1", "2")
     assert _texts(picked) == [t("awaiting_approval", case_no=case_no, name="小林 大輔")]

@@ -131,9 +131,10 @@ async def test_bad_answers_are_asked_again(bot: ChatBot, clock: FixedClock) -> N
     b = await reported(bot, clock)
     await bot.say("officer1", f"/dx survey {b.session_id}")
     out_of_range = await bot.say("officer1", "6")
-    assert out_of_range[0].text == "1〜5の番号で選んでください。"
+    hint = "1〜5の番号か、「1（不満）」のように選択肢の言葉でお答えください。"
+    assert out_of_range[0].text == hint
     words = await bot.say("officer1", "とても満足")
-    assert [r.text for r in words] == ["1〜5の数字で選んでください。", SATISFACTION]
+    assert [r.text for r in words] == [hint, SATISFACTION]
     assert last(await bot.say("officer1", "3")).text == RESOLVED
     assert last(await bot.say("officer1", "わからない")).text == RESOLVED
     assert last(await bot.say("officer1", "まだ解決していない")).text == COMMENT

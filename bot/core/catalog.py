@@ -78,7 +78,9 @@ MESSAGES: dict[str, str] = {
         "申し訳ありません、処理中に問題が起きました。入力内容は保存されていません。"
         "少し待ってからもう一度お試しください。続く場合は事務局にお知らせください。"
     ),
-    "choice_out_of_range": "1〜{count}の番号で選んでください。",
+    # The one answer to a numbered question that names no choice (bot.core.choices).
+    "choice_hint": "1〜{count}の番号か、「{example}」のように選択肢の言葉でお答えください。",
+    "choice_hint_one": "「1」か「{example}」とお答えください。",
     # --- conversations ----------------------------------------------------------------------
     "conversation_expired": (
         "前回の「{flow}」の入力は、時間が経ったため取り消しました（案件は作成されていません）。"
@@ -115,7 +117,6 @@ MESSAGES: dict[str, str] = {
     "domains_unknown": "分野を読み取れませんでした。1〜{count}の番号か、分野名で入力してください。",
     "domains_staff_decides": "（事務局で分類）",
     "ask_method": "希望する相談の方法を選んでください。",
-    "method_unknown": "方法を読み取れませんでした。番号で選んでください。",
     "ask_dates": (
         "ご希望の日時を教えてください（例:「12月3日 午後」「来週火曜 14時〜」）。"
         "未定なら「未定」と送ってください。"
@@ -136,7 +137,6 @@ MESSAGES: dict[str, str] = {
     "intake_form_title": "相談の申し込み",
     "intake_form_submit": "確認へ進む",
     "intake_form_opening": "申し込みフォームを開きます。",
-    "confirm_hint": "「申し込む」「修正する」「やめる」のいずれかを選んでください。",
     "case_opened": (
         "相談を受け付けました。案件番号は {case_no}（{municipality}）です。"
         "事務局が内容を確認し、専門人材との調整を始めます。進み具合は「/status {case_no}」で確認できます。"

@@ -30,7 +30,6 @@ MESSAGES: dict[str, str] = {
     "report_summary": "以下の内容で報告を提出します。よろしいですか？",
     "report_choice_submit": "この内容で提出する",
     "report_choice_later": "あとで続ける",
-    "report_confirm_hint": "「提出する」「修正する」「あとで続ける」のいずれかを選んでください。",
     "report_saved_for_later": (
         "報告の入力を中断しました。「/report」でいつでも始められます（入力内容は保存していません）。"
     ),
@@ -87,7 +86,6 @@ MESSAGES: dict[str, str] = {
     "survey_point_3": "3（ふつう）",
     "survey_point_4": "4（満足）",
     "survey_point_5": "5（とても満足）",
-    "survey_satisfaction_invalid": "1〜5の数字で選んでください。",
     "survey_ask_resolved": "ご相談の課題は解決しましたか？",
     "survey_ask_comment": "ご意見・ご感想があればお書きください。なければ「なし」。",
     "survey_thanks": "ご回答ありがとうございました。今後の支援の改善に活用します。",

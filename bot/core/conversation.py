@@ -12,14 +12,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from bot.core import choices
 from bot.core.catalog import t
 from bot.core.context import Context
-from bot.core.errors import UserError
-from bot.core.messages import Outbound
+from bot.core.messages import Choice, Outbound
 from store import conversations as conv_store
 
 CANCEL_WORDS = frozenset({"やめる", "やめます", "キャンセル", "中止", "取り消し", "取消", "cancel"})
 CHOICES_KEY = "_choices"
+"""Where a conversation keeps the numbered choices it last offered, as [label, value] pairs."""
 # Not a flow: the numbered choices of the last reply outside a flow (a matching proposal, a
 # reminder's buttons), kept so that "1" typed on LoGo Chat or the console means that choice.
 MENU = "_menu"
@@ -102,10 +103,21 @@ class ConversationEngine:
     async def answer(
         self, ctx: Context, conv: Conversation, text: str, *, from_button: bool = False
     ) -> list[Outbound]:
-        """Feed one answer to the flow; a button's value is taken as is, never as a number."""
+        """Feed one answer to the flow; a button's value is taken as is, never as a number.
+
+        Typed text that names an offered choice (its number or label) reaches the flow as the
+        choice's value. Other text reaches it unchanged, since flows also take free answers
+        (「はい」, a date, a municipality's name) - unless it was surely meant as a choice and
+        names none (a number out of range, two labels at once): then the one-sentence hint is
+        the reply and the conversation stays where it was."""
         flow = self.flows[conv.flow]
-        if not from_button:
-            text = self._resolve_choice(conv, text)
+        offered = offered_choices(conv)
+        if offered and not from_button:
+            found = choices.match(offered, text)
+            if isinstance(found, choices.Chosen):
+                text = found.value
+            elif found.meant_a_choice:
+                return [Outbound(text=found.hint)]
         replies = await flow.on_input(ctx, conv, text)
         await self._persist(ctx, conv, replies)
         return replies
@@ -135,7 +147,7 @@ class ConversationEngine:
             channel=ib.channel,
             flow=MENU,
             step=last.action_id,
-            data={CHOICES_KEY: [c.value for c in last.choices]},
+            data={CHOICES_KEY: stored_choices(last.choices)},
             expires_at=ctx.now() + self.ttl,
             now=ctx.now(),
         )
@@ -145,24 +157,9 @@ class ConversationEngine:
         await conv_store.clear(ctx.s, ib.platform, ib.user_id, ib.thread_key)
 
     @staticmethod
-    def menu_value(conv: Conversation, text: str) -> str | None:
-        """The value of a numbered menu choice, or None when the text is not a number."""
-        stripped = text.strip()
-        if not stripped.isdigit():
-            return None
-        return ConversationEngine._resolve_choice(conv, stripped)
-
-    @staticmethod
-    def _resolve_choice(conv: Conversation, text: str) -> str:
-        """A bare number answers the last numbered choices (LoGo Chat, console)."""
-        choices: list[str] = conv.data.get(CHOICES_KEY) or []
-        stripped = text.strip()
-        if choices and stripped.isdigit():
-            idx = int(stripped)
-            if not 1 <= idx <= len(choices):
-                raise UserError("choice_out_of_range", count=len(choices))
-            return choices[idx - 1]
-        return text
+    def menu_choice(conv: Conversation, text: str) -> choices.Chosen | choices.NoMatch:
+        """What typed text says to the numbered choices kept outside a flow."""
+        return choices.match(offered_choices(conv), text)
 
     async def _persist(self, ctx: Context, conv: Conversation, replies: list[Outbound]) -> None:
         ib = ctx.inbound
@@ -170,7 +167,7 @@ class ConversationEngine:
             await conv_store.clear(ctx.s, ib.platform, ib.user_id, ib.thread_key)
             return
         offered = [r for r in replies if r.choices]
-        conv.data[CHOICES_KEY] = [c.value for c in offered[-1].choices] if offered else []
+        conv.data[CHOICES_KEY] = stored_choices(offered[-1].choices) if offered else []
         await conv_store.save(
             ctx.s,
             platform=ib.platform,
@@ -183,3 +180,16 @@ class ConversationEngine:
             expires_at=ctx.now() + self.ttl,
             now=ctx.now(),
         )
+
+
+def stored_choices(offered: tuple[Choice, ...]) -> list[list[str]]:
+    """Choices as kept in the conversation's JSON data: [label, value] pairs."""
+    return [[c.label, c.value] for c in offered]
+
+
+def offered_choices(conv: Conversation) -> list[choices.Option]:
+    """The numbered choices the conversation last offered (label, value)."""
+    kept: list[Any] = conv.data.get(CHOICES_KEY) or []
+    # A state saved before labels were kept holds bare values: their label is unknown, so
+    # the value stands in (numbers still work).
+    return [(str(c), str(c)) if isinstance(c, str) else (str(c[0]), str(c[1])) for c in kept]

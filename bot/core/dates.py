@@ -471,10 +471,13 @@ def _parse_time_range(
     return None
 
 
+_PARTS: tuple[Part, ...] = ("am", "pm", "evening", "allday")
+
+
 def _part_of(m: re.Match[str]) -> Part:
-    for name in ("am", "pm", "evening", "allday"):
+    for name in _PARTS:
         if m[name]:
-            return name  # type: ignore[return-value]
+            return name
     raise AssertionError(m[0])  # pragma: no cover
 
 

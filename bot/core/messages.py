@@ -102,7 +102,8 @@ class Outbound(BaseModel):
 
     def to_payload(self) -> dict[str, object]:
         """JSON-safe form for the outbox (file bytes are base64 encoded by pydantic)."""
-        return json.loads(self.model_dump_json())
+        payload: dict[str, object] = json.loads(self.model_dump_json())
+        return payload
 
     @classmethod
     def from_payload(cls, payload: dict[str, object]) -> Outbound:

@@ -74,7 +74,7 @@ class Notifier:
     async def _remember_menu(self, user: User, message: Outbound) -> None:
         """Numbered choices in a proactive message must work when typed back as "1" (LoGo
         Chat, console): keep them like a reply's menu, unless the person is mid-conversation."""
-        from bot.core.conversation import CHOICES_KEY, MENU
+        from bot.core.conversation import CHOICES_KEY, MENU, stored_choices
 
         state = await conversations.get(self.s, user.platform, user.platform_id, "")
         if state is not None and state.flow != MENU and state.expires_at > self.clock.now():
@@ -87,7 +87,7 @@ class Notifier:
             channel="",
             flow=MENU,
             step=message.action_id,
-            data={CHOICES_KEY: [c.value for c in message.choices]},
+            data={CHOICES_KEY: stored_choices(message.choices)},
             expires_at=self.clock.now() + PROACTIVE_MENU_TTL,
             now=self.clock.now(),
         )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from bot.core import choices
 from bot.core.catalog import t
 from bot.core.context import Context
 from bot.core.conversation import MENU, Conversation, ConversationEngine, is_cancel
@@ -51,13 +52,15 @@ class Router:
 
     async def route(self, ctx: Context) -> list[Outbound]:
         conv, notices = await self.engine.load(ctx)
-        if conv is not None and conv.flow == MENU:
-            value = self.engine.menu_value(conv, ctx.inbound.text)
-            if value is not None:
+        if conv is not None and conv.flow == MENU and ctx.inbound.kind == "message":
+            found = self.engine.menu_choice(conv, ctx.inbound.text)
+            if isinstance(found, choices.Chosen):
                 await self.engine.forget_menu(ctx)
-                replies = await self._action(ctx, None, conv.step, value)
+                replies = await self._action(ctx, None, conv.step, found.value)
                 await self.engine.remember_menu(ctx, replies)
                 return replies
+            if found.meant_a_choice:
+                return [Outbound(text=found.hint)]
             # Anything else leaves the numbered choices standing (a `/dx help` in between must
             # not lose them) until a reply offers new ones, a flow starts, or the user cancels.
             if ctx.inbound.kind == "message" and is_cancel(ctx.inbound.text.strip()):

@@ -1,16 +1,21 @@
 """`dxbot serve --adapter slack` run for real: the ack process and its worker processes, signed
-requests over HTTP, answers through a fake Slack Web API on 127.0.0.1, a clean stop on SIGTERM.
-The in-process rig of test_slack.py covers the journeys; this covers the processes."""
+requests over HTTP, answers through a fake Slack Web API on 127.0.0.1, a clean stop on SIGTERM;
+HTTP mode refused without a signing secret, Socket Mode served without one. The in-process rig
+of test_slack.py covers the journeys; this covers the processes. Every wait is for an event (a
+log line, a recorded call, a process exit), bounded by a timeout."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import os
 import pickle
 import signal
 import socket
 import sys
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +23,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.adapters.slack import SlackDelivery, to_job
+from bot.adapters.slack import SigningSecretMissing, SlackAdapter, SlackDelivery, to_job
+from bot.app import build_services
+from bot.core.config import Settings
+from bot.server import build_web_app
 from store import users
 from store.db import Database
 from store.migrate import upgrade
@@ -75,6 +83,7 @@ class Served:
     proc: asyncio.subprocess.Process
     port: int
     fake: FakeSlack
+    log: list[str]
 
     async def dm(self, user: str, text: str, event_id: str) -> int:
         body = json.dumps(dm_event(user, text, event_id), ensure_ascii=False)
@@ -83,6 +92,12 @@ class Served:
             url = f"http://127.0.0.1:{self.port}/slack/events"
             async with http.post(url, data=body.encode(), headers=headers) as resp:
                 return resp.status
+
+    async def stop(self) -> str:
+        """SIGTERM, then wait (bounded) for a clean exit; the server's log."""
+        self.proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(self.proc.wait(), 60)
+        return "".join(self.log)
 
 
 async def _prepare(path: Path) -> None:
@@ -98,46 +113,92 @@ async def _prepare(path: Path) -> None:
         await db.dispose()
 
 
-@pytest.fixture
-async def served(tmp_path: Path) -> AsyncIterator[Served]:
-    await _prepare(tmp_path / "serve.db")
-    fake = FakeSlack()
-    await fake.start()
-    port = _free_port()
+def _env(tmp_path: Path, fake: FakeSlack, **slack: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "LOGO_", "DXBOT_"))}
     env.update(
         DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}",
         DXBOT_PROGRAM="saitama-2026",
         SLACK_BOT_TOKEN="xoxb-test-token",
-        SLACK_SIGNING_SECRET=SECRET,
         SLACK_API_URL=fake.api_url,
-        DXBOT_LOG_LEVEL="WARNING",
+        DXBOT_LOG_LEVEL="INFO",  # the server says "serving slack on …" once it listens
+        **slack,
     )
+    return env
+
+
+async def _serve(tmp_path: Path, fake: FakeSlack, *args: str, **slack: str) -> Served:
+    """Start `dxbot serve --adapter slack` and wait for its "serving" log line (or its exit)."""
+    port = _free_port()
     proc = await asyncio.create_subprocess_exec(
         *(DXBOT, "serve", "--adapter", "slack", "--host", "127.0.0.1", "--port", str(port)),
+        *args,
         cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
+        env=_env(tmp_path, fake, **slack),
+        stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )
+    assert proc.stderr is not None
+    log: list[str] = []
+
+    async def until_serving() -> None:
+        assert proc.stderr is not None
+        while line := (await proc.stderr.readline()).decode():
+            log.append(line)
+            if f"serving slack on 127.0.0.1:{port}" in line:
+                return
+        raise AssertionError(f"dxbot serve exited ({await proc.wait()}):\n{''.join(log)}")
+
     try:
-        async with aiohttp.ClientSession() as http:
-            for _ in range(300):
-                try:
-                    async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
-                        if resp.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    pass
-                if proc.returncode is not None:
-                    raise AssertionError((await proc.communicate())[1].decode())
-                await asyncio.sleep(0.1)
-        yield Served(proc, port, fake)
-    finally:
+        await asyncio.wait_for(until_serving(), 60)
+    except BaseException:
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
-        await fake.stop()
+        raise
+
+    async def keep_reading() -> None:  # a full pipe would block the server's logging
+        assert proc.stderr is not None
+        while line := (await proc.stderr.readline()).decode():
+            log.append(line)
+
+    _readers.add(asyncio.ensure_future(keep_reading()))
+    return Served(proc, port, fake, log)
+
+
+_readers: set[asyncio.Future[None]] = set()
+
+
+@pytest.fixture
+async def fake(tmp_path: Path) -> AsyncIterator[FakeSlack]:
+    await _prepare(tmp_path / "serve.db")
+    slack = FakeSlack()
+    await slack.start()
+    yield slack
+    await slack.stop()
+
+
+@pytest.fixture
+async def served(tmp_path: Path, fake: FakeSlack) -> AsyncIterator[Served]:
+    server = await _serve(tmp_path, fake, SLACK_SIGNING_SECRET=SECRET)
+    try:
+        yield server
+    finally:
+        if server.proc.returncode is None:
+            server.proc.kill()
+            await server.proc.wait()
+
+
+async def _exited(pid: int, limit: float = 10.0) -> None:
+    """Wait until process ``pid`` (not our child) has exited: its pidfd becomes readable."""
+    fd = os.pidfd_open(pid)
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+    loop.add_reader(fd, lambda: done.done() or done.set_result(None))
+    try:
+        await asyncio.wait_for(done, limit)
+    finally:
+        loop.remove_reader(fd)
+        os.close(fd)
 
 
 def test_a_delivery_crosses_to_a_worker_unchanged_and_translates_there() -> None:
@@ -173,9 +234,8 @@ async def test_serve_answers_through_a_worker_process_and_stops_cleanly(served: 
     # The work yields the CPU to the acks: an arriving request preempts it at once.
     assert os.sched_getscheduler(workers[0]) == os.SCHED_IDLE
 
-    served.proc.send_signal(signal.SIGTERM)
-    _, err = await asyncio.wait_for(served.proc.communicate(), 60)
-    assert served.proc.returncode == 0, err.decode()
+    log = await served.stop()
+    assert served.proc.returncode == 0, log
     assert not [pid for pid in workers if _alive(pid)]
 
 
@@ -188,11 +248,121 @@ async def test_a_worker_that_dies_is_replaced_and_nothing_is_answered_twice(
     assert workers
     for pid in workers:
         os.kill(pid, signal.SIGKILL)
-    await asyncio.sleep(0.5)
+    for pid in workers:
+        await _exited(pid)
 
     assert await served.dm("USTAFF", "/dx help", "EvServe3") == 200
     assert await served.dm("USTAFF", "/dx help", "EvServe3") == 200  # Slack's retry
-    await served.fake.wait_for("chat.postMessage", 2, limit=60)
-    await asyncio.sleep(1.0)
-    assert len(served.fake.of("chat.postMessage")) == 2
+    # One person's deliveries are handled in order by one worker: once the answer to a later
+    # message is out, the retry before it has been handled too.
+    assert await served.dm("USTAFF", "/dx help", "EvServe4") == 200
+    await served.fake.wait_for("chat.postMessage", 3, limit=60)
+    assert len(served.fake.of("chat.postMessage")) == 3
     assert _workers(served.proc.pid) and set(_workers(served.proc.pid)).isdisjoint(workers)
+
+
+# --- the signing secret ---------------------------------------------------------------------------
+
+REFUSAL = (
+    "error: SLACK_SIGNING_SECRET is not set, so requests to /slack/events could not be "
+    "verified; set it to the Slack app's Signing Secret (Basic Information), or use "
+    "--socket-mode with SLACK_APP_TOKEN."
+)
+
+
+@pytest.mark.parametrize("secret", [None, "", "   "], ids=["unset", "empty", "blank"])
+async def test_http_mode_without_a_signing_secret_refuses_to_start(
+    tmp_path: Path, fake: FakeSlack, secret: str | None
+) -> None:
+    """Bolt given no secret verifies against an empty key, so anyone could forge a request:
+    the server must refuse, say why in English, and never listen."""
+    port = _free_port()
+    slack = {} if secret is None else {"SLACK_SIGNING_SECRET": secret}
+    proc = await asyncio.create_subprocess_exec(
+        *(DXBOT, "serve", "--adapter", "slack", "--host", "127.0.0.1", "--port", str(port)),
+        cwd=tmp_path,
+        env=_env(tmp_path, fake, **slack),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+    finally:
+        if proc.returncode is None:  # it started serving: the very mistake this test catches
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 2
+    assert err.decode().strip() == REFUSAL
+    assert out == b""
+    with pytest.raises(ConnectionRefusedError):
+        await asyncio.open_connection("127.0.0.1", port)
+    assert fake.calls == []
+
+
+def _forged_headers(body: str) -> dict[str, str]:
+    """What a forger sends when the app's key is empty: an HMAC-SHA256 under the empty key
+    (slack_sdk's own signer refuses an empty secret, so it is computed here)."""
+    ts = str(int(time.time()))
+    digest = hmac.new(b"", f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": f"v0={digest}",
+        "Content-Type": "application/json",
+    }
+
+
+async def test_socket_mode_needs_no_signing_secret(tmp_path: Path, fake: FakeSlack) -> None:
+    fake.envelopes.append(
+        {
+            "envelope_id": "env-serve",
+            "type": "events_api",
+            "accepts_response_payload": False,
+            "payload": dm_event("USTAFF", "/dx help", "EvSocketServe"),
+        }
+    )
+    server = await _serve(tmp_path, fake, "--socket-mode", SLACK_APP_TOKEN="xapp-test")
+    try:
+        (ack,) = await fake.wait_for("socket.ack", 1, limit=60)
+        assert ack.args["envelope_id"] == "env-serve"
+        (call,) = await fake.wait_for("chat.postMessage", 1, limit=60)
+        assert call.args["channel"] == "DUSTAFF"
+        assert "/status" in json.dumps(call.args, ensure_ascii=False)
+        async with aiohttp.ClientSession() as http:
+            base = f"http://127.0.0.1:{server.port}"
+            async with http.get(f"{base}/healthz") as resp:
+                assert resp.status == 200
+            # Nothing could verify a request here, so the HTTP route is not there at all.
+            body = json.dumps(dm_event("USTAFF", "/dx help", "EvForged"))
+            async with http.post(
+                f"{base}/slack/events", data=body, headers=_forged_headers(body)
+            ) as resp:
+                assert resp.status == 404
+        log = await server.stop()
+        assert server.proc.returncode == 0, log
+    finally:
+        if server.proc.returncode is None:
+            server.proc.kill()
+            await server.proc.wait()
+    assert len(fake.of("chat.postMessage")) == 1  # the forged request was answered by no one
+
+
+async def test_the_adapter_itself_refuses_http_mode_without_a_secret(tmp_path: Path) -> None:
+    """The guard holds for any caller of the adapter, not only `dxbot serve`."""
+    for secret in (None, ""):
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None,
+            DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}",
+            SLACK_BOT_TOKEN="xoxb-test-token",
+            **({} if secret is None else {"SLACK_SIGNING_SECRET": secret}),
+        )
+        services = build_services(settings)
+        try:
+            with pytest.raises(SigningSecretMissing):
+                SlackAdapter(services)
+            with pytest.raises(SigningSecretMissing):
+                build_web_app(services, "slack")
+            app, _sender, adapter = build_web_app(services, "slack", socket_mode=True)
+            assert adapter is not None and not adapter.receives_http
+            assert "/slack/events" not in {r.resource.canonical for r in app.router.routes()}
+        finally:
+            await services.db.dispose()

@@ -158,7 +158,7 @@ def system_context(services: Services, s: Session, label: str = "CLI") -> Contex
 
 
 def reminder_port(services: Services) -> ReminderPort:
-    from handlers.followup import FollowupReminders
+    from handlers.followup_reminders import FollowupReminders
 
     return FollowupReminders(lambda s: system_context(services, s, label="自動"))
 

@@ -11,12 +11,10 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from reminders.calendar import BusinessCalendar
 from reminders.clock import JST
 from store import cases, reference, sessions, users
+from store.db import Session
 from store.models import Case, Municipality
 from store.profiles import ProgramProfile, Track
 from store.reference import domains
@@ -77,9 +75,7 @@ EFFECTS = (
 )
 
 
-async def add_people(
-    s: AsyncSession, munis: list[Municipality], now: dt.datetime
-) -> dict[str, int]:
+async def add_people(s: Session, munis: list[Municipality], now: dt.datetime) -> dict[str, int]:
     ids: dict[str, int] = {}
     for p in PEOPLE:
         code = (
@@ -134,7 +130,7 @@ def _session_start(rng: random.Random, cal: BusinessCalendar, day: dt.date) -> d
 
 
 async def add_history(
-    s: AsyncSession,
+    s: Session,
     profile: ProgramProfile,
     munis: list[Municipality],
     people: dict[str, int],
@@ -181,7 +177,7 @@ async def add_history(
 
 
 async def _advance(
-    s: AsyncSession,
+    s: Session,
     rng: random.Random,
     cal: BusinessCalendar,
     profile: ProgramProfile,
@@ -308,20 +304,17 @@ def _report_fields(
     }
 
 
-async def seed_demo(s: AsyncSession, profile: ProgramProfile, now: dt.datetime) -> tuple[int, int]:
+async def seed_demo(s: Session, profile: ProgramProfile, now: dt.datetime) -> tuple[int, int]:
     """Add demo people and history unless this program already has demo cases."""
     munis = await reference.loaded_municipalities(s, profile.prefecture_code)
     people = await add_people(s, munis, now)
-    existing = await s.scalar(
-        select(Case.id).where(Case.program_id == profile.id, Case.is_demo.is_(True)).limit(1)
-    )
-    if existing is not None:
+    if await cases.has_demo(s, profile.id):
         return len(people), 0
     return len(people), await add_history(s, profile, munis, people, now)
 
 
 async def seed_with_demo(
-    s: AsyncSession, profile: ProgramProfile, now: dt.datetime, *, demo: bool = True
+    s: Session, profile: ProgramProfile, now: dt.datetime, *, demo: bool = True
 ) -> SeedResult:
     """`dxbot seed [--demo]`: the program's reference data, then (with ``demo``) the demo
     people and half a year of demo cases. Idempotent like ``store.seed.seed_program``."""

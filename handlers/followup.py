@@ -8,16 +8,14 @@ empty. The expert confirms or corrects one field; the record is stored (amendmen
 history), a report file goes to the staff channel, the case moves to 報告済, and the officer is
 asked for the survey.
 
-This module also implements the reminder pass's port: what each ping says and to whom.
+The reminder pass's port (what each ping says and to whom) is in handlers/followup_reminders.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
 import re
-from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
@@ -35,19 +33,14 @@ from handlers import extract
 from handlers.lifecycle import change_status
 from reminders.calendar import format_jp, format_jp_datetime
 from reminders.clock import JST
-from reminders.planner import EXPERT, PREFECTURE, STAFF, Step, snoozed_until
+from reminders.planner import snoozed_until
 from reports.session_report import REPORT_FIELDS, build_report_xlsx
+from store import cases as case_store
 from store import reminders as reminder_store
 from store import sessions as session_store
 from store import users as user_store
 from store.db import Session
-from store.models import (
-    Case,
-    ReportAttachment,
-    SupportSession,
-    User,
-)
-from store.reminders import PendingReport
+from store.models import Case, SupportSession
 
 FLOW = "followup"
 ASKED = [f.key for f in REPORT_FIELDS if f.asked]
@@ -153,7 +146,7 @@ class FollowupFlow:
             # The stored report's hours were confirmed when it was submitted: an amendment
             # must not ask for them again on submission.
             conv.data["confirmed"] = ["hours"]
-        case = await ctx.s.get(Case, session.case_id)
+        case = await case_store.get(ctx.s, session.case_id)
         intro = Outbound(
             text=t(
                 "report_intro",
@@ -335,11 +328,10 @@ class FollowupFlow:
         return ask_again(self._summary(conv))
 
     async def _submit(self, ctx: Context, conv: Conversation) -> list[Outbound]:
-        session = await ctx.s.get(SupportSession, conv.data["sid"])
-        if session is None:
+        found = await session_store.with_case(ctx.s, conv.data["sid"])
+        if found is None:
             raise UserError("report_session_missing")
-        case = await ctx.s.get(Case, session.case_id)
-        assert case is not None
+        session, case = found.session, found.case
         fields = dict(conv.data["f"])
         was_submitted = session.report_submitted_at is not None
         if session.status == "scheduled":
@@ -352,16 +344,9 @@ class FollowupFlow:
         report = await session_store.add_report(
             ctx.s, session, fields, author_user_id=ctx.actor.user_id, now=ctx.now()
         )
-        for item in conv.data.get("files", []):
-            ctx.s.add(
-                ReportAttachment(
-                    session_id=session.id,
-                    filename=item["name"],
-                    content_type=item["content_type"],
-                    url=item["url"],
-                    created_at=ctx.now(),
-                )
-            )
+        await session_store.add_attachments(
+            ctx.s, session.id, conv.data.get("files", []), ctx.now()
+        )
         document = build_report_xlsx(ctx.profile, case, session, report)
         await ctx.notifier.to_staff(
             Outbound(
@@ -422,7 +407,7 @@ async def request_survey(s: Session, ctx: Context, session: SupportSession, case
         now=ctx.now(),
     ):
         return
-    officer = await s.get(User, case.requester_user_id) if case.requester_user_id else None
+    officer = await user_store.get(s, case.requester_user_id) if case.requester_user_id else None
     if officer is None or not officer.active:
         return
     await ctx.notifier.to_user(
@@ -528,148 +513,6 @@ def register(router: Router) -> None:
     router.action("report_start", report_start)
     router.action("report_snooze", snooze)
     router.intent(wants_snooze, snooze)
-
-
-# --- the reminder pass's port -------------------------------------------------------------------
-
-
-class FollowupReminders:
-    """Implements reminders.run.ReminderPort: the words and recipients of each ping."""
-
-    def __init__(self, make_context: Callable[[Session], Context]) -> None:
-        self.make_context = make_context
-
-    async def session_ended(self, s: Session, session: SupportSession) -> bool:
-        """Mark the session held and move its case to 実施済(報告待ち), once.
-
-        Two passes (two replicas) may both have read the session as 'scheduled': only the one
-        that wins ``mark_held`` goes on, and the case row is read under a lock, so the status
-        change (and its notifications) is recorded once, not once per pass.
-        """
-        ctx = self.make_context(s)
-        if not await session_store.mark_held(s, session):
-            return False
-        case = await s.get(Case, session.case_id, with_for_update=True, populate_existing=True)
-        # A case already 報告済 for an earlier session waits again for this session's report.
-        if case is not None and case.status in ("scheduled", "reported"):
-            await change_status(ctx, case, "held", reason=t("reason_session_ended"))
-        return True
-
-    async def report_pings(
-        self,
-        s: Session,
-        audience: str,
-        user_id: int | None,
-        items: list[tuple[PendingReport, Step]],
-    ) -> int | None:
-        ctx = self.make_context(s)
-        today = ctx.now().date()
-        lines = []
-        for p, step in items:
-            left = ctx.calendar.open_days_until(today, p.report_due)
-            lines.append(
-                t(
-                    "ping_line",
-                    case_no=p.case_no,
-                    day=format_jp(jst_day(p.starts_at)),
-                    due=format_jp(p.report_due),
-                    state=_due_state(step.name, left),
-                )
-            )
-        body = "\n".join(lines)
-        key = _ping_key(audience, user_id, today, items)
-        if audience == EXPERT and user_id is not None:
-            user = await s.get(User, user_id)
-            if user is None or not user.active:
-                return None
-            first = any(st.name == "request" for _, st in items)
-            message = Outbound(
-                text=t("ping_expert_first" if first else "ping_expert", lines=body),
-                action_id="report_start",
-                choices=tuple(
-                    Choice(
-                        label=t("ping_start", case_no=p.case_no),
-                        value=str(p.session_id),
-                        style="primary",
-                    )
-                    for p, _ in items
-                ),
-            )
-            await ctx.notifier.to_user(user, message, dedupe_key=key)
-            return None
-        if audience == STAFF:
-            await ctx.notifier.to_staff(Outbound(text=t("ping_staff", lines=body)), dedupe_key=key)
-        elif audience == PREFECTURE:
-            await ctx.notifier.to_prefecture(
-                Outbound(text=t("ping_prefecture", lines=body)), dedupe_key=key
-            )
-        return None
-
-    async def survey_ping(self, s: Session, session_id: int, step: str) -> int | None:
-        ctx = self.make_context(s)
-        session = await s.get(SupportSession, session_id)
-        case = await s.get(Case, session.case_id) if session else None
-        officer = (
-            await s.get(User, case.requester_user_id) if case and case.requester_user_id else None
-        )
-        if session is None or case is None or officer is None or not officer.active:
-            return None
-        await ctx.notifier.to_user(
-            officer,
-            Outbound(
-                text=t(
-                    "survey_reminder",
-                    case_no=case.case_no,
-                    day=format_jp(jst_day(session.starts_at)),
-                ),
-                action_id="survey_start",
-                choices=(Choice(label=t("survey_choice_start"), value=str(session.id)),),
-            ),
-            case_id=case.id,
-            dedupe_key=f"survey:{session_id}:{step}",
-        )
-        return None
-
-    async def survey_grace_over(self, s: Session, case_id: int) -> bool:
-        ctx = self.make_context(s)
-        case = await s.get(Case, case_id)
-        if case is None or case.status != "reported" or await has_open_sessions(s, case):
-            return False  # e.g. closed already by the grace period of its other session
-        await change_status(ctx, case, "closed", reason=t("reason_survey_grace"))
-        return True
-
-    async def monthly_ping(
-        self, s: Session, year: int, month: int, due: dt.date, step: str
-    ) -> int | None:
-        ctx = self.make_context(s)
-        # The 'due' ping of a due day that is closed goes out on the last 開庁日 before it.
-        key = (
-            "monthly_due_closed" if step == "due" and ctx.now().date() != due else f"monthly_{step}"
-        )
-        await ctx.notifier.to_staff(
-            Outbound(text=t(key, year=year, month=month, due=format_jp(due))),
-            dedupe_key=f"monthly:{year}-{month}:{step}",
-        )
-        return None
-
-
-def _ping_key(
-    audience: str, user_id: int | None, day: dt.date, items: list[tuple[PendingReport, Step]]
-) -> str:
-    """The outbox dedupe key of one bundled ping. The (session, step) list is hashed: a bundle
-    of a dozen reports would overflow the 200-character key column (PostgreSQL refuses the
-    insert and the whole pass fails; SQLite silently accepts it)."""
-    steps = ",".join(f"{p.session_id}.{st.name}" for p, st in items)
-    digest = hashlib.sha256(steps.encode()).hexdigest()[:32]
-    return f"ping:{audience}:{user_id}:{day.isoformat()}:{digest}"
-
-
-def _due_state(step: str, left: int) -> str:
-    if step.startswith("overdue") or step == "prefecture":
-        return t("ping_state_overdue", days=-left)
-    if left == 0:
-        return t("ping_state_today")
-    return t("ping_state_left", days=left)
 
 
 async def has_open_sessions(s: Session, case: Case) -> bool:

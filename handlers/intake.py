@@ -12,8 +12,6 @@ import datetime as dt
 import re
 from typing import Any
 
-from sqlalchemy import select
-
 from bot.core.catalog import t
 from bot.core.choices import Chosen, ask_again, match
 from bot.core.context import Context
@@ -27,7 +25,6 @@ from handlers.lifecycle import notify_change
 from reminders.calendar import format_jp
 from store import cases as case_store
 from store import reference, users
-from store.models import Municipality, User
 
 FLOW = "intake"
 ORDER = (
@@ -67,7 +64,8 @@ MAX_FIELD = {"department": 60, "requester_name": 40, "requester_title": 40, "des
 
 
 def _f(conv: Conversation) -> dict[str, Any]:
-    return conv.data.setdefault("f", {})
+    fields: dict[str, Any] = conv.data.setdefault("f", {})
+    return fields
 
 
 def _is_unknown(text: str) -> bool:
@@ -113,10 +111,10 @@ class IntakeFlow:
     async def _prefill_from_user(self, ctx: Context, fields: dict[str, Any]) -> None:
         if ctx.actor.role is not Role.OFFICER:
             return
-        user = await ctx.s.get(User, ctx.actor.user_id)
-        muni = await ctx.s.get(Municipality, ctx.actor.municipality_code or "")
-        if user is None or muni is None:
+        found = await users.with_municipality(ctx.s, ctx.actor.user_id)
+        if found is None:
             return
+        user, muni = found
         fields["municipality"] = {"code": muni.code, "name": muni.name}
         if user.department:
             fields["department"] = user.department
@@ -126,12 +124,8 @@ class IntakeFlow:
             fields["requester_title"] = user.title
 
     async def _municipalities(self, ctx: Context) -> list[tuple[str, str]]:
-        rows = await ctx.s.execute(
-            select(Municipality.code, Municipality.name).where(
-                Municipality.prefecture_code == ctx.profile.prefecture_code
-            )
-        )
-        return [(c, n) for c, n in rows.all()]
+        names = await reference.municipality_names(ctx.s, ctx.profile.prefecture_code)
+        return list(names.items())
 
     async def _read_first_message(
         self, ctx: Context, conv: Conversation, text: str

@@ -8,8 +8,6 @@ closed. All notifications go through the outbox, in the same transaction as the 
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from bot.core.catalog import t
 from bot.core.context import Context
 from bot.core.errors import UserError
@@ -18,8 +16,9 @@ from bot.core.messages import Outbound
 from bot.core.permissions import Action, Actor, Role, may_see_case, require
 from bot.core.router import Handler, Router
 from store import cases as case_store
+from store import users as user_store
 from store.cases import STATUSES
-from store.models import Case, SessionExpert, SessionMunicipality, SupportSession, User
+from store.models import Case, User
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "received": frozenset({"coordinating", "on_hold", "withdrawn"}),
@@ -102,28 +101,16 @@ async def notify_change(
 async def requester_of(ctx: Context, case: Case) -> User | None:
     if case.requester_user_id is None:
         return None
-    user = await ctx.s.get(User, case.requester_user_id)
+    user = await user_store.get(ctx.s, case.requester_user_id)
     return user if user is not None and user.active else None
 
 
 async def case_people(ctx: Context, case: Case) -> tuple[set[str], set[int]]:
     """Municipalities and experts attached to a case (through its sessions, too)."""
-    munis = {case.municipality_code}
-    experts: set[int] = set()
+    munis, experts = await case_store.session_participants(ctx.s, case.id)
+    munis.add(case.municipality_code)
     if case.approved_expert_user_id:
         experts.add(case.approved_expert_user_id)
-    rows = await ctx.s.execute(
-        select(SessionMunicipality.municipality_code, SessionExpert.user_id)
-        .select_from(SupportSession)
-        .outerjoin(SessionMunicipality, SessionMunicipality.session_id == SupportSession.id)
-        .outerjoin(SessionExpert, SessionExpert.session_id == SupportSession.id)
-        .where(SupportSession.case_id == case.id)
-    )
-    for code, uid in rows.all():
-        if code:
-            munis.add(code)
-        if uid:
-            experts.add(uid)
     return munis, experts
 
 

@@ -20,8 +20,8 @@ from bot.core.permissions import Action, require
 from bot.core.router import Router
 from handlers.lifecycle import change_status, load_case_for
 from reminders.clock import JST
-from store import matching
-from store.models import Case, ExpertProfile, User
+from store import matching, users
+from store.models import Case, User
 from store.users import list_users
 
 TOP_N = 3
@@ -132,7 +132,7 @@ async def pick(ctx: Context, value: str) -> list[Outbound]:
     if case.status in ("closed", "withdrawn"):
         raise UserError("case_closed_for_matching", case_no=case.case_no)
     if case.preferred_method == "onsite":
-        profile = await ctx.s.get(ExpertProfile, expert.id)
+        profile = await users.expert_profile(ctx.s, expert.id)
         if profile is None or not profile.onsite:
             raise UserError(
                 "expert_not_onsite", name=expert.name or expert.platform_id, case_no=case.case_no
@@ -180,7 +180,7 @@ async def pick(ctx: Context, value: str) -> list[Outbound]:
 async def _expert(ctx: Context, uid_text: str) -> User:
     user = None
     if uid_text.isdigit():
-        user = await ctx.s.get(User, int(uid_text))
+        user = await users.get(ctx.s, int(uid_text))
     if user is None or user.role != "expert" or not user.active:
         raise UserError("expert_unknown", text=uid_text[:30])
     return user

@@ -26,9 +26,10 @@ from reminders.calendar import format_jp, format_jp_datetime
 from reminders.clock import JST
 from store import matching
 from store import sessions as session_store
-from store.models import Case, Municipality, SupportSession, User
+from store import users as user_store
+from store.models import Case, SupportSession, User
 from store.profiles import ProgramProfile
-from store.reference import resolve_municipality
+from store.reference import names_by_code, resolve_municipality
 from store.users import list_users
 
 METHOD_ALIASES = {
@@ -84,7 +85,8 @@ async def schedule_session(ctx: Context, req: SessionRequest) -> SupportSession:
     end = start + dt.timedelta(hours=req.hours)
     busy = await matching.busy_experts(ctx.s, list(req.expert_user_ids), start, end)
     if busy:
-        names = [u.name or u.platform_id for u in [await ctx.s.get(User, b) for b in busy] if u]
+        people = await user_store.get_many(ctx.s, busy)
+        names = [u.name or u.platform_id for u in people.values()]
         raise UserError(
             "expert_busy", names="、".join(sorted(names)), start=format_jp_datetime(start)
         )
@@ -93,7 +95,7 @@ async def schedule_session(ctx: Context, req: SessionRequest) -> SupportSession:
         counts = await matching.municipality_session_counts(ctx.s, ctx.profile.id, track.id, codes)
         full = [c for c, n in counts.items() if n >= track.per_municipality_cap]
         if full:
-            names = [m.name for m in [await ctx.s.get(Municipality, c) for c in full] if m]
+            names = await _names(ctx, full)
             raise UserError(
                 "municipality_cap",
                 names="、".join(names),
@@ -125,8 +127,9 @@ async def _tell_participants(
     ctx: Context, req: SessionRequest, session: SupportSession, codes: list[str]
 ) -> None:
     text = session_text(ctx, req.case, session, await _names(ctx, codes))
+    experts = await user_store.get_many(ctx.s, req.expert_user_ids)
     for uid in req.expert_user_ids:
-        user = await ctx.s.get(User, uid)
+        user = experts.get(uid)
         if user is not None:
             await ctx.notifier.to_user(
                 user,
@@ -162,7 +165,9 @@ async def _officers_involved(ctx: Context, case: Case, codes: list[str]) -> list
 
 
 async def _names(ctx: Context, codes: list[str]) -> list[str]:
-    return [m.name for m in [await ctx.s.get(Municipality, c) for c in codes] if m]
+    """The municipalities' names, in the order of ``codes`` (one statement)."""
+    names = await names_by_code(ctx.s, codes)
+    return [names[c] for c in codes if c in names]
 
 
 def session_text(ctx: Context, case: Case, session: SupportSession, munis: list[str]) -> str:

@@ -98,9 +98,10 @@ async def _survey_target(ctx: Context, ref: str) -> tuple[SupportSession, Case]:
 
 
 async def _store(ctx: Context, conv: Conversation) -> list[Outbound]:
-    session = await ctx.s.get(SupportSession, conv.data["sid"])
-    if session is None:
+    found = await session_store.with_case(ctx.s, conv.data["sid"])
+    if found is None:
         raise UserError("survey_nothing")
+    session, case = found.session, found.case
     existing = await session_store.survey_of(ctx.s, session.id)
     if existing is not None and existing.answered_at is not None:
         conv.finish()
@@ -123,8 +124,6 @@ async def _store(ctx: Context, conv: Conversation) -> list[Outbound]:
         existing.resolved = a["resolved"]
         existing.comment = a.get("comment", "")
         existing.answered_at = ctx.now()
-    case = await ctx.s.get(Case, session.case_id)
-    assert case is not None
     await ctx.notifier.to_staff(
         Outbound(
             text=t(

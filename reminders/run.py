@@ -5,7 +5,7 @@ chases surveys and the monthly report. APScheduler runs it in-process every few 
 Every ping is claimed in the ledger under a unique key in the same transaction that writes its
 outbox message, so a restart sends nothing twice, and two processes running the pass at once
 send each ping exactly once. Delivery itself is the outbox's job (retried until it succeeds).
-What a ping says and who it goes to is the port's business (handlers/followup.py).
+What a ping says and who it goes to is the port's business (handlers/followup_reminders.py).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ log = logging.getLogger("dxbot.reminders")
 
 
 class ReminderPort(Protocol):
-    """What the pass asks of the journeys (implemented in handlers/followup.py)."""
+    """What the pass asks of the journeys (implemented in handlers/followup_reminders.py)."""
 
     async def session_ended(self, s: Session, session: SupportSession) -> bool:
         """Move an ended session on; False when another pass already did."""

@@ -9,7 +9,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.models import Case, StatusChange
+from store.models import (
+    Case,
+    SessionExpert,
+    SessionMunicipality,
+    StatusChange,
+    SupportSession,
+)
 
 STATUSES: dict[str, str] = {
     "received": "受付",
@@ -102,6 +108,44 @@ async def create(
         await s.flush()
         return case
     raise RuntimeError("could not allocate a case number after 20 attempts")
+
+
+async def get(s: AsyncSession, case_id: int) -> Case | None:
+    return await s.get(Case, case_id)
+
+
+async def get_for_update(s: AsyncSession, case_id: int) -> Case | None:
+    """The case read again under a row lock (SELECT … FOR UPDATE on PostgreSQL; SQLite has
+    one writer at a time anyway), so two writers deciding on its status take turns and the
+    second sees the first one's change."""
+    return await s.get(Case, case_id, with_for_update=True, populate_existing=True)
+
+
+async def has_demo(s: AsyncSession, program_id: str) -> bool:
+    """Whether the program already has demo cases (the demo is added once)."""
+    found = await s.scalar(
+        select(Case.id).where(Case.program_id == program_id, Case.is_demo.is_(True)).limit(1)
+    )
+    return found is not None
+
+
+async def session_participants(s: AsyncSession, case_id: int) -> tuple[set[str], set[int]]:
+    """The municipalities and experts of a case's sessions (one statement)."""
+    rows = await s.execute(
+        select(SessionMunicipality.municipality_code, SessionExpert.user_id)
+        .select_from(SupportSession)
+        .outerjoin(SessionMunicipality, SessionMunicipality.session_id == SupportSession.id)
+        .outerjoin(SessionExpert, SessionExpert.session_id == SupportSession.id)
+        .where(SupportSession.case_id == case_id)
+    )
+    munis: set[str] = set()
+    experts: set[int] = set()
+    for code, uid in rows.all():
+        if code:
+            munis.add(code)
+        if uid:
+            experts.add(uid)
+    return munis, experts
 
 
 async def get_by_no(s: AsyncSession, case_no: str) -> Case | None:

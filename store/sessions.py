@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
@@ -13,6 +14,7 @@ from store.db import rowcount
 from store.models import (
     Case,
     Municipality,
+    ReportAttachment,
     SessionExpert,
     SessionMunicipality,
     SessionReport,
@@ -20,6 +22,46 @@ from store.models import (
     Survey,
     User,
 )
+
+
+@dataclass(frozen=True)
+class SessionCase:
+    """A session with its case and the case's requesting officer (None when there is none;
+    an inactive one is returned as such, for the caller to judge)."""
+
+    session: SupportSession
+    case: Case
+    requester: User | None
+
+
+async def with_case(s: AsyncSession, session_id: int) -> SessionCase | None:
+    """A session, its case and the case's requester, in one statement."""
+    row = (
+        await s.execute(
+            select(SupportSession, Case, User)
+            .join(Case, Case.id == SupportSession.case_id)
+            .outerjoin(User, User.id == Case.requester_user_id)
+            .where(SupportSession.id == session_id)
+        )
+    ).first()
+    return None if row is None else SessionCase(row[0], row[1], row[2])
+
+
+async def add_attachments(
+    s: AsyncSession, session_id: int, files: Sequence[dict[str, str]], now: dt.datetime
+) -> None:
+    """Record the files attached to a report (name, url, content_type of each)."""
+    for item in files:
+        s.add(
+            ReportAttachment(
+                session_id=session_id,
+                filename=item["name"],
+                content_type=item["content_type"],
+                url=item["url"],
+                created_at=now,
+            )
+        )
+    await s.flush()
 
 
 async def create(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -40,6 +40,30 @@ async def find_by_platform_id(s: AsyncSession, platform_id: str) -> list[User]:
 
 async def get(s: AsyncSession, user_id: int) -> User | None:
     return await s.get(User, user_id)
+
+
+async def get_many(s: AsyncSession, user_ids: Iterable[int]) -> dict[int, User]:
+    """The users with these ids, by id, in one statement (unknown ids are absent)."""
+    wanted = set(user_ids)
+    if not wanted:
+        return {}
+    return {u.id: u for u in (await s.scalars(select(User).where(User.id.in_(wanted)))).all()}
+
+
+async def with_municipality(s: AsyncSession, user_id: int) -> tuple[User, Municipality] | None:
+    """A user with the municipality they belong to (None for a user of no municipality)."""
+    row = (
+        await s.execute(
+            select(User, Municipality)
+            .join(Municipality, Municipality.code == User.municipality_code)
+            .where(User.id == user_id)
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+async def expert_profile(s: AsyncSession, user_id: int) -> ExpertProfile | None:
+    return await s.get(ExpertProfile, user_id)
 
 
 async def add(

@@ -79,6 +79,7 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 # pg_url fixture has started one. Fixtures that make databases of their own request pg_url first
 # and derive their URLs from it.
 _pg_session_admin_url = PG_ADMIN_URL
+_PG_URL_SHOWN = make_url(PG_ADMIN_URL).render_as_string()  # any password masked
 _pg_session_server = ""  # what the summary line reports; empty until pg_url has run
 
 
@@ -110,9 +111,6 @@ def _pg_server() -> tuple[str, ThrowawayServer | None]:
 
     from tests import pg_server
 
-    choices = ("auto", "url", *pg_server.PROVIDERS)
-    if PG_PROVIDER not in choices:
-        raise _NoPostgres(f"DXBOT_TEST_PG_PROVIDER={PG_PROVIDER!r} is not one of {choices}")
     url_failure = ""
     if PG_PROVIDER in ("auto", "url"):
         try:
@@ -120,7 +118,7 @@ def _pg_server() -> tuple[str, ThrowawayServer | None]:
             return PG_ADMIN_URL, None
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             url_failure = (
-                f"no PostgreSQL server answers at {PG_ADMIN_URL} ({type(exc).__name__}: {exc})"
+                f"no PostgreSQL server answers at {_PG_URL_SHOWN} ({type(exc).__name__}: {exc})"
             )
         if PG_PROVIDER == "url":
             raise _NoPostgres(f"{url_failure} (DXBOT_TEST_PG_PROVIDER=url starts no server)")
@@ -140,6 +138,11 @@ def _pg_server() -> tuple[str, ThrowawayServer | None]:
 def pg_url() -> Iterator[str]:
     global _pg_session_admin_url, _pg_session_server
 
+    choices = ("auto", "url", "system", "pgserver")  # see PG_PROVIDER
+    if PG_PROVIDER not in choices:  # a typo must not quietly skip the PostgreSQL half
+        pytest.fail(
+            f"DXBOT_TEST_PG_PROVIDER={PG_PROVIDER!r} is not one of {choices}", pytrace=False
+        )
     try:
         admin_url, server = _pg_server()
     except _NoPostgres as exc:
@@ -147,7 +150,7 @@ def pg_url() -> Iterator[str]:
             pytest.fail(f"{exc}; CI must run the PostgreSQL tests", pytrace=False)
         pytest.skip(f"PostgreSQL tests skipped: {exc}")
     _pg_session_admin_url = admin_url
-    _pg_session_server = server.source if server else f"the server at {PG_ADMIN_URL}"
+    _pg_session_server = server.source if server else f"the server at {_PG_URL_SHOWN}"
     try:
         name = f"dxbot_test_{uuid.uuid4().hex[:12]}"
         asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))

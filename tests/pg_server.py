@@ -14,7 +14,8 @@ unprivileged account (`postgres`, else `nobody`) in a temporary directory that a
 No server outlives its session: `ThrowawayServer.stop()` (the session fixture's finaliser, and
 atexit as a backstop) shuts it down immediately (SIGQUIT, what `pg_ctl stop -m immediate` sends)
 and removes the directory; on Linux the server also gets SIGQUIT from the kernel if the test
-process dies without running either (killed, or stopped by a signal Python does not handle).
+process dies without running either (killed, or stopped by a signal Python does not handle);
+the directory such a session leaves behind is removed by the next session that starts a server.
 
 The file name does not start with `test_`, so pytest does not collect it.
 """
@@ -45,6 +46,8 @@ START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 15.0
 # Accounts tried, in order, for running PostgreSQL when the tests run as root.
 UNPRIVILEGED_ACCOUNTS = ("postgres", "nobody")
+DIR_PREFIX = "dxbot-pg-"
+OWNER_FILE = "owner.pid"  # the test process's pid: its directory is stale once that process is gone
 # Where distributions put the server binaries when they are not on PATH.
 SYSTEM_BINDIR_GLOBS = (
     "/usr/lib/postgresql/*/bin",  # Debian, Ubuntu
@@ -55,8 +58,8 @@ SYSTEM_BINDIR_GLOBS = (
 )
 INSTALL_HINT = (
     "install PostgreSQL's server package (e.g. `apt-get install postgresql`) or the test extra "
-    "(`make install-test`, which brings the `pgserver` wheel where one exists for this platform), "
-    "or point DXBOT_TEST_PG_URL at a server that answers"
+    "(`make install-test`; it brings the `pgserver` wheel on x86_64 Linux/macOS/Windows and Apple "
+    "silicon with Python < 3.13), or point DXBOT_TEST_PG_URL at a server that answers"
 )
 
 
@@ -94,6 +97,7 @@ def start(provider: str | None = None) -> ThrowawayServer:
         raise Unavailable("starting a throwaway PostgreSQL server is implemented for POSIX only")
     if provider is not None and provider not in PROVIDERS:
         raise Unavailable(f"unknown PostgreSQL provider {provider!r} (expected one of {PROVIDERS})")
+    _sweep_stale_directories()
     finders: dict[str, Callable[[], list[Path]]] = {
         "system": _system_bindirs,
         "pgserver": _pgserver_bindirs,
@@ -111,6 +115,25 @@ def start(provider: str | None = None) -> ThrowawayServer:
             except Unavailable as exc:
                 reasons.append(f"{name} ({bindir}): {exc}")
     raise Unavailable("; ".join(reasons))
+
+
+def _sweep_stale_directories() -> None:
+    """Remove directories left by sessions that were killed before they could clean up.
+
+    (Their servers are gone already on Linux, see the module docstring.) A directory without an
+    owner file may be one another session is creating this instant, so it is left alone.
+    """
+    for directory in Path(tempfile.gettempdir()).glob(f"{DIR_PREFIX}*"):
+        try:
+            owner = int((directory / OWNER_FILE).read_text())
+        except (OSError, ValueError):
+            continue
+        try:
+            os.kill(owner, 0)
+        except ProcessLookupError:
+            shutil.rmtree(directory, ignore_errors=True)
+        except OSError:
+            pass  # alive, but someone else's
 
 
 # --- where the binaries come from ------------------------------------------------------------
@@ -145,10 +168,8 @@ def _system_bindirs() -> list[Path]:
         if _has_server(c) and c.resolve() not in [f.resolve() for f in found_dirs]:
             found_dirs.append(c)
     if not found_dirs:
-        raise Unavailable(
-            "no PostgreSQL server binaries (initdb, postgres) found via pg_config --bindir, PATH "
-            f"or {', '.join(SYSTEM_BINDIR_GLOBS)}"
-        )
+        places = ", ".join(("pg_config --bindir", "PATH", *SYSTEM_BINDIR_GLOBS))
+        raise Unavailable(f"no PostgreSQL server binaries (initdb, postgres) in {places}")
     return found_dirs
 
 
@@ -162,10 +183,7 @@ def _pgserver_bindirs() -> list[Path]:
     # package without importing it.
     spec = importlib.util.find_spec("pgserver")
     if spec is None or not spec.submodule_search_locations:
-        raise Unavailable(
-            "the pgserver package is not installed (it comes with the test extra, "
-            "`make install-test`, on x86_64 Linux/macOS/Windows and Apple silicon, Python < 3.13)"
-        )
+        raise Unavailable("the pgserver package is not installed")
     bindir = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
     if not _has_server(bindir):
         raise Unavailable(f"pgserver is installed but has no initdb/postgres in {bindir}")
@@ -261,8 +279,9 @@ def _start_from(bindir: Path, source: str) -> ThrowawayServer:
     if major < MIN_MAJOR:
         raise Unavailable(f"PostgreSQL {major} is too old (the tests need {MIN_MAJOR} or newer)")
     account = _account()
-    directory = Path(tempfile.mkdtemp(prefix="dxbot-pg-"))
+    directory = Path(tempfile.mkdtemp(prefix=DIR_PREFIX))
     try:
+        (directory / OWNER_FILE).write_text(str(os.getpid()))
         if account.uid is not None and account.gid is not None:
             os.chown(directory, account.uid, account.gid)
         data, log = directory / "data", directory / "postgres.log"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import sys
 from importlib import resources
-from typing import Any
 
 # Kept here rather than imported from store.users: importing the store loads SQLAlchemy, which
 # would cost most of `dxbot --help`. store.users refuses anything else with the same words.
@@ -35,7 +34,7 @@ def _command(parser: argparse.ArgumentParser, handler: str) -> argparse.Argument
     return parser
 
 
-def _add_bot(sub: Any, programs: list[str]) -> None:
+def _add_bot(sub: argparse._SubParsersAction[argparse.ArgumentParser], programs: list[str]) -> None:
     run = _command(
         sub.add_parser("run", help="start the bot on whatever is configured"), "bot.cli_run:cmd_run"
     )
@@ -66,7 +65,9 @@ def _add_bot(sub: Any, programs: list[str]) -> None:
     )
 
 
-def _add_admin(sub: Any, programs: list[str]) -> None:
+def _add_admin(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], programs: list[str]
+) -> None:
     db = sub.add_parser("db", help="database")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     _command(
@@ -139,7 +140,9 @@ def _add_admin(sub: Any, programs: list[str]) -> None:
     co.add_argument("--program", choices=programs)
 
 
-def _add_reports(sub: Any, programs: list[str]) -> None:
+def _add_reports(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], programs: list[str]
+) -> None:
     st = _command(
         sub.add_parser("status", help="the same view as /status"), "bot.cli_reports:cmd_status"
     )

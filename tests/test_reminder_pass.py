@@ -423,13 +423,19 @@ async def test_a_large_bundle_fits_the_outbox(bot: ChatBot, clock: FixedClock) -
     (PostgreSQL enforces VARCHAR(200); SQLite would not notice)."""
     booked = [await book(bot.services, "2026-11-19 10:00") for _ in range(20)]
     report = await run(bot, clock, "2026-11-30 10:00")
-    assert len(report.sent) == 40
+    # Due 11/27; 11/30 is the first 開庁日 overdue: expert1 and staff, for each of the 20.
+    expert1 = await person(bot.services, "expert1")
+    assert sorted(report.sent) == sorted(
+        [f"expert:{expert1.id} {b.case_no} overdue:1" for b in booked]
+        + [f"staff {b.case_no} overdue:1" for b in booked]
+    )
     staff = [x for x in texts_to(bot, "staff") if x.startswith("【報告遅延】")]
     assert len(staff) == 1 and staff[0].count("・") == 20
-    assert len(to(bot, "expert1")) == 1
+    assert all(f"{b.case_no}（2026年11月19日(木)実施）" in staff[0] for b in booked)
+    (ping,) = to(bot, "expert1")
+    assert ping.text.count("1開庁日超過") == 20
     assert all(len(r.dedupe_key or "") <= 200 for r in await outbox_rows(bot.services))
     assert (await run(bot, clock, "2026-11-30 11:00")).sent == []
-    assert len(booked) == 20
 
 
 async def test_dates_in_pings_are_japanese_days(bot: ChatBot, clock: FixedClock) -> None:
@@ -561,9 +567,14 @@ async def test_grace_period_does_not_close_a_case_with_an_open_session(
     later = await book(bot.services, "2026-12-15 14:00", case_id=b.case_id)
     await run(bot, clock, "2026-11-19 15:00")
     await report_in(bot, clock, b, "2026-11-19 16:00")
-    await run(bot, clock, "2026-12-04 09:00")
+    # 12/4 is the 10th 開庁日 after the report (grace_open_days = 10), as in the test above.
+    report = await run(bot, clock, "2026-12-04 09:00")
+    assert f"case {b.case_id} closed after the survey grace period" not in report.sent
     assert await case_status(bot.services, b.case_id) == "reported"
-    assert later.case_id == b.case_id
+    async with bot.services.db.transaction() as s:  # type: ignore[attr-defined]
+        still = await s.get(SupportSession, later.session_id)
+        assert still is not None and still.status == "scheduled"
+    assert not any("は完了しました" in x for x in texts_to(bot, "officer1"))
 
 
 # --- as an operator runs it ---------------------------------------------------------------------

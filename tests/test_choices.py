@@ -249,3 +249,20 @@ async def test_a_proposal_and_an_approval_take_labels_and_full_width_numbers(
     assert _texts(approved) == [f"{case_no}の小林 大輔さんを承認しました。"]
     case = await _case(bot.services.db, case_no)  # type: ignore[attr-defined]
     assert case.match_state == "approved"
+
+
+async def test_a_slash_commands_argument_is_not_an_answer_to_the_menu(bot: ChatBot) -> None:
+    """Slack sends `/status 1` as a command whose text is "1": it is the command's argument,
+    not choice 1 of the proposal still standing."""
+    await _roster(bot, ROSTER)
+    case_no = await _new_case(bot)
+    await bot.say("staff1", f"/dx match {case_no}")
+    replies = await bot.say("staff1", "1", kind="command", command="/status")
+    assert _texts(replies) == ["案件「1」は見つかりませんでした。番号をご確認ください。"]
+    case = await _case(bot.services.db, case_no)  # type: ignore[attr-defined]
+    assert case.proposed_expert_user_id is None  # nobody was picked
+    # The proposal still takes its number afterwards.
+    picked = await bot.say("staff1", "1")
+    assert _texts(picked) == [
+        f"{case_no}の担当に伊藤 由美さんを選びました。県の承認をお待ちください。"
+    ]

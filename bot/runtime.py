@@ -7,7 +7,7 @@ import logging
 from typing import TextIO
 
 # APScheduler 3 ships no type information (no py.typed).
-from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
+from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]  # APScheduler 3 ships no type information
 
 from bot.app import Services, expire_conversations, remind_once
 from bot.core.notifier import Sender

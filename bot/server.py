@@ -162,13 +162,13 @@ async def serve(
                 proxy=settings.https_proxy,
             )
             # slack_bolt leaves these two coroutines unannotated.
-            await socket_handler.connect_async()  # type: ignore[no-untyped-call]
+            await socket_handler.connect_async()  # type: ignore[no-untyped-call]  # unannotated in Bolt
         await stop.wait()
         scheduler.shutdown(wait=False)
         if slack_adapter is not None:
             await slack_adapter.close()
         if socket_handler is not None:
-            await socket_handler.close_async()  # type: ignore[no-untyped-call]
+            await socket_handler.close_async()  # type: ignore[no-untyped-call]  # unannotated in Bolt
         await runner.cleanup()
     finally:
         if pool is not None:

@@ -33,7 +33,12 @@ Builder = Callable[[], Awaitable[Built]]
 # after that transaction has ended (no database connection held while building).
 Reader = Callable[[Session], Awaitable[Builder]]
 
-FORMAT_WORDS = {"csv": "csv", "xlsx": "xlsx", "excel": "xlsx", "json": "json"}
+FORMAT_WORDS: dict[str, export.Format] = {
+    "csv": "csv",
+    "xlsx": "xlsx",
+    "excel": "xlsx",
+    "json": "json",
+}
 NAMED_WORDS = {"names", "named", "実名", "団体名あり", "団体名"}
 
 
@@ -78,12 +83,13 @@ def post_file_later(ctx: Context, read: Reader, job: str) -> None:
 
 def parse_export(args: str) -> tuple[export.Kind, export.Format]:
     words = args.lower().split()
-    if not words or words[0] not in export.KINDS or len(words) > 2:
+    kind = next((k for k in export.KINDS if words and words[0] == k), None)
+    if kind is None or len(words) > 2:
         raise UserError("ex_usage")
     fmt = FORMAT_WORDS.get(words[1]) if len(words) == 2 else "xlsx"
     if fmt is None:
         raise UserError("ex_usage")
-    return words[0], fmt  # type: ignore[return-value]
+    return kind, fmt
 
 
 async def export_command(ctx: Context, args: str) -> list[Outbound]:

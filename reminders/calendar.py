@@ -81,8 +81,7 @@ class BusinessCalendar:
                 f"{year}: the holidays package has Japanese holiday data only for "
                 f"{MIN_YEAR}–{MAX_YEAR}; refusing to guess 開庁日 without it"
             )
-        kwargs = {"language": _LANGUAGE} if _LANGUAGE else {}
-        loaded = dict(holidays.country_holidays("JP", years=year, **kwargs).items())
+        loaded = dict(holidays.country_holidays("JP", years=year, language=_LANGUAGE).items())
         self._holiday_years[year] = loaded
         return loaded
 

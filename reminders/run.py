@@ -125,8 +125,8 @@ async def _report_pings(
                 continue  # another pass got there first
             for audience in step.audience:
                 if audience == EXPERT:
-                    for uid in p.expert_user_ids:
-                        bundles[(EXPERT, uid)].append((p, step))
+                    for expert_id in p.expert_user_ids:
+                        bundles[(EXPERT, expert_id)].append((p, step))
                 else:
                     bundles[(audience, None)].append((p, step))
     for (audience, uid), items in bundles.items():

@@ -7,6 +7,7 @@ import contextvars
 import datetime as dt
 import logging
 import sys
+from typing import TextIO
 
 from reminders.clock import JST
 
@@ -32,14 +33,15 @@ class _ContextFilter(logging.Filter):
         return True
 
 
-def configure(level: str = "INFO", stream: object = None) -> None:
+def configure(level: str = "INFO", stream: TextIO | None = None) -> None:
     """Configure the root logger once (idempotent); logs go to stderr, replies to stdout."""
     root = logging.getLogger()
     for h in list(root.handlers):
         if getattr(h, "_dxbot", False):
             root.removeHandler(h)
-    handler = logging.StreamHandler(stream or sys.stderr)  # type: ignore[arg-type]
-    handler._dxbot = True  # type: ignore[attr-defined]
+    handler: logging.StreamHandler[TextIO] = logging.StreamHandler(stream or sys.stderr)
+    # A marker on our own handler, so configuring again replaces it and leaves others alone.
+    setattr(handler, "_dxbot", True)  # noqa: B010
     handler.setFormatter(_JstFormatter(FORMAT))
     handler.addFilter(_ContextFilter())
     root.addHandler(handler)

@@ -113,11 +113,19 @@ class Notifier:
         )
         return row is not None
 
-    async def to_staff(self, message: Outbound, **kw: object) -> bool:
-        return await self.to_channel(self.settings.staff_channel, message, **kw)  # type: ignore[arg-type]
+    async def to_staff(
+        self, message: Outbound, *, case_id: int | None = None, dedupe_key: str | None = None
+    ) -> bool:
+        return await self.to_channel(
+            self.settings.staff_channel, message, case_id=case_id, dedupe_key=dedupe_key
+        )
 
-    async def to_prefecture(self, message: Outbound, **kw: object) -> bool:
-        return await self.to_channel(self.settings.prefecture_channel, message, **kw)  # type: ignore[arg-type]
+    async def to_prefecture(
+        self, message: Outbound, *, case_id: int | None = None, dedupe_key: str | None = None
+    ) -> bool:
+        return await self.to_channel(
+            self.settings.prefecture_channel, message, case_id=case_id, dedupe_key=dedupe_key
+        )
 
 
 async def queue_failed_reply(

@@ -16,8 +16,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from pptx import Presentation
 from sqlalchemy import func, select
 
+from bot.adapters.slack_blocks import render_blocks
 from bot.app import Services, build_services
 from bot.core.config import Settings
+from bot.core.messages import Choice, Outbound
 from bot.server import build_web_app
 from reminders.clock import FixedClock
 from store import users
@@ -523,7 +525,68 @@ async def test_unknown_event_types_and_action_ids_are_harmless(slack: SlackRig) 
     assert slack.fake.of("chat.postMessage") == []
 
     assert await slack.click("UOFF", "no_such_action#0", "x", 60) == 200
-    texts = slack.fake.texts("DUOFF")
-    assert len(texts) <= 1  # at most a polite answer, never an error trace
-    assert not any("Traceback" in t or "Error" in t for t in texts)
+    # One polite answer pointing to /consult and /dx help, never an error trace.
+    assert slack.fake.texts("DUOFF") == [
+        "すみません、ご用件を読み取れませんでした。相談の申し込みは「/consult」、"
+        "使い方は「/dx help」をご覧ください。"
+    ]
     assert await _count(slack.services, Case) == 0
+
+
+# --- Block Kit rendering (bot/adapters/slack_blocks.py) -------------------------------------------
+
+
+def test_a_message_renders_as_text_fields_and_buttons() -> None:
+    message = Outbound(
+        text="<!channel> 内容をご確認ください & 申し込みますか？",
+        fields=(("分野", "自治体のAIの利用促進"),),
+        choices=(Choice(label="申し込む", value="submit", style="primary"), Choice(label="やめる", value="cancel")),
+    )  # fmt: skip
+    assert render_blocks(message) == [
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": "&lt;!channel&gt; 内容をご確認ください &amp; 申し込みますか？",
+            },
+        },
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": "*分野*\n自治体のAIの利用促進"}]},
+        {
+            "type": "actions",
+            "elements": [
+                {
+                    "type": "button",
+                    "text": {"type": "plain_text", "text": "申し込む"},
+                    "value": "submit",
+                    "action_id": "choice#0",
+                    "style": "primary",
+                },
+                {
+                    "type": "button",
+                    "text": {"type": "plain_text", "text": "やめる"},
+                    "value": "cancel",
+                    "action_id": "choice#1",
+                },
+            ],
+        },
+    ]
+
+
+def test_more_than_five_choices_become_one_select() -> None:
+    message = Outbound(
+        text="専門家を選んでください",
+        action_id="pick",
+        choices=tuple(Choice(label=f"専門家{i}", value=str(i)) for i in range(1, 7)),
+    )
+    (_text, actions) = render_blocks(message)
+    (select_menu,) = actions["elements"]
+    assert select_menu["type"] == "static_select"
+    assert select_menu["action_id"] == "pick#select"
+    assert [(o["text"]["text"], o["value"]) for o in select_menu["options"]] == [
+        ("専門家1", "1"),
+        ("専門家2", "2"),
+        ("専門家3", "3"),
+        ("専門家4", "4"),
+        ("専門家5", "5"),
+        ("専門家6", "6"),
+    ]

@@ -28,9 +28,11 @@ run: install
 	$(BIN)/dxbot seed --program $(PROGRAM) --demo
 	$(BIN)/dxbot run
 
-## Set up and run the whole test suite (SQLite and PostgreSQL).
+## Set up, check the layers and the types, and run the whole test suite (SQLite and PostgreSQL).
 test: install-test
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: install-test

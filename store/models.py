@@ -176,6 +176,11 @@ class Case(Base):
     approved_expert_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id"), default=None
     )
+    # The expert the municipality named at intake (Miyazaki ②); matching ranks them first when
+    # eligible and says why not otherwise.
+    preferred_expert_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id"), default=None
+    )
     match_state: Mapped[str] = mapped_column(
         String(16), default="", doc="'' | proposed (awaiting prefecture) | approved"
     )

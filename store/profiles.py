@@ -8,6 +8,7 @@ because an admin editing a profile must be told exactly where to look.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -20,6 +21,7 @@ Method = Literal["online", "onsite", "email", "chat", "phone"]
 TrackKind = Literal["consultation", "dispatch", "accompaniment", "bpr", "hearing"]
 Approver = Literal["staff", "prefecture"]
 ClosedDayRule = Literal["as_is", "next_open_day", "previous_open_day"]
+ReportReceiver = Literal["staff", "prefecture"]
 
 PROGRAM_IDS = ("yamagata-2026", "miyazaki-2025", "saitama-2026", "nagano-2024", "kumamoto-2026")
 
@@ -30,6 +32,26 @@ class ProfileError(Exception):
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ReportRule(_Strict):
+    """Where a track's session report goes and in what shape (README "Program profiles").
+
+    The defaults are the product's behaviour before profiles could say otherwise: one report
+    per session, filed with the staff (the contractor), no review step.
+    """
+
+    # One report (and one file) per participating municipality: a joint session asks the
+    # shared parts once and what differs (attendees, issues, policy) per municipality.
+    per_municipality: bool = False
+    # Who the report is submitted to: the deadline is met when it reaches them. "prefecture"
+    # posts the file to the prefecture channel (the staff channel gets a copy).
+    submitted_to: ReportReceiver = "staff"
+    # Staff (the contractor) approve the expert's report or send it back with a reason before
+    # it goes on to ``submitted_to``; the deadline is met only on delivery after approval.
+    staff_review: bool = False
+    # The document's title (the seeds name it: 相談窓口実施報告書, 業務日報, …).
+    title: str = Field(default="支援実施報告書", min_length=1, max_length=40)
 
 
 class Track(_Strict):
@@ -47,6 +69,12 @@ class Track(_Strict):
     default_method: Method
     methods: tuple[Method, ...] = ("online", "onsite")
     report_open_days: int = Field(default=5, ge=1, le=30)
+    # Municipalities (6-digit 全国地方公共団体コード) the track serves: ``include`` empty means
+    # every municipality of the prefecture; ``exclude`` takes some out (Miyazaki's 標準化 track
+    # excludes 宮崎市 and 都城市, §6(1)ア). Checked by store/rules.py for matching and scheduling.
+    include_municipalities: tuple[str, ...] = ()
+    exclude_municipalities: tuple[str, ...] = ()
+    report: ReportRule = ReportRule()  # where the session report goes; see ReportRule
     seed_ref: str = ""
 
     @model_validator(mode="after")
@@ -59,6 +87,12 @@ class Track(_Strict):
             raise ValueError(f"minimum {self.minimum} exceeds target {self.target}")
         if self.default_method not in self.methods:
             raise ValueError(f"default_method {self.default_method} is not among methods")
+        for code in (*self.include_municipalities, *self.exclude_municipalities):
+            if not re.fullmatch(r"\d{6}", code):
+                raise ValueError(f"municipality code {code!r} must be 6 digits")
+        both = set(self.include_municipalities) & set(self.exclude_municipalities)
+        if both:
+            raise ValueError(f"municipalities {sorted(both)} are both included and excluded")
         return self
 
 
@@ -110,6 +144,33 @@ class SurveyPolicy(_Strict):
     grace_open_days: int = Field(default=10, ge=1)
 
 
+class OnsiteMinimum(_Strict):
+    """A program-level rule: at least ``minimum`` on-site sessions held across ``tracks`` taken
+    together (Yamagata §3(1)⑤ 現地での支援を2回以上, covering both accompaniment themes). Shown
+    as a shortfall until met (store/rules.py ``shortfalls``); it never refuses a booking."""
+
+    kind: Literal["onsite_minimum"]
+    tracks: tuple[str, ...] = Field(min_length=1)
+    minimum: int = Field(ge=1)
+    seed_ref: str = ""
+
+
+ProgramRule = OnsiteMinimum  # the kinds of program_rules; a union once there are more
+
+
+class SessionWindow(_Strict):
+    """When a session may run: it starts at or after ``start`` and ends by ``end`` (JST)."""
+
+    start: dt.time = dt.time(8, 0)
+    end: dt.time = dt.time(20, 0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SessionWindow:
+        if self.start >= self.end:
+            raise ValueError("session_window start must be before its end")
+        return self
+
+
 class ProgramProfile(_Strict):
     id: str = Field(pattern=r"^[a-z]+-\d{4}$")
     case_prefix: str = Field(pattern=r"^[A-Z]{3}$")
@@ -119,6 +180,15 @@ class ProgramProfile(_Strict):
     fiscal_year: int = Field(ge=2020, le=2100)
     term_start: dt.date
     term_end: dt.date
+    # 履行期限: the last day a session may be held, when the seed sets one before the contract
+    # end (Saitama §3: 2027-03-19, contract to 2027-03-31). Unset: term_end is the last day.
+    last_service_day: dt.date | None = None
+    # Product ceiling on one session's hours for tracks that set no max_hours of their own.
+    max_session_hours: float = Field(default=8, gt=0, le=24)
+    # The time of day sessions may run (default 08:00-20:00; a session must end by ``end``).
+    session_window: SessionWindow = SessionWindow()
+    # Rules spanning tracks (a list so a profile can add more kinds later).
+    program_rules: tuple[ProgramRule, ...] = ()
     chat_platform: Literal["slack", "logo"] = "slack"
     match_approver: Approver = "staff"
     tracks: tuple[Track, ...] = Field(min_length=1)
@@ -127,6 +197,15 @@ class ProgramProfile(_Strict):
     survey: SurveyPolicy = SurveyPolicy()
     stage_model: StageModel | None = None
     extra_domains: tuple[str, ...] = ()
+    # Officers may see the roster (`/dx experts`) and name a preferred expert at intake
+    # (Miyazaki ② 一覧表を提示し市町村が人材を指定; Saitama §6(3) データベースを市町村に公開).
+    # Only experts who consented to be listed appear to officers (Saitama §6(3)ウ).
+    roster_visible_to_officers: bool = False
+    # Officers also see each listed expert's contact details (e-mail); off unless a seed says so.
+    roster_shows_contacts: bool = False
+    # Consultations come in via the prefecture (Kumamoto §2.3(1) 県を経由して受け付ける): a
+    # prefecture user opens one on behalf of a municipality's registered officer.
+    intake_via_prefecture: bool = False
     closed_days: tuple[dt.date, ...] = ()
     seed_file: str = ""
     notes: str = ""
@@ -140,7 +219,35 @@ class ProgramProfile(_Strict):
             raise ValueError(f"track ids must be unique, got {ids}")
         if not self.id.endswith(str(self.fiscal_year)):
             raise ValueError(f"id {self.id} must end with the fiscal year {self.fiscal_year}")
+        last = self.last_service_day
+        if last is not None and not self.term_start <= last <= self.term_end:
+            raise ValueError(f"last_service_day {last} is outside the term")
+        for rule in self.program_rules:
+            unknown = [tid for tid in rule.tracks if tid not in ids]
+            if unknown:
+                raise ValueError(f"program rule {rule.kind} names unknown tracks {unknown}")
+        for track in self.tracks:
+            ceiling = track.max_hours or self.max_session_hours
+            if track.default_hours > ceiling:
+                raise ValueError(
+                    f"track {track.id}: default_hours {track.default_hours} exceeds "
+                    f"max_session_hours {ceiling}"
+                )
+            codes = (*track.include_municipalities, *track.exclude_municipalities)
+            foreign = [c for c in codes if not c.startswith(self.prefecture_code)]
+            if foreign:
+                raise ValueError(f"track {track.id}: municipalities {foreign} are not in "
+                                 f"{self.prefecture}")
         return self
+
+    @property
+    def service_end(self) -> dt.date:
+        """The last day a session may be held: the 履行期限 where the profile gives one."""
+        return self.last_service_day or self.term_end
+
+    def max_hours(self, track: Track) -> float:
+        """One session's ceiling in ``track``: the track's own, else the program's."""
+        return track.max_hours if track.max_hours is not None else self.max_session_hours
 
     def track(self, track_id: str) -> Track:
         for t in self.tracks:

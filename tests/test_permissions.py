@@ -40,6 +40,8 @@ ALLOWED: dict[Action, set[Role]] = {
     Action.DECK: {OF, S, P, A},
     Action.ASK_CALENDAR: {OF, E, S, P, A},
     Action.MANAGE_USERS: {A},
+    Action.VIEW_ROSTER: {S, P, A},
+    Action.OPEN_CASE_ON_BEHALF: {P, A},
 }
 
 

@@ -38,6 +38,12 @@ class Action(StrEnum):
     DECK = "deck"
     ASK_CALENDAR = "ask_calendar"
     MANAGE_USERS = "manage_users"
+    # The expert roster with domains and strengths (`/dx experts`); officers see it only where
+    # the program profile allows (see may_view_roster).
+    VIEW_ROSTER = "view_roster"
+    # Open a consultation for a municipality's officer, where the profile routes consultations
+    # via the prefecture (Kumamoto §2.3(1)).
+    OPEN_CASE_ON_BEHALF = "open_case_on_behalf"
 
 
 _ALLOWED: dict[Role, frozenset[Action]] = {
@@ -64,6 +70,7 @@ _ALLOWED: dict[Role, frozenset[Action]] = {
             Action.EXPORT,
             Action.DECK,
             Action.ASK_CALENDAR,
+            Action.VIEW_ROSTER,
         }
     ),
     Role.PREFECTURE: frozenset(
@@ -74,6 +81,8 @@ _ALLOWED: dict[Role, frozenset[Action]] = {
             Action.EXPORT,
             Action.DECK,
             Action.ASK_CALENDAR,
+            Action.VIEW_ROSTER,
+            Action.OPEN_CASE_ON_BEHALF,
         }
     ),
     Role.ADMIN: frozenset(Action),
@@ -143,6 +152,25 @@ def may_see_case(actor: Actor, municipality_codes: set[str], expert_user_ids: se
     if scope.municipality_code is not None:
         return scope.municipality_code in municipality_codes
     return scope.expert_user_id in expert_user_ids
+
+
+def may_view_roster(actor: Actor, *, officers_allowed: bool) -> bool:
+    """The desk and the prefecture always see the roster; officers where the program lets
+    municipalities choose from it (Miyazaki ②, Saitama §6(3)), and then only listed experts."""
+    return can(actor, Action.VIEW_ROSTER) or (officers_allowed and actor.role is Role.OFFICER)
+
+
+def require_view_roster(actor: Actor, *, officers_allowed: bool) -> None:
+    if not may_view_roster(actor, officers_allowed=officers_allowed):
+        raise UserError("forbidden", role=role_label(actor.role))
+
+
+def may_see_roster_contacts(actor: Actor, *, officers_see_contacts: bool) -> bool:
+    """Experts' contact details: the desk and the prefecture arrange sessions and see them;
+    officers only where the profile says the roster shows them."""
+    return can(actor, Action.VIEW_ROSTER) or (
+        officers_see_contacts and actor.role is Role.OFFICER
+    )
 
 
 def may_see_personal_data(actor: Actor) -> bool:

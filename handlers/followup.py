@@ -26,15 +26,22 @@ from bot.core.context import Context
 from bot.core.conversation import Conversation
 from bot.core.dates import normalize
 from bot.core.errors import UserError
-from bot.core.messages import Choice, FileOut, Outbound
+from bot.core.messages import Choice, Outbound
 from bot.core.permissions import Action, Role, require
 from bot.core.router import Router
-from handlers import extract
-from handlers.lifecycle import change_status
+from handlers import extract, review
+from handlers.review import ask_review, deliver, receiver_word
+from handlers.review import request_survey as request_survey
 from reminders.calendar import format_jp, format_jp_datetime
 from reminders.clock import JST
 from reminders.planner import snoozed_until
-from reports.session_report import REPORT_FIELDS, build_report_xlsx
+from reports.session_report import (
+    BY_MUNICIPALITY,
+    PER_MUNICIPALITY_KEYS,
+    REPORT_FIELDS,
+    municipality_sections,
+    report_rule,
+)
 from store import cases as case_store
 from store import reminders as reminder_store
 from store import sessions as session_store
@@ -139,9 +146,30 @@ class FollowupFlow:
         session = await _own_session(ctx, text.strip())
         f: dict[str, Any] = await session_facts(ctx.s, session)
         current = await session_store.current_report(ctx.s, session.id)
+        rule = report_rule(ctx.profile, session.track_id)
+        munis = await session_store.municipalities_of(ctx.s, session.id)
+        # One report per municipality (Yamagata §6(4)): with several, the shared parts are
+        # asked once and only what differs (PER_MUNICIPALITY_KEYS) per municipality.
+        sections = [[c, n] for c, n in munis] if rule.per_municipality and len(munis) > 1 else []
         if current is not None:
-            f.update({k: str(v) for k, v in current.fields.items() if v not in (None, "")})
-        conv.data.update({"sid": session.id, "f": f, "amend": current is not None, "files": []})
+            f.update(
+                {
+                    k: str(v)
+                    for k, v in current.fields.items()
+                    if v not in (None, "") and k != BY_MUNICIPALITY
+                }
+            )
+            for code, section in municipality_sections(current):
+                f.update({f"{k}@{code}": v for k, v in section.items() if k != "name" and v})
+        conv.data.update(
+            {
+                "sid": session.id,
+                "f": f,
+                "amend": current is not None,
+                "files": [],
+                "munis": sections,
+            }
+        )
         if current is not None and f.get("hours"):
             # The stored report's hours were confirmed when it was submitted: an amendment
             # must not ask for them again on submission.
@@ -153,7 +181,17 @@ class FollowupFlow:
                 case_no=case.case_no if case else "",
                 due=format_jp(session.report_due),
             )
-            + ("\n" + t("report_amend_note") if current is not None else ""),
+            + ("\n" + t("report_amend_note") if current is not None else "")
+            + (
+                "\n" + t("report_returned_note", reason=session.report_review_note)
+                if session.report_stage == session_store.RETURNED
+                else ""
+            )
+            + (
+                "\n" + t("report_per_municipality_note", names="、".join(n for _, n in sections))
+                if sections
+                else ""
+            ),
             fields=tuple(
                 (LABELS[k], str(f[k]))
                 for k in ("municipalities", "datetime", "method", "place", "responders")
@@ -161,19 +199,20 @@ class FollowupFlow:
         )
         if current is not None:
             return [intro, self._summary(conv)]
-        return [intro, self._ask(conv, ASKED[0], with_notes_hint=True)]
+        return [intro, self._ask(conv, _asked(conv)[0], with_notes_hint=True)]
 
     async def on_input(self, ctx: Context, conv: Conversation, text: str) -> list[Outbound]:
         attached = self._keep_files(ctx, conv)
         step = conv.step
         if step == "confirm":
             return await self._on_confirm(ctx, conv, text)
+        labels = _labels(conv)
         if step == "edit_pick":
-            if text not in LABELS:
-                return ask_again(self._edit_menu())
+            if text not in labels or text not in _asked(conv):
+                return ask_again(self._edit_menu(conv))
             conv.data["editing"] = True
             return [self._ask(conv, text)]
-        if step in LABELS:
+        if step in labels:
             if step == "materials" and attached and not text.strip():
                 pass  # the attached files answer the question; their names are in the field
             elif not conv.data.get("notes_read") and _looks_like_notes(text):
@@ -224,10 +263,11 @@ class FollowupFlow:
             f["hours"] = f"{hours:g}"
             conv.data.setdefault("confirmed", []).append("hours")
             return None
+        label = _labels(conv)[key]
         if not value:
-            return Outbound(text=t("report_field_required", label=LABELS[key]))
+            return Outbound(text=t("report_field_required", label=label))
         if len(value) > 4000:
-            return Outbound(text=t("answer_too_long", label=LABELS[key], limit=4000))
+            return Outbound(text=t("answer_too_long", label=label, limit=4000))
         f[key] = value
         return None
 
@@ -251,7 +291,7 @@ class FollowupFlow:
         if not found:
             # Unlabelled notes and nothing extracted: keep them as the summary, ask the rest.
             found["summary"] = text.strip()
-        elif preamble and conv.step in LABELS and not f.get(conv.step):
+        elif preamble and conv.step in _labels(conv) and not f.get(conv.step):
             found.setdefault(conv.step, preamble)
         for key, value in found.items():
             if key == "hours":
@@ -269,7 +309,7 @@ class FollowupFlow:
         confirmed = set(conv.data.get("confirmed", []))
         return [
             k
-            for k in ASKED
+            for k in _asked(conv)
             if (k == "hours" and "hours" not in confirmed) or (k != "hours" and not f.get(k))
         ]
 
@@ -286,7 +326,11 @@ class FollowupFlow:
             # No numbered 「はい」 choice here: the answer is often a number, and a typed "2"
             # would be taken as choice 2 (or "1" as 「はい」, keeping the wrong hours).
             return Outbound(text=t("report_ask_hours", hours=f.get("hours", "")))
-        text = t(f"report_ask_{key}")
+        base, _, code = key.partition("@")
+        text = t(f"report_ask_{base}")
+        if code:
+            name = dict((c, n) for c, n in conv.data.get("munis", [])).get(code, "")
+            text = t("report_ask_for_municipality", name=name) + text
         if with_notes_hint:
             text = t("report_notes_hint") + "\n" + text
         return Outbound(text=text)
@@ -296,7 +340,7 @@ class FollowupFlow:
         f = conv.data["f"]
         return Outbound(
             text=t("report_summary"),
-            fields=tuple((fld.label, str(f.get(fld.key, ""))) for fld in REPORT_FIELDS),
+            fields=tuple((label, str(f.get(key, ""))) for key, label in _shown(conv)),
             choices=(
                 Choice(label=t("report_choice_submit"), value="submit", style="primary"),
                 Choice(label=t("choice_edit"), value="edit"),
@@ -304,12 +348,11 @@ class FollowupFlow:
             ),
         )
 
-    def _edit_menu(self) -> Outbound:
+    def _edit_menu(self, conv: Conversation) -> Outbound:
+        labels = _labels(conv)
         return Outbound(
             text=t("ask_edit_field"),
-            choices=tuple(
-                Choice(label=fld.label, value=fld.key) for fld in REPORT_FIELDS if fld.asked
-            ),
+            choices=tuple(Choice(label=labels[k], value=k) for k in _asked(conv)),
         )
 
     async def _on_confirm(self, ctx: Context, conv: Conversation, text: str) -> list[Outbound]:
@@ -321,7 +364,7 @@ class FollowupFlow:
             return await self._submit(ctx, conv)
         if answer in ("edit", "修正", "修正する"):
             conv.goto("edit_pick")
-            return [self._edit_menu()]
+            return [self._edit_menu(conv)]
         if answer == "cancel":
             conv.finish()
             return [Outbound(text=t("report_saved_for_later"))]
@@ -341,44 +384,83 @@ class FollowupFlow:
         hours = parse_hours(fields.get("hours", ""))
         if hours is not None:
             await session_store.record_actual_hours(ctx.s, session, hours)
+        review = report_rule(ctx.profile, session.track_id).staff_review
         report = await session_store.add_report(
-            ctx.s, session, fields, author_user_id=ctx.actor.user_id, now=ctx.now()
+            ctx.s,
+            session,
+            _record(conv, fields),
+            author_user_id=ctx.actor.user_id,
+            now=ctx.now(),
+            deliver=not review,
         )
         await session_store.add_attachments(
             ctx.s, session.id, conv.data.get("files", []), ctx.now()
         )
-        document = build_report_xlsx(ctx.profile, case, session, report)
-        await ctx.notifier.to_staff(
-            Outbound(
-                text=t(
-                    "report_posted_staff",
-                    case_no=case.case_no,
-                    version=report.version,
-                    expert=ctx.actor.label,
-                ),
-                files=(
-                    FileOut(
-                        name=document.name,
-                        content=document.content,
-                        content_type=document.content_type,
-                        title=document.title,
-                    ),
-                ),
-            ),
-            case_id=case.id,
-            dedupe_key=f"report:{session.id}:v{report.version}",
-        )
-        if not was_submitted:
-            if case.status in ("held", "scheduled"):
-                if case.status == "scheduled":
-                    await change_status(ctx, case, "held")
-                await change_status(ctx, case, "reported")
-            # Every session's first report asks for its survey, whatever the case's status: in
-            # a case of several sessions the later reports find it already 報告済.
-            await request_survey(ctx.s, ctx, session, case)
         conv.finish()
+        if review:
+            await ask_review(ctx, case, session, report, author=ctx.actor.label)
+            return [
+                Outbound(
+                    text=t(
+                        "report_handed_in_review",
+                        case_no=case.case_no,
+                        version=report.version,
+                        receiver=receiver_word(ctx, session),
+                    )
+                )
+            ]
+        await deliver(ctx, case, session, report, author=ctx.actor.label, first=not was_submitted)
         key = "report_amended" if was_submitted else "report_submitted"
         return [Outbound(text=t(key, case_no=case.case_no, version=report.version))]
+
+
+def _asked(conv: Conversation) -> list[str]:
+    """The keys asked, in order: with several municipalities, the shared parts first, then
+    each municipality's own (``attendees@<code>`` …), the hours last."""
+    munis = conv.data.get("munis") or []
+    if not munis:
+        return ASKED
+    shared = [k for k in ASKED if k not in PER_MUNICIPALITY_KEYS and k != "hours"]
+    own = [f"{k}@{code}" for code, _ in munis for k in PER_MUNICIPALITY_KEYS]
+    return [*shared, *own, "hours"]
+
+
+def _labels(conv: Conversation) -> dict[str, str]:
+    labels = dict(LABELS)
+    for code, name in conv.data.get("munis") or []:
+        for k in PER_MUNICIPALITY_KEYS:
+            labels[f"{k}@{code}"] = t("report_municipality_label", label=LABELS[k], name=name)
+    return labels
+
+
+def _shown(conv: Conversation) -> list[tuple[str, str]]:
+    """(key, label) of the summary: the record's fields, each municipality's own after them."""
+    munis = conv.data.get("munis") or []
+    if not munis:
+        return [(fld.key, fld.label) for fld in REPORT_FIELDS]
+    labels = _labels(conv)
+    shared = [(fld.key, fld.label) for fld in REPORT_FIELDS if fld.key not in PER_MUNICIPALITY_KEYS]
+    own = [(f"{k}@{c}", labels[f"{k}@{c}"]) for c, _ in munis for k in PER_MUNICIPALITY_KEYS]
+    return [*shared, *own]
+
+
+def _record(conv: Conversation, fields: dict[str, Any]) -> dict[str, Any]:
+    """The stored report: with several municipalities, their own parts in BY_MUNICIPALITY and
+    joined under the usual keys (so exports and the combined view stay complete)."""
+    munis = conv.data.get("munis") or []
+    record = {k: v for k, v in fields.items() if "@" not in k}
+    if not munis:
+        return record
+    sections: dict[str, dict[str, str]] = {}
+    for code, name in munis:
+        sections[code] = {"name": name}
+        sections[code].update(
+            {k: str(fields.get(f"{k}@{code}", "")) for k in PER_MUNICIPALITY_KEYS}
+        )
+    for k in PER_MUNICIPALITY_KEYS:
+        record[k] = "\n".join(f"【{sec['name']}】{sec[k]}" for sec in sections.values())
+    record[BY_MUNICIPALITY] = sections
+    return record
 
 
 def _looks_like_notes(text: str) -> bool:
@@ -396,41 +478,15 @@ async def _own_session(ctx: Context, ref: str) -> SupportSession:
     return session
 
 
-async def request_survey(s: Session, ctx: Context, session: SupportSession, case: Case) -> None:
-    """Ask the requesting officer for the survey, once per session."""
-    if not await reminder_store.claim_step(
-        s,
-        key=f"survey:{session.id}:request",
-        session_id=session.id,
-        step="survey_request",
-        recipient="officer",
-        now=ctx.now(),
-    ):
-        return
-    officer = await user_store.get(s, case.requester_user_id) if case.requester_user_id else None
-    if officer is None or not officer.active:
-        return
-    await ctx.notifier.to_user(
-        officer,
-        Outbound(
-            text=t(
-                "survey_request", case_no=case.case_no, day=format_jp(jst_day(session.starts_at))
-            ),
-            action_id="survey_start",
-            choices=(
-                Choice(label=t("survey_choice_start"), value=str(session.id), style="primary"),
-            ),
-        ),
-        case_id=case.id,
-        dedupe_key=f"survey:{session.id}:request",
-    )
-
-
 # --- chat commands ------------------------------------------------------------------------------
 
 
 def register(router: Router) -> None:
     engine = router.engine
+    # The staff's review of handed-in reports belongs to this journey; registered from here so
+    # the composition root (bot/app.py) need not change. TODO: list it in bot/app.py.
+    engine.flows.setdefault(review.REVIEW_FLOW, review.ReviewFlow())
+    review.register(router)
 
     async def report_command(ctx: Context, args: str) -> list[Outbound]:
         require(ctx.actor, Action.WRITE_REPORT)

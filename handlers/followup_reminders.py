@@ -26,6 +26,8 @@ from store.db import Session
 from store.models import SupportSession
 from store.reminders import PendingReport
 
+REVIEW_STEP = "review@"  # reminders.planner.review_step names its steps so
+
 
 class FollowupReminders:
     """Implements reminders.run.ReminderPort: the words and recipients of each ping."""
@@ -92,7 +94,40 @@ class FollowupReminders:
             await ctx.notifier.to_user(user, message, dedupe_key=key)
             return None
         if audience == STAFF:
-            await ctx.notifier.to_staff(Outbound(text=t("ping_staff", lines=body)), dedupe_key=key)
+            review = [(p, st) for p, st in items if st.name.startswith(REVIEW_STEP)]
+            chase = [(p, st) for p, st in items if not st.name.startswith(REVIEW_STEP)]
+            if chase:
+                chase_body = "\n".join(
+                    line
+                    for line, (_, st) in zip(lines, items, strict=True)
+                    if not st.name.startswith(REVIEW_STEP)
+                )
+                await ctx.notifier.to_staff(
+                    Outbound(text=t("ping_staff", lines=chase_body)),
+                    dedupe_key=_ping_key(audience, user_id, today, chase),
+                )
+            if review:
+                await ctx.notifier.to_staff(
+                    Outbound(
+                        text=t(
+                            "ping_staff_review",
+                            lines="\n".join(
+                                line
+                                for line, (_, st) in zip(lines, items, strict=True)
+                                if st.name.startswith(REVIEW_STEP)
+                            ),
+                        ),
+                        action_id="report_review_open",
+                        choices=tuple(
+                            Choice(
+                                label=t("review_open_choice", case_no=p.case_no),
+                                value=str(p.session_id),
+                            )
+                            for p, _ in review
+                        ),
+                    ),
+                    dedupe_key=_ping_key(audience, user_id, today, review),
+                )
         elif audience == PREFECTURE:
             await ctx.notifier.to_prefecture(
                 Outbound(text=t("ping_prefecture", lines=body)), dedupe_key=key
@@ -156,7 +191,11 @@ def _ping_key(
 
 
 def _due_state(step: str, left: int) -> str:
-    if step.startswith("overdue") or step == "prefecture":
+    if (
+        step.startswith("overdue")
+        or step == "prefecture"
+        or (step.startswith(REVIEW_STEP) and left < 0)
+    ):
         return t("ping_state_overdue", days=-left)
     if left == 0:
         return t("ping_state_today")

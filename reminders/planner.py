@@ -7,6 +7,10 @@ Steps for a session whose report is not in:
   due_day       on the due day (to the expert)
   overdue:N     each 開庁日 after the due day (to the expert, escalated to staff)
   prefecture    once, when the report is ``escalate_prefecture_after_overdue_open_days`` late
+While the report waits for the staff's review (a track with a review step), the expert is not
+chased; instead:
+  review@<hand-in>:N   each 開庁日 morning after the hand-in day (to staff), N 開庁日 waited
+The prefecture escalation applies either way: the deadline is met only on delivery.
 Pings go out only on a 開庁日 inside office hours (JST). After downtime, missed steps are
 collapsed: only the latest step that has come due is sent; the earlier ones are recorded as
 collapsed so they never go out late. A snooze (「あとで」) holds the expert's pings until the next
@@ -34,6 +38,8 @@ class ReportState:
     ends_at: dt.datetime
     report_due: dt.date
     snoozed_at: dt.datetime | None = None
+    # Set while the report waits for the staff's review: when the expert handed it in.
+    in_review_since: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,23 @@ def report_steps(
     return [s for s in steps if s.at <= now]
 
 
+def review_step(
+    state: ReportState, now: dt.datetime, cal: BusinessCalendar, policy: ReminderPolicy
+) -> Step | None:
+    """Today's reminder to the staff of a report waiting for their review, if one is due.
+
+    Named after the hand-in time, so a report sent back and handed in again is reminded
+    afresh; a day missed during downtime is not sent late (the next day's step replaces it)."""
+    if state.in_review_since is None:
+        return None
+    since = state.in_review_since.astimezone(JST)
+    today = now.astimezone(JST).date()
+    waited = cal.open_days_until(since.date(), today)
+    if waited < 1 or now < _morning(today, policy):
+        return None
+    return Step(f"review@{since:%Y%m%d%H%M}:{waited}", _morning(today, policy), (STAFF,))
+
+
 def _before_due_day(due: dt.date, cal: BusinessCalendar, n: int) -> dt.date | None:
     if n <= 0:
         return None
@@ -104,6 +127,10 @@ def plan(
     """What to send now for one session, given the steps already in the ledger."""
     if not in_office_hours(now, cal, policy):
         return Plan((), ())
+    if state.in_review_since is not None:
+        step = review_step(state, now, cal, policy)
+        waiting = [step] if step is not None and step.name not in sent else []
+        return Plan((*waiting, *_escalation(state, now, sent, cal, policy)), ())
     if state.snoozed_at is not None and now < snoozed_until(
         state.snoozed_at, state.report_due, cal, policy
     ):
@@ -115,9 +142,21 @@ def plan(
         *older, latest = came_due
         send.append(latest)
         collapse.extend(older)
+    send.extend(_escalation(state, now, sent, cal, policy))
+    return Plan(tuple(send), tuple(collapse))
+
+
+def _escalation(
+    state: ReportState,
+    now: dt.datetime,
+    sent: Collection[str],
+    cal: BusinessCalendar,
+    policy: ReminderPolicy,
+) -> list[Step]:
+    """The prefecture is told once, when the report is late by the profile's 開庁日."""
     today = now.astimezone(JST).date()
     if today > state.report_due and "prefecture" not in sent:
         late = cal.open_days_until(state.report_due, today)
         if late >= policy.escalate_prefecture_after_overdue_open_days:
-            send.append(Step("prefecture", _morning(today, policy), (PREFECTURE,)))
-    return Plan(tuple(send), tuple(collapse))
+            return [Step("prefecture", _morning(today, policy), (PREFECTURE,))]
+    return []

@@ -25,6 +25,7 @@ from store.db import Database, Session
 from store.models import SupportSession
 from store.profiles import ProgramProfile
 from store.reminders import PendingReport
+from store.sessions import REVIEW
 
 log = logging.getLogger("dxbot.reminders")
 
@@ -101,7 +102,14 @@ async def _report_pings(
     decisions = []
     claims: list[store.Claim] = []
     for p in pending:
-        state = ReportState(p.session_id, p.ends_at, p.report_due, snoozes.get(p.session_id))
+        state = ReportState(
+            p.session_id,
+            p.ends_at,
+            p.report_due,
+            snoozes.get(p.session_id),
+            # Waiting for the staff's review: the staff are reminded, not the expert.
+            p.handed_in_at if p.stage == REVIEW else None,
+        )
         decided = plan(state, now, sent_steps.get(p.session_id, set()), calendar, profile.reminders)
         decisions.append((p, decided))
         claims += [

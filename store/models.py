@@ -236,7 +236,20 @@ class SupportSession(Base):
     place: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[str] = mapped_column(String(16), default="scheduled")
     report_due: Mapped[dt.date] = mapped_column(Date)
+    # When the report reached the receiver its track's profile names (staff or prefecture; after
+    # the staff's approval where the track has a review step): the deadline is met then.
     report_submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Where the report stands: one of REPORT_STAGES (store.sessions). A report waiting for
+    # review or sent back is still pending (report_submitted_at is NULL).
+    report_stage: Mapped[str] = mapped_column(
+        String(16), default="open", server_default=text("'open'")
+    )
+    # When the expert last handed the report in (the staff's review waits from then).
+    report_handed_in_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    # The reason given with the last send-back, shown to the expert.
+    report_review_note: Mapped[str] = mapped_column(
+        Text, default="", server_default=text("''")
+    )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
 

@@ -33,6 +33,7 @@ from store.models import (
     SupportSession,
     Survey,
 )
+from store.sessions import REVIEW
 
 SNOOZE = "snooze"
 
@@ -54,6 +55,10 @@ class PendingReport:
     ends_at: dt.datetime
     report_due: dt.date
     expert_user_ids: tuple[int, ...]
+    # store.sessions.REPORT_STAGES: 'review' waits for the staff (they are reminded, not the
+    # expert); 'returned' was sent back (the expert is chased again).
+    stage: str = "open"
+    handed_in_at: dt.datetime | None = None
 
 
 async def ended_unmarked(
@@ -96,6 +101,8 @@ async def pending_reports(
             SupportSession.starts_at,
             SupportSession.ends_at,
             SupportSession.report_due,
+            SupportSession.report_stage,
+            SupportSession.report_handed_in_at,
         )
         .where(
             *_unreported(),
@@ -105,6 +112,8 @@ async def pending_reports(
         .order_by(SupportSession.report_due, SupportSession.id)
     )
     if expert_user_id is not None:
+        # An expert's own list: a report waiting for the staff's review is not theirs to write.
+        q = q.where(SupportSession.report_stage != REVIEW)
         q = q.where(
             SupportSession.id.in_(
                 select(SessionExpert.session_id).where(SessionExpert.user_id == expert_user_id)
@@ -135,6 +144,8 @@ async def pending_reports(
             ends_at=r.ends_at,
             report_due=r.report_due,
             expert_user_ids=tuple(experts[int(r.id)]),
+            stage=str(r.report_stage),
+            handed_in_at=r.report_handed_in_at,
         )
         for r in rows
         if experts[int(r.id)]  # as the join did: a session without an expert has no one to ask

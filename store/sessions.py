@@ -113,8 +113,12 @@ async def add_report(
     author_user_id: int | None,
     now: dt.datetime,
     is_demo: bool = False,
+    deliver: bool = True,
 ) -> SessionReport:
-    """Store a report version; an amendment keeps the earlier versions as history."""
+    """Store a report version; an amendment keeps the earlier versions as history.
+
+    ``deliver`` False: the track has a staff review step, so the report waits for it (stage
+    REVIEW) and the deadline is not met yet; True: it reaches its receiver now."""
     current = await s.scalar(
         select(SessionReport.version)
         .where(SessionReport.session_id == session.id)
@@ -137,10 +141,83 @@ async def add_report(
         is_demo=is_demo,
     )
     s.add(report)
-    if session.report_submitted_at is None:
-        session.report_submitted_at = now
+    session.report_handed_in_at = now
+    if deliver:
+        mark_report_delivered(session, now)
+    else:
+        session.report_stage = REVIEW
     await s.flush()
     return report
+
+
+# Where a session's report stands (SupportSession.report_stage). Pending = not DELIVERED.
+OPEN = "open"  # not in yet, or being written
+REVIEW = "review"  # handed in, waiting for the staff's review (the staff are reminded)
+RETURNED = "returned"  # sent back to the expert with a reason (the expert is chased again)
+DELIVERED = "delivered"  # reached the receiver the profile names: the deadline is met
+REPORT_STAGES = (OPEN, REVIEW, RETURNED, DELIVERED)
+
+
+def mark_report_delivered(session: SupportSession, now: dt.datetime) -> bool:
+    """The report reached its receiver; True the first time (the deadline is met now).
+
+    An amendment delivered later keeps the first delivery's time: the deadline was met then."""
+    session.report_stage = DELIVERED
+    session.report_review_note = ""
+    if session.report_submitted_at is None:
+        session.report_submitted_at = now
+        return True
+    return False
+
+
+def mark_report_returned(session: SupportSession, reason: str) -> None:
+    """Staff sent the report back: the expert is asked again, with the reason."""
+    session.report_stage = RETURNED
+    session.report_review_note = reason
+
+
+async def reports_in_review(s: AsyncSession, program_id: str) -> list[SupportSession]:
+    """Sessions whose report waits for the staff's review, the longest waiting first."""
+    return list(
+        (
+            await s.scalars(
+                select(SupportSession)
+                .where(
+                    SupportSession.program_id == program_id,
+                    SupportSession.report_stage == REVIEW,
+                    SupportSession.status != "cancelled",
+                )
+                .order_by(SupportSession.report_handed_in_at, SupportSession.id)
+            )
+        ).all()
+    )
+
+
+async def session_for_update(s: AsyncSession, session_id: int) -> SupportSession | None:
+    """The session row, locked: two staff deciding on one report at once decide once."""
+    return await s.get(SupportSession, session_id, with_for_update=True, populate_existing=True)
+
+
+async def experts_of(s: AsyncSession, session_id: int) -> list[User]:
+    """The session's active experts (who write, and are asked again for, its report)."""
+    rows = await s.scalars(
+        select(User)
+        .join(SessionExpert, SessionExpert.user_id == User.id)
+        .where(SessionExpert.session_id == session_id, User.active.is_(True))
+        .order_by(User.id)
+    )
+    return list(rows.all())
+
+
+async def municipalities_of(s: AsyncSession, session_id: int) -> list[tuple[str, str]]:
+    """(code, name) of the session's municipalities, by code."""
+    rows = await s.execute(
+        select(Municipality.code, Municipality.name)
+        .join(SessionMunicipality, SessionMunicipality.municipality_code == Municipality.code)
+        .where(SessionMunicipality.session_id == session_id)
+        .order_by(Municipality.code)
+    )
+    return [(str(c), str(n)) for c, n in rows.all()]
 
 
 async def mark_held(s: AsyncSession, session: SupportSession) -> bool:

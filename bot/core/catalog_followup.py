@@ -98,4 +98,62 @@ MESSAGES: dict[str, str] = {
     "survey_received_staff": "【アンケート】{case_no}: 満足度{satisfaction}、{resolved}",
     "reason_survey_in": "アンケート回答済み",
     "reason_survey_grace": "アンケートの回答期間が過ぎたため",
+    # --- where the report goes (track.report in the profile) and the staff's review -----------
+    "report_per_municipality_note": (
+        "この報告は市町村ごとに作成します（{names}）。共通の内容を一度お尋ねした後、"
+        "市町村ごとに異なる項目（出席者・課題・対応方針）をお尋ねします。"
+    ),
+    "report_ask_for_municipality": "【{name}】",
+    "report_municipality_label": "{label}（{name}）",
+    "report_returned_note": "事務局から差し戻されています。理由: {reason}",
+    "report_posted_prefecture": (
+        "【報告】{case_no}の{title}（第{version}版）を提出します（ファイル{count}件）。"
+    ),
+    "report_handed_in_review": (
+        "{case_no}の支援実施報告を受け付けました（第{version}版）。"
+        "事務局の確認後、{receiver}へ提出されます。"
+    ),
+    "review_receiver_prefecture": "県",
+    "review_receiver_staff": "事務局",
+    "review_request_staff": (
+        "【確認依頼】{case_no}の{title}（第{version}版）が{expert}さんから提出されました。"
+        "内容を確認し、承認（{receiver}へ提出）または差戻しをお願いします（提出期限: {due}）。"
+    ),
+    "review_show": (
+        "{case_no}の{title}（第{version}版、{expert}さん提出、提出期限: {due}）です。"
+        "承認または差戻しを選んでください。"
+    ),
+    "choice_review_approve": "承認",
+    "choice_review_return": "差戻し",
+    "review_ask_reason": (
+        "{case_no}の報告を差し戻す理由を入力してください。専門人材にそのままお伝えします。"
+    ),
+    "review_reason_required": "差戻しの理由を入力してください。",
+    "review_returned_staff": (
+        "{case_no}の報告（第{version}版）を差し戻しました。専門人材に再提出をお願いしました。"
+    ),
+    "review_returned_expert": (
+        "{case_no}の支援実施報告（第{version}版）が事務局から差し戻されました。\n理由: {reason}\n"
+        "修正のうえ、再度提出をお願いします（提出期限: {due}）。"
+    ),
+    "review_choice_rewrite": "報告を修正する",
+    "review_approved_staff": (
+        "{case_no}の報告（第{version}版）を承認し、{receiver}へ提出しました。"
+    ),
+    "review_approved_expert": (
+        "{case_no}の支援実施報告（第{version}版）が承認され、{receiver}へ提出されました。"
+        "ありがとうございました。"
+    ),
+    "review_nothing": (
+        "「{ref}」の報告は確認待ちではありません（処理済みか、新しい版が提出されています）。"
+        "「/dx review」で確認待ちの一覧を表示できます。"
+    ),
+    "review_none": "確認待ちの報告はありません。",
+    "review_pick": "確認待ちの報告です。確認する報告を選んでください。",
+    "review_pick_item": "{case_no}（支援ID {session_id}・{day}実施・期限{due}）",
+    "review_open_choice": "{case_no}を確認",
+    "ping_staff_review": (
+        "【確認待ち】次の支援実施報告が事務局の確認を待っています。承認または差戻しをお願いします:\n"
+        "{lines}"
+    ),
 }

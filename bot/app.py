@@ -39,6 +39,7 @@ def build_router(flows: dict[str, Flow], ttl: dt.timedelta) -> Router:
         lifecycle,
         matching,
         scheduling,
+        sessions,
         status,
         survey,
     )
@@ -51,6 +52,7 @@ def build_router(flows: dict[str, Flow], ttl: dt.timedelta) -> Router:
         lifecycle,
         matching,
         scheduling,
+        sessions,
         followup,
         survey,
         status,

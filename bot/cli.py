@@ -17,6 +17,8 @@ from importlib import resources
 # would cost most of `dxbot --help`. store.users refuses anything else with the same words.
 ROLES = ("officer", "expert", "staff", "prefecture", "admin")
 PLATFORMS = ("slack", "logo", "console")
+# How a session is held (store.profiles.Method; a track lists the ones it accepts).
+METHODS = ("online", "onsite", "email", "phone", "chat")
 
 
 def program_ids() -> list[str]:
@@ -121,11 +123,27 @@ def _add_admin(
     sa.add_argument("--expert", required=True, action="append", metavar="PLATFORM_ID")
     sa.add_argument("--start", required=True, metavar="ISO-8601")
     sa.add_argument("--hours", required=True, type=float)
-    sa.add_argument("--method", required=True, choices=("online", "onsite"))
+    sa.add_argument("--method", required=True, choices=METHODS)
     sa.add_argument("--place")
     sa.add_argument("--municipality", nargs="*", default=[], metavar="NAME_OR_CODE")
     sa.add_argument("--program", choices=programs)
     sa.add_argument("--now", metavar="ISO-8601", help=argparse.SUPPRESS)
+    sc = _command(
+        ss_sub.add_parser("cancel", help="cancel a session (kept in the history, never counted)"),
+        "bot.cli_admin:cmd_sessions_cancel",
+    )
+    sc.add_argument("session_id", metavar="SESSION_ID", type=int)
+    sc.add_argument("--reason", required=True)
+    sc.add_argument("--program", choices=programs)
+    sc.add_argument("--now", metavar="ISO-8601", help=argparse.SUPPRESS)
+    sm = _command(
+        ss_sub.add_parser("move", help="move a session to a new start (same rules as adding)"),
+        "bot.cli_admin:cmd_sessions_move",
+    )
+    sm.add_argument("session_id", metavar="SESSION_ID", type=int)
+    sm.add_argument("--start", required=True, metavar="ISO-8601")
+    sm.add_argument("--program", choices=programs)
+    sm.add_argument("--now", metavar="ISO-8601", help=argparse.SUPPRESS)
 
     c_sub = sub.add_parser("calendar", help="開庁日 questions").add_subparsers(
         dest="calendar_command", required=True

@@ -15,13 +15,16 @@ from pathlib import Path
 
 from bot.app import system_context
 from bot.cli_common import cli_services, parse_date, parse_datetime
+from bot.core.catalog import t
 from bot.core.config import Settings
 from bot.core.errors import CliError, UserError
 from bot.demo import seed_with_demo
 from reminders.calendar import BusinessCalendar
+from reminders.clock import JST
 from store import reference, users
 from store.db import Database, Session
 from store.profiles import ProgramProfile, load_profile
+from store.rules import report_due_flag
 
 # --- db, seed --------------------------------------------------------------------------------
 
@@ -310,8 +313,20 @@ async def cmd_sessions_add(args: argparse.Namespace, settings: Settings) -> int:
         except UserError as exc:
             raise CliError(exc.render(lang="en")) from exc
         session_id, due = session.id, session.report_due
+        held = session.status == "done"  # an answer recorded after it was given
         unapproved = approval_skipped(profile, case, experts)
-    print(f"Scheduled session {session_id} for {args.case}; report due {due.isoformat()}.")
+    if held:
+        print(
+            f"Recorded session {session_id} for {args.case} as held; the expert is asked for "
+            f"the report, due {due.isoformat()}."
+        )
+        if due < services.clock.now().astimezone(JST).date():
+            print(f"Warning: the report due date {due.isoformat()} has passed.", file=sys.stderr)
+    else:
+        print(f"Scheduled session {session_id} for {args.case}; report due {due.isoformat()}.")
+    late = report_due_flag(profile, due)
+    if late is not None:  # due after the last day of service: say so, the session stands
+        print(t(late.key, lang="en", **late.params), file=sys.stderr)
     if unapproved:
         print(
             f"Warning: in program {profile.id} the prefecture approves the expert of a "
@@ -319,4 +334,48 @@ async def cmd_sessions_add(args: argparse.Namespace, settings: Settings) -> int:
             "the prefecture to confirm (/dx approve in the chat).",
             file=sys.stderr,
         )
+    return 0
+
+
+def _session_id(args: argparse.Namespace) -> str:
+    if args.session_id < 1:
+        raise CliError(f"SESSION_ID must be a positive number, not {args.session_id}.")
+    return str(args.session_id)
+
+
+async def cmd_sessions_cancel(args: argparse.Namespace, settings: Settings) -> int:
+    from handlers.sessions import cancel_session
+
+    session_id = _session_id(args)
+    if not args.reason.strip():
+        raise CliError("--reason must not be empty; say why the session is cancelled.")
+    async with cli_services(settings, args) as services, services.db.transaction() as s:
+        try:
+            found = await cancel_session(system_context(services, s), session_id, args.reason)
+        except UserError as exc:
+            raise CliError(exc.render(lang="en")) from exc
+        case_no, start = found.case.case_no, found.session.starts_at.astimezone(JST)
+    print(
+        f"Cancelled session {session_id} of {case_no} ({start:%Y-%m-%d %H:%M}); it no longer "
+        "counts, and its experts and officers are told."
+    )
+    return 0
+
+
+async def cmd_sessions_move(args: argparse.Namespace, settings: Settings) -> int:
+    from handlers.sessions import move_session
+
+    session_id = _session_id(args)
+    start = parse_datetime(args.start)
+    async with cli_services(settings, args) as services, services.db.transaction() as s:
+        try:
+            found = await move_session(system_context(services, s), session_id, start)
+        except UserError as exc:
+            raise CliError(exc.render(lang="en")) from exc
+        case_no = found.case.case_no
+        new_start, due = found.session.starts_at.astimezone(JST), found.session.report_due
+    print(
+        f"Moved session {session_id} of {case_no} to {new_start:%Y-%m-%d %H:%M}; report due "
+        f"{due.isoformat()}."
+    )
     return 0

@@ -13,7 +13,7 @@ from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.logs import set_case
 from bot.core.messages import Outbound
-from bot.core.permissions import Action, Actor, Role, may_see_case, require
+from bot.core.permissions import Action, Actor, may_see_case, require
 from bot.core.router import Handler, Router
 from store import cases as case_store
 from store import users as user_store
@@ -23,8 +23,13 @@ from store.models import Case, User
 TRANSITIONS: dict[str, frozenset[str]] = {
     "received": frozenset({"coordinating", "on_hold", "withdrawn"}),
     "coordinating": frozenset({"scheduled", "on_hold", "withdrawn"}),
-    "scheduled": frozenset({"held", "coordinating", "scheduled", "on_hold", "withdrawn"}),
-    "held": frozenset({"reported", "scheduled"}),
+    # A cancelled session settles its case back (handlers/sessions.py): to 報告済 when the
+    # cancelled one was the last open session of a case with reports, to 調整中 when it was
+    # the case's only session.
+    "scheduled": frozenset(
+        {"held", "reported", "coordinating", "scheduled", "on_hold", "withdrawn"}
+    ),
+    "held": frozenset({"reported", "scheduled", "coordinating"}),
     "reported": frozenset({"closed", "scheduled", "held"}),
     "on_hold": frozenset({"received", "coordinating", "withdrawn"}),
     "closed": frozenset(),
@@ -38,13 +43,16 @@ def label(status: str) -> str:
     return STATUSES.get(status, status)
 
 
-def check_transition(case: Case, to_status: str) -> None:
-    allowed = TRANSITIONS.get(case.status, frozenset())
+def check_transition(case: Case, to_status: str, frm: str | None = None) -> None:
+    """Refuse a move the lifecycle does not allow, naming the allowed ones; ``frm`` asks about
+    the status the case would have first (after cancelling its future sessions)."""
+    frm = frm or case.status
+    allowed = TRANSITIONS.get(frm, frozenset())
     if to_status not in allowed:
         raise UserError(
             "illegal_transition",
             case_no=case.case_no,
-            frm=label(case.status),
+            frm=label(frm),
             to=label(to_status),
             # In the lifecycle's own order (受付 → … → 完了, 保留, 取下げ), not by English key.
             allowed="、".join(label(s) for s in STATUSES if s in allowed) or "なし",
@@ -127,18 +135,9 @@ async def load_case_for(ctx: Context, case_no: str) -> Case:
     return case
 
 
-async def withdraw(ctx: Context, args: str) -> list[Outbound]:
-    require(ctx.actor, Action.WITHDRAW_CASE)
-    case_no, _, reason = args.strip().partition(" ")
-    case = await load_case_for(ctx, case_no)
-    if ctx.actor.role is Role.OFFICER and case.municipality_code != ctx.actor.municipality_code:
-        raise UserError("case_not_found", case_no=case_no)
-    await change_status(ctx, case, "withdrawn", reason=reason.strip() or "申請者による取下げ")
-    return [Outbound(text=t("case_withdrawn", case_no=case.case_no))]
-
-
 def _verb(to_status: str) -> Handler:
-    """`/dx hold CASE [reason]`, `/dx resume CASE`, `/dx close CASE`: staff moves."""
+    """`/dx hold CASE [reason]`, `/dx resume CASE`: staff moves. (`/dx withdraw` and
+    `/dx close` live in handlers/sessions.py: they first settle the case's sessions ahead.)"""
 
     async def handler(ctx: Context, args: str) -> list[Outbound]:
         require(ctx.actor, Action.CHANGE_STATUS)
@@ -172,7 +171,5 @@ async def set_track(ctx: Context, args: str) -> list[Outbound]:
 
 def register(router: Router) -> None:
     router.dx_command("track", set_track)
-    router.dx_command("withdraw", withdraw)
     router.dx_command("hold", _verb("on_hold"))
     router.dx_command("resume", _verb("resume"))
-    router.dx_command("close", _verb("closed"))

@@ -1,9 +1,14 @@
 """Scheduling a session (日程調整). One rule set for the chat and `dxbot sessions add`.
 
-Refused, with the reason: a start in the past, a closed day, more hours than the track allows, an
-expert already booked at that time, a municipality at its cap. Counting rule for joint sessions
-(Kumamoto §2.4): a session counts once toward its track's total however many municipalities
-join it, and once toward each participating municipality's cap.
+Refused, with the reason: a start in the past, a closed day, more hours than the track allows, a
+method the track does not list, an expert already booked at that time, a municipality at its cap.
+Counting rule for joint sessions (Kumamoto §2.4): a session counts once toward its track's total
+however many municipalities join it, and once toward each participating municipality's cap.
+
+An answer given by e-mail, phone or chat (Saitama §6(5)イ,オ, Kumamoto §2.4) is often recorded
+after it was given: for those methods a start in the past is accepted (within the term), the
+session is held at once, its report is asked for at once, and its due date is counted from the
+answer's day — so a late record can be due already, which the reply says.
 """
 
 from __future__ import annotations
@@ -21,17 +26,22 @@ from bot.core.messages import Outbound
 from bot.core.permissions import Action, require
 from bot.core.router import Router
 from handlers import extract
+from handlers.followup_reminders import FollowupReminders
 from handlers.lifecycle import change_status, label, load_case_for
 from reminders.calendar import format_jp, format_jp_datetime
 from reminders.clock import JST
-from store import matching
+from reminders.planner import EXPERT, Step
+from store import matching, rules, session_changes
+from store import reminders as reminder_store
 from store import sessions as session_store
 from store import users as user_store
 from store.models import Case, SupportSession, User
-from store.profiles import ProgramProfile
+from store.profiles import ProgramProfile, Track
 from store.reference import names_by_code, resolve_municipality
+from store.reminders import PendingReport
 from store.users import list_users
 
+# The words `/dx schedule` takes for a method (matched whole, after NFKC and lower-casing).
 METHOD_ALIASES = {
     "online": "online",
     "オンライン": "online",
@@ -40,8 +50,21 @@ METHOD_ALIASES = {
     "訪問": "onsite",
     "現地": "onsite",
     "対面": "onsite",
+    "オンサイト": "onsite",
+    "email": "email",
+    "e-mail": "email",
+    "mail": "email",
+    "メール": "email",
+    "電子メール": "email",
+    "phone": "phone",
+    "tel": "phone",
+    "電話": "phone",
+    "chat": "chat",
+    "チャット": "chat",
 }
-SESSION_METHODS = ("online", "onsite")  # what a session can be
+SESSION_METHODS = extract.METHODS  # what a session can be: every method a track may list
+# Answers given without meeting: they may be recorded after the fact, and have no place.
+REMOTE_METHODS = frozenset({"email", "phone", "chat"})
 
 
 @dataclass(frozen=True)
@@ -56,52 +79,31 @@ class SessionRequest:
 
 
 async def schedule_session(ctx: Context, req: SessionRequest) -> SupportSession:
-    """Check every rule, then create the session, move the case and tell everyone involved."""
+    """Check every rule, then create the session, move the case and tell everyone involved.
+
+    An e-mail, phone or chat answer whose time has passed is recorded as held: the reminder
+    pass's first step (session ended → case 実施済(報告待ち)) and the report request are done
+    at once, so the follow-up does not wait for the next pass."""
     require(ctx.actor, Action.SCHEDULE)
     track = ctx.profile.track(req.case.track_id)
     start = req.starts_at.astimezone(JST)
     if req.hours <= 0:
         raise UserError("hours_invalid")
-    if track.max_hours is not None and req.hours > track.max_hours:
-        raise UserError(
-            "hours_over_max", hours=f"{req.hours:g}", max=f"{track.max_hours:g}", track=track.name
-        )
-    if start <= ctx.now():
-        raise UserError("start_past", start=format_jp_datetime(start))
-    reason = ctx.calendar.closed_reason(start.date())
-    if reason:
-        raise UserError("start_closed", day=format_jp(start.date()), reason=reason)
-    if req.method not in SESSION_METHODS:
-        raise UserError("method_invalid")
-    if req.method not in track.methods:
-        raise UserError(
-            "method_not_for_track",
-            track=track.name,
-            method=extract.METHOD_LABELS[req.method],
-            allowed="・".join(extract.METHOD_LABELS.get(m, m) for m in track.methods),
-        )
+    check_method(track, req.method)
+    # An answer already given is a fact: recorded on the day it was given (even a closed one),
+    # within the term (the program rules below check the term for every session).
+    after_the_fact = req.method in REMOTE_METHODS and start <= ctx.now()
+    codes = list(dict.fromkeys([req.case.municipality_code, *req.extra_municipality_codes]))
+    await check_program_rules(
+        ctx, track, start=start, hours=req.hours, method=req.method,
+        expert_user_ids=req.expert_user_ids, codes=codes,
+    )  # fmt: skip
+    if not after_the_fact:
+        check_start(ctx, start)
     if not req.expert_user_ids:
         raise UserError("no_expert", case_no=req.case.case_no)
     end = start + dt.timedelta(hours=req.hours)
-    busy = await matching.busy_experts(ctx.s, list(req.expert_user_ids), start, end)
-    if busy:
-        people = await user_store.get_many(ctx.s, busy)
-        names = [u.name or u.platform_id for u in people.values()]
-        raise UserError(
-            "expert_busy", names="、".join(sorted(names)), start=format_jp_datetime(start)
-        )
-    codes = list(dict.fromkeys([req.case.municipality_code, *req.extra_municipality_codes]))
-    if track.per_municipality_cap is not None:
-        counts = await matching.municipality_session_counts(ctx.s, ctx.profile.id, track.id, codes)
-        full = [c for c, n in counts.items() if n >= track.per_municipality_cap]
-        if full:
-            names = await _names(ctx, full)
-            raise UserError(
-                "municipality_cap",
-                names="、".join(names),
-                cap=track.per_municipality_cap,
-                track=track.name,
-            )
+    await check_experts_free(ctx, req.expert_user_ids, start, end)
     session = await session_store.create(
         ctx.s,
         program_id=ctx.profile.id,
@@ -110,7 +112,7 @@ async def schedule_session(ctx: Context, req: SessionRequest) -> SupportSession:
         starts_at=start,
         hours=req.hours,
         method=req.method,
-        place=req.place,
+        place="" if req.method in REMOTE_METHODS else req.place,
         report_due=ctx.calendar.add_open_days(start.date(), track.report_open_days),
         municipality_codes=codes,
         expert_user_ids=list(req.expert_user_ids),
@@ -120,33 +122,156 @@ async def schedule_session(ctx: Context, req: SessionRequest) -> SupportSession:
         await change_status(ctx, req.case, "coordinating")
     await change_status(ctx, req.case, "scheduled")
     await _tell_participants(ctx, req, session, codes)
+    if after_the_fact and session.ends_at <= ctx.now():
+        await _follow_up_at_once(ctx, req.case, session)
     return session
+
+
+async def check_program_rules(
+    ctx: Context,
+    track: Track,
+    *,
+    start: dt.datetime,
+    hours: float,
+    method: str,
+    expert_user_ids: Sequence[int],
+    codes: Sequence[str],
+    count_caps: bool = True,
+) -> None:
+    """The program's rules (store/rules.py, shared with matching) for a session about to be
+    booked — or moved, with ``count_caps`` off since a moved session already counts: hours
+    ceiling, the term and last day of service, the time window, each expert's consent and
+    on-site ability, the municipalities the track serves, and per-municipality caps."""
+    so_far: dict[str, int] = {}
+    if count_caps and track.per_municipality_cap is not None:
+        so_far = await matching.municipality_session_counts(
+            ctx.s, ctx.profile.id, track.id, list(codes)
+        )
+    experts = await matching.expert_facts(ctx.s, list(expert_user_ids))
+    plan = rules.SessionPlan(
+        track=track,
+        starts_at=start,
+        hours=hours,
+        method=method,
+        municipality_codes=codes,
+        municipality_names=await names_by_code(ctx.s, list(codes)),
+        experts=[experts[uid] for uid in expert_user_ids if uid in experts],
+        sessions_so_far=so_far,
+    )
+    refusal = rules.session_refusal(ctx.profile, plan)
+    if refusal is not None:
+        raise UserError(refusal.key, **refusal.params)
+
+
+def check_method(track: Track, method: str) -> None:
+    """A method the product knows, and one the track lists (with the track's methods)."""
+    if method not in SESSION_METHODS:
+        raise UserError("method_invalid")
+    if method not in track.methods:
+        raise UserError(
+            "method_not_for_track",
+            track=track.name,
+            method=extract.METHOD_LABELS[method],
+            allowed="・".join(extract.METHOD_LABELS.get(m, m) for m in track.methods),
+        )
+
+
+def check_start(ctx: Context, start: dt.datetime) -> None:
+    """A session still to be held: in the future, on a 開庁日."""
+    if start <= ctx.now():
+        raise UserError("start_past", start=format_jp_datetime(start))
+    reason = ctx.calendar.closed_reason(start.date())
+    if reason:
+        raise UserError("start_closed", day=format_jp(start.date()), reason=reason)
+
+
+async def check_experts_free(
+    ctx: Context,
+    expert_user_ids: Sequence[int],
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    except_session_id: int | None = None,
+) -> None:
+    """No expert may be booked twice at once (a moved session does not clash with itself)."""
+    busy = await matching.busy_experts(
+        ctx.s, list(expert_user_ids), start, end, exclude_session_id=except_session_id
+    )
+    if busy:
+        people = await user_store.get_many(ctx.s, busy)
+        names = [u.name or u.platform_id for u in people.values()]
+        raise UserError(
+            "expert_busy", names="、".join(sorted(names)), start=format_jp_datetime(start)
+        )
+
+
+async def _follow_up_at_once(ctx: Context, case: Case, session: SupportSession) -> None:
+    """What the reminder pass would do first for an ended session, done now: mark it held (the
+    case goes to 実施済(報告待ち)) and ask its experts for the report, recording that request
+    in the ledger so the pass does not ask again."""
+    port = FollowupReminders(lambda _s: ctx)
+    await port.session_ended(ctx.s, session)
+    key = f"report:{session.id}:request"
+    won = await reminder_store.claim_steps(
+        ctx.s, [reminder_store.Claim(key, session.id, "request", EXPERT)], ctx.now()
+    )
+    if key not in won:
+        return
+    experts = await session_changes.expert_ids(ctx.s, session.id)
+    pending = PendingReport(
+        session_id=session.id,
+        case_id=case.id,
+        case_no=case.case_no,
+        starts_at=session.starts_at,
+        ends_at=session.ends_at,
+        report_due=session.report_due,
+        expert_user_ids=tuple(experts),
+    )
+    step = Step("request", session.ends_at, (EXPERT,))
+    for uid in experts:
+        await port.report_pings(ctx.s, EXPERT, uid, [(pending, step)])
+
+
+def due_passed(ctx: Context, session: SupportSession) -> bool:
+    """Whether a session's report due date is already behind us (a late record)."""
+    return session.report_due < ctx.now().astimezone(JST).date()
 
 
 async def _tell_participants(
     ctx: Context, req: SessionRequest, session: SupportSession, codes: list[str]
 ) -> None:
     text = session_text(ctx, req.case, session, await _names(ctx, codes))
+    recorded = session.starts_at <= ctx.now()  # an answer recorded after it was given
     experts = await user_store.get_many(ctx.s, req.expert_user_ids)
     for uid in req.expert_user_ids:
         user = experts.get(uid)
         if user is not None:
             await ctx.notifier.to_user(
                 user,
-                Outbound(text=t("session_scheduled_expert", details=text)),
+                Outbound(
+                    text=t(
+                        "session_recorded_expert" if recorded else "session_scheduled_expert",
+                        details=text,
+                    )
+                ),
                 case_id=req.case.id,
                 dedupe_key=f"session:{session.id}:expert:{uid}",
             )
-    for officer in await _officers_involved(ctx, req.case, codes):
+    for officer in await officers_involved(ctx, req.case, codes):
         await ctx.notifier.to_user(
             officer,
-            Outbound(text=t("session_scheduled_officer", details=text)),
+            Outbound(
+                text=t(
+                    "session_recorded_officer" if recorded else "session_scheduled_officer",
+                    details=text,
+                )
+            ),
             case_id=req.case.id,
             dedupe_key=f"session:{session.id}:officer:{officer.id}",
         )
 
 
-async def _officers_involved(ctx: Context, case: Case, codes: list[str]) -> list[User]:
+async def officers_involved(ctx: Context, case: Case, codes: list[str]) -> list[User]:
     """The officers a session concerns: the requester for the case's own municipality (all
     its officers when staff opened the case on its behalf), and every officer of each
     municipality that joins a joint session — they take part, so they must hear of it too."""
@@ -171,8 +296,10 @@ async def _names(ctx: Context, codes: list[str]) -> list[str]:
 
 
 def session_text(ctx: Context, case: Case, session: SupportSession, munis: list[str]) -> str:
+    """The session as every notice shows it, its id first (cancel and move name it)."""
     return t(
         "session_details",
+        session_id=session.id,
         case_no=case.case_no,
         start=format_jp_datetime(session.starts_at),
         hours=f"{session.hours:g}",
@@ -213,6 +340,8 @@ async def schedule_command(ctx: Context, args: str) -> list[Outbound]:
     method = METHOD_ALIASES.get(tokens[4].lower())
     if day is None or at is None or hours is None or method is None:
         raise UserError("schedule_usage")
+    if method in REMOTE_METHODS:
+        day = _recent_past(day, ctx.now().astimezone(JST).date(), tokens[1])
     extra: list[str] = []
     place_parts: list[str] = []
     for tok in tokens[5:]:
@@ -241,15 +370,30 @@ async def schedule_command(ctx: Context, args: str) -> list[Outbound]:
         ),
     )
     munis = await _names(ctx, [case.municipality_code, *extra])
-    return [
-        Outbound(
-            text=t(
-                "session_scheduled_staff",
-                status=label(case.status),
-                details=session_text(ctx, case, session, munis),
-            )
-        )
-    ]
+    details = session_text(ctx, case, session, munis)
+    if session.starts_at <= ctx.now():
+        text = t("session_recorded_staff", status=label(case.status), details=details)
+        if due_passed(ctx, session):
+            text += "\n" + t("report_due_passed", due=format_jp(session.report_due))
+    else:
+        text = t("session_scheduled_staff", status=label(case.status), details=details)
+    late = rules.report_due_flag(ctx.profile, session.report_due)
+    if late is not None:  # the 履行期限 passes before the report is owed
+        text += "\n" + t(late.key, **late.params)
+    return [Outbound(text=text)]
+
+
+def _recent_past(day: dt.date, today: dt.date, typed: str) -> dt.date:
+    """An answer already given is in the past: a day typed without its year (11月10日) that the
+    date reader placed next year, because it had passed, means this year's (within half a
+    year)."""
+    if day <= today or re.search(r"\d{4}", normalize(typed)):
+        return day
+    try:
+        earlier = day.replace(year=day.year - 1)
+    except ValueError:  # 2月29日
+        return day
+    return earlier if earlier <= today and (today - earlier).days <= 183 else day
 
 
 def register(router: Router) -> None:

@@ -44,12 +44,18 @@ async def experts_with_load(s: AsyncSession, program_id: str) -> list[ExpertLoad
 
 
 async def busy_experts(
-    s: AsyncSession, user_ids: list[int], start: dt.datetime, end: dt.datetime
+    s: AsyncSession,
+    user_ids: list[int],
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    exclude_session_id: int | None = None,
 ) -> set[int]:
-    """Experts with a session overlapping [start, end), in any program."""
+    """Experts with a session overlapping [start, end), in any program (other than
+    ``exclude_session_id``: a session being moved does not clash with itself)."""
     if not user_ids:
         return set()
-    rows = await s.scalars(
+    q = (
         select(SessionExpert.user_id)
         .join(SupportSession, SupportSession.id == SessionExpert.session_id)
         .where(
@@ -59,6 +65,9 @@ async def busy_experts(
             SupportSession.ends_at > start,
         )
     )
+    if exclude_session_id is not None:
+        q = q.where(SupportSession.id != exclude_session_id)
+    rows = await s.scalars(q)
     return set(rows.all())
 
 

@@ -195,24 +195,70 @@ MESSAGES: dict[str, str] = {
     # --- scheduling ---------------------------------------------------------------------------
     "schedule_usage": (
         "日程は「/dx schedule 案件番号 日付 開始時刻 時間 方法 [場所] [+共同参加の市町村]」の形で入力してください。"
+        "方法は オンライン・訪問・メール・電話・チャット のいずれかです。"
         "例: /dx schedule SAI-2026-0001 2026-12-03 14:00 3 onsite 川口市役所 +蕨市"
+        "（メール・電話・チャットで回答済みの相談は、回答した日時で記録できます。"
+        "例: /dx schedule SAI-2026-0001 2026-11-10 10:00 0.5 メール）"
     ),
     "hours_invalid": "支援時間は0より大きい数で入力してください。",
     "hours_over_max": "{track}の1回あたりの支援時間は最大{max}時間です（{hours}時間は登録できません）。",
     "start_past": "{start}は過ぎています。これからの日時を指定してください。",
     "start_closed": "{day}は{reason}のため閉庁日です。開庁日を指定してください。",
-    "method_invalid": "方法は online（オンライン）か onsite（訪問）で指定してください。",
+    "method_invalid": (
+        "方法は online（オンライン）・onsite（訪問）・email（メール）・phone（電話）・"
+        "chat（チャット）のいずれかで指定してください。"
+    ),
     "method_not_for_track": "{track}は{allowed}で行う支援です（{method}は登録できません）。",
     "no_expert": "{case_no}の担当の専門人材が決まっていません。先に「/dx match {case_no}」で選んでください。",
     "expert_busy": "{names}さんは{start}に別の予定が入っています。別の日時を指定してください。",
     "municipality_cap": "{names}は{track}の上限（{cap}回）に達しているため、これ以上登録できません。",
     "session_details": (
+        "支援ID: {session_id}\n"
         "案件: {case_no}\n日時: {start}（{hours}時間）\n方法: {method}\n場所: {place}\n"
         "参加団体: {municipalities}\n報告期限: {due}"
     ),
     "session_scheduled_expert": "支援の日程が決まりました。\n{details}",
     "session_scheduled_officer": "貴団体が参加する支援の日程が決まりました。\n{details}",
     "session_scheduled_staff": "日程を登録しました（状態: {status}）。\n{details}",
+    "session_recorded_expert": "回答済みの相談対応を支援の記録として登録しました。\n{details}",
+    "session_recorded_officer": "貴団体の相談への回答を支援の記録として登録しました。\n{details}",
+    "session_recorded_staff": (
+        "回答済みの相談対応を記録しました（状態: {status}）。専門人材に報告を依頼しました。\n{details}"
+    ),
+    "report_due_passed": "※報告期限（{due}）を過ぎています。",
+    # --- cancelling and moving sessions -------------------------------------------------------
+    "cancel_usage": "支援の中止は「/dx cancel 支援ID 理由」の形で入力してください。例: /dx cancel 12 先方の都合により中止",
+    "move_usage": "支援の日時の変更は「/dx move 支援ID 日付 開始時刻」の形で入力してください。例: /dx move 12 2026-12-10 14:00",
+    "session_not_found": "支援ID「{session_id}」の支援は見つかりません。支援IDは「/status 案件番号」で確認できます。",
+    "cancel_reason_missing": "中止の理由を添えてください。例: /dx cancel {session_id} 先方の都合により中止",
+    "session_already_cancelled": "支援ID {session_id} の支援はすでに中止されています。",
+    "session_reported": "支援ID {session_id} の支援は報告が提出済みのため、中止できません。",
+    "session_already_held": "支援ID {session_id} の支援はすでに実施済みのため、日時を変更できません。",
+    "session_cancelled_notice": (
+        "【支援の中止】{case_no}の支援（支援ID {session_id}、{start}）は中止になりました。"
+        "理由: {reason}（{actor}）"
+    ),
+    "session_cancelled_reply": (
+        "支援ID {session_id}（{case_no}、{start}）を中止しました。案件の状態: {status}。"
+        "専門人材と参加団体の担当者にお知らせしました。"
+    ),
+    "session_moved_notice": "【支援の日時変更】{before}の支援の日時が変わりました。\n{details}",
+    "session_moved_reply": (
+        "支援ID {session_id}（{case_no}）の日時を{start}に変更しました。報告期限: {due}。"
+        "専門人材と参加団体の担当者にお知らせしました。"
+    ),
+    "reason_session_cancelled": "支援ID {session_id} の中止",
+    "reason_case_ended": "案件の{to}に伴う中止（{reason}）",
+    "reason_withdrawn_default": "申請者による取下げ",
+    "end_case_confirm": (
+        "{case_no}には今後の支援が{n}件あります。「{to}」にすると、次の支援を中止し、"
+        "専門人材と参加団体の担当者にお知らせします。よろしいですか？\n{lines}"
+    ),
+    "end_case_session_line": "・支援ID {session_id}　{start}　担当: {experts}",
+    "choice_end_and_cancel": "支援を中止して「{to}」にする",
+    "choice_keep_sessions": "やめる（何も変更しない）",
+    "end_case_kept": "{case_no}は変更していません。支援の予定もそのままです。",
+    "sessions_cancelled_reply": "あわせて支援（支援ID {ids}）を中止しました。",
     # --- LoGo Chat adapter ------------------------------------------------------------------
     "logo_text_truncated": "（文字数の上限を超えたため、ここから先は省略しました）",
 }
@@ -223,7 +269,12 @@ MESSAGES_EN: dict[str, str] = {
     "hours_over_max": "A session of track {track} may last at most {max} hours, not {hours}.",
     "start_past": "The start {start} is in the past; give a future date and time.",
     "start_closed": "{day} is a closed day ({reason}); choose a 開庁日.",
-    "method_invalid": "--method must be online or onsite.",
+    "method_invalid": "--method must be online, onsite, email, phone or chat.",
+    "session_not_found": "Session {session_id} does not exist in this program.",
+    "cancel_reason_missing": "Give the reason with --reason.",
+    "session_already_cancelled": "Session {session_id} is already cancelled.",
+    "session_reported": "Session {session_id} has its report in and cannot be cancelled.",
+    "session_already_held": "Session {session_id} has already been held and cannot be moved.",
     "method_not_for_track": "Track {track} is held by {allowed}, not {method}.",
     "no_expert": "Case {case_no} has no expert; give --expert.",
     "expert_busy": "{names} already has a session at {start}; choose another time.",
@@ -239,7 +290,12 @@ def _merge_extensions() -> None:
     text in one place per journey, never in handlers); they are merged here at import."""
     import importlib
 
-    for name in ("bot.core.catalog_reports", "bot.core.catalog_followup"):
+    for name in (
+        "bot.core.catalog_reports",
+        "bot.core.catalog_followup",
+        "bot.core.catalog_roster",
+        "bot.core.catalog_rules",
+    ):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -250,6 +306,7 @@ def _merge_extensions() -> None:
             if key in MESSAGES:
                 raise RuntimeError(f"catalogue key {key!r} defined twice ({name})")
         MESSAGES.update(module.MESSAGES)
+        MESSAGES_EN.update(getattr(module, "MESSAGES_EN", {}))  # the CLI's English, if any
 
 
 _merge_extensions()

@@ -34,7 +34,7 @@ from store import reporting
 from store.cases import STATUSES
 from store.db import Session
 from store.profiles import ProgramProfile
-from store.reporting import CaseRow, SessionRow
+from store.reporting import CaseRow, SessionRow, count_state, counting_window
 from store.scope import EVERYTHING, Scope
 
 Kind = Literal["cases", "sessions", "reports"]
@@ -119,6 +119,7 @@ CASE_COLUMNS = (
     Column("expert", width=12),
     Column("sessions", "number", 8),
     Column("sessions_held", "number", 8),
+    Column("sessions_scheduled", "number", 8),
     Column("hours_held", "number", 8),
     Column("opened_at", "datetime", 17),
     Column("updated_at", "datetime", 17),
@@ -139,6 +140,7 @@ SESSION_COLUMNS = (
     Column("method", width=10, labels="sv_method_"),
     Column("place", width=18),
     Column("status", width=10, labels="ex_session_status_"),
+    Column("count_state", width=10, labels="ex_count_"),
     Column("experts", "list", 16),
     Column("report_due", "date", 12),
     Column("report_submitted_at", "datetime", 17),
@@ -208,6 +210,7 @@ def case_record(profile: ProgramProfile, c: CaseRow) -> dict[str, Any]:
         "expert": c.approved_expert,
         "sessions": c.sessions,
         "sessions_held": c.held,
+        "sessions_scheduled": c.scheduled,
         "hours_held": c.hours_held,
         "opened_at": c.opened_at,
         "updated_at": c.updated_at,
@@ -229,6 +232,9 @@ def report_state(r: SessionRow, now: dt.datetime) -> str:
 
 
 def session_record(profile: ProgramProfile, r: SessionRow, now: dt.datetime) -> dict[str, Any]:
+    """One session; ``count_state`` is how `/status` and the decks count it at ``now``
+    (held, scheduled, cancelled, or outside the term: ``store.reporting.counting``)."""
+    window = counting_window(profile)
     return {
         "id": r.id,
         "case_id": r.case_no,
@@ -242,6 +248,7 @@ def session_record(profile: ProgramProfile, r: SessionRow, now: dt.datetime) -> 
         "method": r.method,
         "place": r.place,
         "status": r.status,
+        "count_state": count_state(r.status, r.starts_at, r.ends_at, now, window),
         "experts": r.expert_names,
         "report_due": r.report_due,
         "report_submitted_at": r.report_submitted_at,
@@ -336,7 +343,9 @@ async def load_tables(
 ) -> list[Table]:
     """The table(s) of an export: one, or for the Excel cases export the 管理表 and the cases."""
     if kind == "cases":
-        cases = await reporting.case_rows(s, profile.id, now, scope)
+        cases = await reporting.case_rows(
+            s, profile.id, now, scope, window=counting_window(profile)
+        )
         tables = [Table("ex_sheet_cases", CASE_COLUMNS, [case_record(profile, c) for c in cases])]
         if ledger:
             sessions = await reporting.sessions_between(

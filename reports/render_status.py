@@ -14,6 +14,7 @@ from reminders.clock import JST
 from reports.status import (
     CaseView,
     ExpertStatus,
+    Flag,
     OfficerStatus,
     ProgramStatus,
     StatusView,
@@ -73,6 +74,18 @@ def render_program(v: ProgramStatus, cal: BusinessCalendar) -> str:
     lines.append(t("sv_section_tracks"))
     for tp in v.tracks:
         lines += _track_lines(tp)
+    names = {tp.track_id: tp.name for tp in v.tracks}
+    for rule in v.onsite:
+        if rule.program_rule:
+            lines.append(
+                t(
+                    "sv_rule_onsite",
+                    names="・".join(names.get(x, x) for x in rule.tracks),
+                    onsite=rule.onsite_held,
+                    minimum=rule.minimum,
+                    unmet="" if rule.met else t("sv_onsite_unmet"),
+                )
+            )
     lines.append(_cases_line(v.cases_by_status))
     lines += _week_lines(v)
     lines += _cap_lines(v)
@@ -97,6 +110,13 @@ def _attention(v: ProgramStatus, cal: BusinessCalendar, today: dt.date) -> list[
         lines.append(t("sv_more", n=rest))
     if behind:
         lines.append(t("sv_behind_tracks", names="、".join(tp.name for tp in behind)))
+    short_of_minimum = [tp.name for tp in v.tracks if tp.minimum_unmet and tp.state != "behind"]
+    if short_of_minimum:
+        lines.append(t("sv_minimum_tracks", names="、".join(short_of_minimum)))
+    names = {tp.track_id: tp.name for tp in v.tracks}
+    for flag in v.flags:
+        if flag.kind == "onsite_minimum_not_met":
+            lines.append("・" + flag_text(flag, names))
     if len(lines) == 1:
         lines.append(t("sv_no_attention"))
     return lines
@@ -112,6 +132,7 @@ def _pending_line(row: SessionRow, cal: BusinessCalendar, today: dt.date) -> str
         when = ""
     return t(
         "sv_pending_line",
+        session_id=row.id,
         case_no=row.case_no,
         municipalities="・".join(row.municipality_names),
         holders="、".join(row.expert_names) or t("sv_nobody"),
@@ -120,10 +141,31 @@ def _pending_line(row: SessionRow, cal: BusinessCalendar, today: dt.date) -> str
     )
 
 
+def flag_text(flag: Flag, track_names: dict[str, str]) -> str:
+    """A shortfall in words (the 要対応 lines and the JSON's ``flags``)."""
+    return t(
+        f"sv_flag_{flag.kind}",
+        tracks="・".join(track_names.get(x, x) for x in flag.tracks),
+        held=flag.held,
+        needed=flag.needed,
+        municipality=flag.municipality,
+    )
+
+
 def _track_lines(tp: TrackProgress) -> list[str]:
     hours = num(tp.hours_held)
+    cancelled = t("sv_track_cancelled", n=tp.cancelled) if tp.cancelled else ""
     if tp.goal is None:
-        lines = [t("sv_track_no_goal", name=tp.name, held=tp.held, hours=hours, planned=tp.planned)]
+        lines = [
+            t(
+                "sv_track_no_goal",
+                name=tp.name,
+                held=tp.held,
+                hours=hours,
+                scheduled=tp.scheduled,
+                cancelled=cancelled,
+            )
+        ]
     else:
         minimum = ""
         if tp.target is not None and tp.minimum is not None:
@@ -139,7 +181,8 @@ def _track_lines(tp: TrackProgress) -> list[str]:
                 goal_kind=t("sv_goal_target" if tp.target is not None else "sv_goal_minimum"),
                 minimum=minimum,
                 hours=hours,
-                planned=tp.planned,
+                scheduled=tp.scheduled,
+                cancelled=cancelled,
             )
         ]
         if tp.state != "achieved" and tp.pace_needed is not None:
@@ -153,7 +196,10 @@ def _track_lines(tp: TrackProgress) -> list[str]:
                 )
             )
     if tp.minimum_onsite:
-        lines.append(t("sv_track_onsite", onsite=tp.onsite_held, minimum=tp.minimum_onsite))
+        unmet = "" if tp.onsite_held >= tp.minimum_onsite else t("sv_onsite_unmet")
+        lines.append(
+            t("sv_track_onsite", onsite=tp.onsite_held, minimum=tp.minimum_onsite, unmet=unmet)
+        )
     return lines
 
 
@@ -236,6 +282,8 @@ def _experts_line(v: ProgramStatus) -> str:
         min=sp.minimum,
         mean=num(sp.mean),
         stdev=num(sp.stdev),
+        held=sp.held,
+        hours=num(sp.hours_held),
     )
 
 
@@ -287,8 +335,17 @@ def render_officer(v: OfficerStatus) -> str:
     if v.upcoming:
         lines.append(t("sv_upcoming"))
         lines += [_session_line(r) for r in v.upcoming]
-    for name, used, cap in v.caps:
-        lines.append(t("sv_officer_cap", track=name, used=used, cap=cap))
+    for cu in v.caps:
+        lines.append(
+            t(
+                "sv_officer_cap",
+                track=cu.track_name,
+                used=cu.booked,
+                cap=cu.cap,
+                held=cu.held,
+                scheduled=cu.scheduled,
+            )
+        )
     if v.survey.answered:
         lines.append(_survey_line(v.survey))
     lines.append(t("sv_officer_footer"))
@@ -310,7 +367,7 @@ def render_expert(v: ExpertStatus, cal: BusinessCalendar) -> str:
     if v.upcoming:
         lines.append(t("sv_upcoming"))
         lines += [_session_line(r) for r in v.upcoming]
-    lines.append(t("sv_expert_totals", held=v.held, hours=num(v.hours_held), planned=v.planned))
+    lines.append(t("sv_expert_totals", held=v.held, hours=num(v.hours_held), scheduled=v.scheduled))
     return "\n".join(lines)
 
 
@@ -398,6 +455,7 @@ def report_state(r: SessionRow, cal: BusinessCalendar, now: dt.datetime) -> str:
 def _case_session_line(r: SessionRow, v: CaseView, now: dt.datetime) -> str:
     return t(
         "sv_case_session_line",
+        session_id=r.id,
         start=format_jp_datetime(r.starts_at),
         hours=num(r.hours),
         method=method_label(r.method),

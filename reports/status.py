@@ -34,9 +34,16 @@ from store.profiles import ProgramProfile, Track
 from store.reporting import (
     CaseDetail,
     CaseRow,
-    ExpertCount,
+    CountingWindow,
+    ExpertFigures,
+    Figures,
+    MunicipalityFigures,
+    OnsiteRuleFigures,
     SessionRow,
     SurveySummary,
+    TrackFigures,
+    counting_window,
+    onsite_rules,
 )
 from store.scope import Scope
 
@@ -77,13 +84,16 @@ def term_clock(cal: BusinessCalendar, start: dt.date, end: dt.date, today: dt.da
 
 @dataclass(frozen=True)
 class TrackProgress:
+    """One track's figures (``store.reporting.counting``) against its goal."""
+
     track_id: str
     name: str
     kind: str
     target: int | None
     minimum: int | None
     held: int
-    planned: int
+    scheduled: int
+    cancelled: int
     hours_held: float
     onsite_held: int
     minimum_onsite: int | None
@@ -102,13 +112,16 @@ class TrackProgress:
             return 0.0
         return (self.expected_by_now - self.held) / self.goal
 
+    @property
+    def minimum_unmet(self) -> bool:
+        return self.minimum is not None and self.held < self.minimum
+
 
 STATE_ORDER: dict[TrackState, int] = {"behind": 0, "on_track": 1, "no_goal": 2, "achieved": 3}
 
 
-def track_progress(
-    track: Track, count: reporting.TrackCount, clock: TermClock, onsite_held: int
-) -> TrackProgress:
+def track_progress(track: Track, count: TrackFigures, clock: TermClock) -> TrackProgress:
+    """Held sessions against the goal; scheduled ones are shown beside, never counted."""
     goal = track.target if track.target is not None else track.minimum
     held = count.held
     remaining = max((goal or 0) - held, 0)
@@ -136,9 +149,10 @@ def track_progress(
         target=track.target,
         minimum=track.minimum,
         held=held,
-        planned=count.planned,
+        scheduled=count.scheduled,
+        cancelled=count.cancelled,
         hours_held=count.hours_held,
-        onsite_held=onsite_held,
+        onsite_held=count.onsite_held,
         minimum_onsite=track.minimum_onsite,
         goal=goal,
         remaining=remaining,
@@ -151,29 +165,11 @@ def track_progress(
 
 
 def progress_of_tracks(
-    profile: ProgramProfile, counts: dict[str, reporting.TrackCount], clock: TermClock
+    profile: ProgramProfile, figures: Figures, clock: TermClock
 ) -> list[TrackProgress]:
-    """Every track of the profile, worst first.
-
-    A track's ``minimum_onsite`` counts on-site sessions of all tracks of its kind (Yamagata's
-    "現地での支援を2回以上" covers both accompaniment themes; see the profile notes).
-    """
-    onsite_by_kind: dict[str, int] = {}
-    for t in profile.tracks:
-        onsite_by_kind[t.kind] = (
-            onsite_by_kind.get(t.kind, 0) + counts.get(t.id, reporting.TrackCount(t.id)).onsite_held
-        )
-    out = [
-        track_progress(
-            t,
-            counts.get(t.id, reporting.TrackCount(t.id)),
-            clock,
-            onsite_by_kind[t.kind]
-            if t.minimum_onsite
-            else counts.get(t.id, reporting.TrackCount(t.id)).onsite_held,
-        )
-        for t in profile.tracks
-    ]
+    """Every track of the profile, worst first. On-site minimums (a track's own, or a program
+    rule across tracks) are judged by ``counting.onsite_rules`` and shown as flags."""
+    out = [track_progress(t, figures.track(t.id), clock) for t in profile.tracks]
     order = {t.id: i for i, t in enumerate(profile.tracks)}
     return sorted(out, key=lambda p: (STATE_ORDER[p.state], -p.shortfall, order[p.track_id]))
 
@@ -183,7 +179,10 @@ def progress_of_tracks(
 
 @dataclass(frozen=True)
 class CapWatch:
-    """Municipalities at or one short of a track's per-municipality cap (most used first)."""
+    """Municipalities at or one short of a track's per-municipality cap (most used first).
+
+    A cap counts held and scheduled sessions (a booking uses it up): the pairs are
+    (name, held + scheduled)."""
 
     track_id: str
     track_name: str
@@ -193,49 +192,103 @@ class CapWatch:
     municipalities: int
 
 
-def cap_watch(profile: ProgramProfile, rows: list[reporting.MunicipalityCount]) -> list[CapWatch]:
+def cap_watch(profile: ProgramProfile, rows: list[MunicipalityFigures]) -> list[CapWatch]:
     out = []
     for track in profile.tracks:
         if track.per_municipality_cap is None:
             continue
         cap = track.per_municipality_cap
-        mine = [r for r in rows if r.track_id == track.id]
-        at = [(r.name, r.sessions) for r in mine if r.sessions >= cap]
+        mine = [r for r in rows if r.track_id == track.id and r.booked]
+        at = [(r.name, r.booked) for r in mine if r.booked >= cap]
         # "Near" is one session left; with a cap of 1 every municipality is one away, so no.
-        near = [(r.name, r.sessions) for r in mine if cap > 1 and r.sessions == cap - 1]
+        near = [(r.name, r.booked) for r in mine if cap > 1 and r.booked == cap - 1]
         out.append(CapWatch(track.id, track.name, cap, at, near, len(mine)))
     return out
 
 
 @dataclass(frozen=True)
 class ExpertSpread:
-    experts: list[ExpertCount]
+    """Sessions assigned per expert (held + scheduled: the workload fairness compares)."""
+
+    experts: list[ExpertFigures]
     minimum: int
     maximum: int
     mean: float
     stdev: float
 
     @property
-    def busiest(self) -> ExpertCount | None:
-        return max(self.experts, key=lambda e: (e.sessions, -e.user_id), default=None)
+    def busiest(self) -> ExpertFigures | None:
+        return max(self.experts, key=lambda e: (e.assigned, -e.user_id), default=None)
 
     @property
-    def idlest(self) -> ExpertCount | None:
-        return min(self.experts, key=lambda e: (e.sessions, e.user_id), default=None)
+    def idlest(self) -> ExpertFigures | None:
+        return min(self.experts, key=lambda e: (e.assigned, e.user_id), default=None)
+
+    @property
+    def held(self) -> int:
+        return sum(e.held for e in self.experts)
+
+    @property
+    def scheduled(self) -> int:
+        return sum(e.scheduled for e in self.experts)
+
+    @property
+    def hours_held(self) -> float:
+        return sum(e.hours_held for e in self.experts)
 
 
-def expert_spread(experts: list[ExpertCount]) -> ExpertSpread:
+def expert_spread(experts: list[ExpertFigures]) -> ExpertSpread:
     """Population standard deviation: the roster is the whole population, not a sample."""
-    counts = [e.sessions for e in experts]
+    counts = [e.assigned for e in experts]
     if not counts:
         return ExpertSpread([], 0, 0, 0.0, 0.0)
     return ExpertSpread(
-        sorted(experts, key=lambda e: (-e.sessions, e.user_id)),
+        sorted(experts, key=lambda e: (-e.assigned, e.user_id)),
         min(counts),
         max(counts),
         statistics.fmean(counts),
         statistics.pstdev(counts),
     )
+
+
+# --- shortfalls -----------------------------------------------------------------------------------
+
+FlagKind = Literal[
+    "reports_overdue", "behind_target", "minimum_not_met", "onsite_minimum_not_met", "cap_reached"
+]
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A shortfall to act on; ``render_status.flag_text`` puts it in words."""
+
+    kind: FlagKind
+    tracks: tuple[str, ...] = ()
+    held: int = 0
+    needed: int = 0
+    municipality: str = ""
+
+
+def program_flags(
+    profile: ProgramProfile,
+    tracks: list[TrackProgress],
+    onsite: list[OnsiteRuleFigures],
+    overdue: int,
+) -> list[Flag]:
+    """Overdue reports; tracks behind their goal's pace; minimums not yet met; on-site
+    minimums not yet met (Yamagata's covers both accompaniment themes)."""
+    out = [Flag("reports_overdue", held=overdue)] if overdue else []
+    order = {t.id: i for i, t in enumerate(profile.tracks)}
+    for tp in sorted(tracks, key=lambda p: order[p.track_id]):
+        if tp.state == "behind" and tp.goal is not None:
+            out.append(Flag("behind_target", (tp.track_id,), tp.held, tp.goal))
+    for tp in sorted(tracks, key=lambda p: order[p.track_id]):
+        if tp.minimum_unmet and tp.minimum is not None:
+            out.append(Flag("minimum_not_met", (tp.track_id,), tp.held, tp.minimum))
+    for rule in onsite:
+        if not rule.met:
+            out.append(Flag("onsite_minimum_not_met", rule.tracks, rule.onsite_held, rule.minimum))
+    return out
 
 
 # --- the views ------------------------------------------------------------------------------------
@@ -265,17 +318,34 @@ class ProgramStatus:
     program_name: str
     as_of: dt.datetime
     term: Period
+    window: CountingWindow
     clock: TermClock
+    figures: Figures
     tracks: list[TrackProgress]
+    onsite: list[OnsiteRuleFigures]
+    flags: list[Flag]
     cases_by_status: dict[str, int]
     pending: reporting.PendingReports
     week: Period
     week_sessions: int
     week_rows: list[SessionRow]
     caps: list[CapWatch]
-    municipalities_covered: int
+    municipalities_covered: int  # with at least one held session
     experts: ExpertSpread
     survey: SurveySummary
+
+
+@dataclass(frozen=True)
+class CapUse:
+    track_id: str
+    track_name: str
+    held: int
+    scheduled: int
+    cap: int
+
+    @property
+    def booked(self) -> int:
+        return self.held + self.scheduled
 
 
 @dataclass(frozen=True)
@@ -284,10 +354,13 @@ class OfficerStatus:
     as_of: dt.datetime
     municipality_code: str
     municipality_name: str
+    figures: Figures
     cases_by_status: dict[str, int]
     open_cases: list[CaseRow]
     upcoming: list[SessionRow]
-    caps: list[tuple[str, int, int]]  # track name, used, cap
+    caps: list[CapUse]
+    pending: reporting.PendingReports
+    flags: list[Flag]
     survey: SurveySummary
 
 
@@ -296,11 +369,13 @@ class ExpertStatus:
     program_name: str
     as_of: dt.datetime
     name: str
+    figures: Figures
     pending: reporting.PendingReports
     upcoming: list[SessionRow]
     held: int
     hours_held: float
-    planned: int
+    scheduled: int
+    flags: list[Flag]
 
 
 @dataclass(frozen=True)
@@ -320,41 +395,55 @@ def _today(now: dt.datetime) -> dt.date:
 
 
 async def program_status(
-    s: Session, profile: ProgramProfile, cal: BusinessCalendar, now: dt.datetime
+    s: Session,
+    profile: ProgramProfile,
+    cal: BusinessCalendar,
+    now: dt.datetime,
+    *,
+    list_limit: int = LIST_LIMIT,
 ) -> ProgramStatus:
-    """The whole program, for the desk and the prefecture: a dozen statements whatever the
-    number of sessions (the totals come from the trigger-kept tallies; lists are limited)."""
+    """The whole program, for the desk and the prefecture: ten statements whatever the number
+    of sessions (the figures come from the trigger-kept tallies; lists are limited)."""
     today = _today(now)
     term = Period(profile.term_start, profile.term_end)
+    window = counting_window(profile)
     clock = term_clock(cal, term.start, term.end, today)
     week = week_of(today)
-    tallies = await reporting.program_tallies(s, profile.id, now, week.start, week.end)
+    figures = await reporting.count_figures(
+        s, profile.id, window, now, starting=(week.start, week.end)
+    )
     pending = await reporting.pending_reports(
         s,
         profile.id,
         now,
         today,
         cal.add_open_days(today, DUE_SOON_OPEN_DAYS),
-        limit=LIST_LIMIT,
+        limit=list_limit,
         people=False,
     )
-    week_rows = await reporting.first_sessions(s, profile.id, week.start, week.end, LIST_LIMIT)
+    week_rows = await reporting.first_sessions(s, profile.id, week.start, week.end, list_limit)
     await reporting.attach_people(s, pending.rows + week_rows)
+    tracks = progress_of_tracks(profile, figures, clock)
+    onsite = onsite_rules(profile, figures)
     return ProgramStatus(
         program_id=profile.id,
         program_name=profile.name,
         as_of=now,
         term=term,
+        window=window,
         clock=clock,
-        tracks=progress_of_tracks(profile, tallies.tracks, clock),
-        cases_by_status=tallies.cases_by_status,
+        figures=figures,
+        tracks=tracks,
+        onsite=onsite,
+        flags=program_flags(profile, tracks, onsite, pending.overdue),
+        cases_by_status=figures.cases_by_status,
         pending=pending,
         week=week,
-        week_sessions=tallies.sessions_in_days,
+        week_sessions=figures.sessions_starting,
         week_rows=week_rows,
-        caps=cap_watch(profile, tallies.municipalities),
-        municipalities_covered=len({m.code for m in tallies.municipalities}),
-        experts=expert_spread(tallies.experts),
+        caps=cap_watch(profile, figures.municipalities),
+        municipalities_covered=len({m.code for m in figures.municipalities if m.held}),
+        experts=expert_spread(figures.experts),
         survey=await reporting.survey_summary(s, profile.id),
     )
 
@@ -362,29 +451,43 @@ async def program_status(
 async def officer_status(
     s: Session,
     profile: ProgramProfile,
+    cal: BusinessCalendar,
     now: dt.datetime,
     municipality_code: str,
     municipality_name: str,
 ) -> OfficerStatus:
     """One municipality: its cases, its next sessions, its use of each capped track."""
     scope = Scope(municipality_code=municipality_code)
-    capped = [t for t in profile.tracks if t.per_municipality_cap is not None]
-    used = {
-        r.track_id: r.sessions
-        for r in await reporting.municipality_counts(
-            s, profile.id, now, [t.id for t in capped], scope
-        )
-        if r.code == municipality_code
-    }
+    today = _today(now)
+    figures = await reporting.count_figures(s, profile.id, counting_window(profile), now, scope)
+    caps = []
+    for t in profile.tracks:
+        if t.per_municipality_cap is None:
+            continue
+        m = figures.municipality(t.id, municipality_code)
+        held, scheduled = (m.held, m.scheduled) if m else (0, 0)
+        caps.append(CapUse(t.id, t.name, held, scheduled, t.per_municipality_cap))
+    pending = await reporting.pending_reports(
+        s, profile.id, now, today, cal.add_open_days(today, DUE_SOON_OPEN_DAYS), scope
+    )
+    flags = [Flag("reports_overdue", held=pending.overdue)] if pending.overdue else []
+    flags += [
+        Flag("cap_reached", (c.track_id,), c.booked, c.cap, municipality_name)
+        for c in caps
+        if c.booked >= c.cap
+    ]
     return OfficerStatus(
         program_name=profile.name,
         as_of=now,
         municipality_code=municipality_code,
         municipality_name=municipality_name,
+        figures=figures,
         cases_by_status=await reporting.case_status_counts(s, profile.id, scope),
         open_cases=await reporting.case_rows(s, profile.id, now, scope, open_only=True),
         upcoming=await reporting.sessions_between(s, profile.id, now, None, scope, limit=5),
-        caps=[(t.name, used.get(t.id, 0), t.per_municipality_cap or 0) for t in capped],
+        caps=caps,
+        pending=pending,
+        flags=flags,
         survey=await reporting.survey_summary(s, profile.id, scope),
     )
 
@@ -402,16 +505,19 @@ async def expert_status(
     today = _today(now)
     far = profile.term_end + dt.timedelta(days=366)  # every pending report, not only due soon
     pending = await reporting.pending_reports(s, profile.id, now, today, far, scope, limit=10)
-    counts = await reporting.track_counts(s, profile.id, now, scope)
+    figures = await reporting.count_figures(s, profile.id, counting_window(profile), now, scope)
+    tracks = figures.tracks.values()
     return ExpertStatus(
         program_name=profile.name,
         as_of=now,
         name=name,
+        figures=figures,
         pending=pending,
         upcoming=await reporting.sessions_between(s, profile.id, now, None, scope, limit=5),
-        held=sum(c.held for c in counts.values()),
-        hours_held=sum(c.hours_held for c in counts.values()),
-        planned=sum(c.planned for c in counts.values()),
+        held=sum(c.held for c in tracks),
+        hours_held=sum(c.hours_held for c in tracks),
+        scheduled=sum(c.scheduled for c in tracks),
+        flags=[Flag("reports_overdue", held=pending.overdue)] if pending.overdue else [],
     )
 
 
@@ -457,5 +563,5 @@ async def view_for(
     if scope.municipality_code is not None:
         code = scope.municipality_code
         muni_name = await reporting.municipality_name(s, code)
-        return await officer_status(s, profile, now, code, muni_name or code)
+        return await officer_status(s, profile, cal, now, code, muni_name or code)
     return await expert_status(s, profile, cal, now, user_id, name)

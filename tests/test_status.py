@@ -341,7 +341,7 @@ TERM_OPEN_DAYS, ELAPSED, REMAINING = 241, 152, 89
 #   bansou: 10/1 onsite and 10/1 online held, 2 h each; 11/17, 12/1 planned.
 #   hearing: 7/1 held, 2 h, online.
 TRACKS = {
-    # track: (held, planned, hours held, onsite held, goal, remaining)
+    # track: (held, scheduled, hours held, onsite held, goal, remaining)
     "soudan": (2, 0, 2.0, 0, 55, 53),
     "haken": (7, 1, 21.0, 6, 85, 78),
     "bansou": (2, 2, 4.0, 1, 100, 98),
@@ -357,7 +357,7 @@ async def test_program_view_figures(db: Database) -> None:
 
     assert (v.clock.total, v.clock.elapsed, v.clock.remaining) == (241, 152, 89)
     got = {
-        tp.track_id: (tp.held, tp.planned, tp.hours_held, tp.onsite_held, tp.goal, tp.remaining)
+        tp.track_id: (tp.held, tp.scheduled, tp.hours_held, tp.onsite_held, tp.goal, tp.remaining)
         for tp in v.tracks
     }
     assert got == TRACKS
@@ -400,7 +400,12 @@ async def test_program_view_figures(db: Database) -> None:
     # Live sessions per expert: expert1 4 (6/1, 10/1, 11/17, 12/1), expert3 4, expert6 3, the
     # other five 1 each (expert2's 10/20 was cancelled). Mean 16/8 = 2; variance
     # (5×1 + 1 + 2×4)/8 = 1.75.
-    assert sorted(e.sessions for e in v.experts.experts) == [1, 1, 1, 1, 1, 3, 4, 4]
+    assert sorted(e.assigned for e in v.experts.experts) == [1, 1, 1, 1, 1, 3, 4, 4]
+    # Held and scheduled apart: expert1 6/1, 10/1 held, 11/17, 12/1 scheduled; expert6 7/13,
+    # 7/21 held, 11/18 scheduled; expert3 four held; the other five one held each.
+    assert sorted((e.held, e.scheduled) for e in v.experts.experts) == [
+        (1, 0), (1, 0), (1, 0), (1, 0), (1, 0), (2, 1), (2, 2), (4, 0)
+    ]  # fmt: skip
     assert (v.experts.minimum, v.experts.maximum) == (1, 4)
     assert v.experts.mean == pytest.approx(2.0)
     assert v.experts.stdev == pytest.approx(1.75**0.5)
@@ -442,7 +447,7 @@ async def test_officer_sees_only_their_municipality(db: Database) -> None:
     async with db.transaction() as s:
         await build_world(s)
     async with db.transaction() as s:
-        v = await status.officer_status(s, PROFILE, NOW, SAITAMA, "さいたま市")
+        v = await status.officer_status(s, PROFILE, CAL, NOW, SAITAMA, "さいたま市")
     # さいたま市's own cases 0001 (closed), 0006 (scheduled), 0012 (on hold), and 熊谷市's 0004
     # whose joint session さいたま市 took part in.
     assert v.cases_by_status == {"closed": 1, "scheduled": 2, "on_hold": 1}
@@ -455,7 +460,8 @@ async def test_officer_sees_only_their_municipality(db: Database) -> None:
         dt.datetime(2026, 11, 17, 10, tzinfo=JST),
         dt.datetime(2026, 12, 1, 10, tzinfo=JST),
     ]
-    assert ("デジタル専門人材の派遣によるアドバイス支援", 1, 5) in v.caps  # the joint 10/5
+    caps = [(c.track_name, c.held, c.scheduled, c.cap) for c in v.caps]
+    assert ("デジタル専門人材の派遣によるアドバイス支援", 1, 0, 5) in caps  # the joint 10/5
     assert v.survey.answered == 2  # 6/1's and the joint 10/5's
     text = render_status.render(v, CAL)
     assert "川越市" not in text.replace("さいたま市", "")  # no other municipality's case shows
@@ -619,21 +625,23 @@ async def test_tallies_follow_every_kind_of_change(db: Database) -> None:
     assert kept == recounted
     async with db.transaction() as s:  # and the view reads them right after the changes
         v = await status.program_status(s, PROFILE, CAL, NOW)
-        direct = await reporting.track_counts(s, PROFILE.id, NOW)
+        direct = await reporting.direct_figures(s, PROFILE.id, WINDOW, NOW)
     # 15 live sessions; one un-cancelled, one cancelled, one deleted → 14.
-    assert sum(tp.held + tp.planned for tp in v.tracks) == 14
-    assert direct == {t.track_id: t for t in (await _tallied_tracks(db)).values()}
+    assert sum(tp.held + tp.scheduled for tp in v.tracks) == 14
+    assert _same(v.figures, direct)
 
 
-async def _tallied_tracks(db: Database) -> dict[str, reporting.TrackCount]:
-    async with db.transaction() as s:
-        monday = TODAY - dt.timedelta(days=TODAY.weekday())
-        return (await reporting.program_tallies(s, PROFILE.id, NOW, monday, monday)).tracks
+WINDOW = reporting.counting_window(PROFILE)
+
+
+def _same(a: reporting.Figures, b: reporting.Figures) -> bool:
+    """Two countings agree on every track, municipality and expert figure."""
+    return (a.tracks, a.municipalities, a.experts) == (b.tracks, b.municipalities, b.experts)
 
 
 async def test_tallies_and_direct_aggregates_agree_at_any_hour(db: Database) -> None:
-    """Held/planned from the tallies ('ends' days before today + today's ended sessions) equal a
-    direct count at times around a session's end, midnight JST included."""
+    """Held/scheduled from the tallies (less the sessions not held in the term) equal a direct
+    count at times around a session's end, midnight JST included."""
     async with db.transaction() as s:
         await build_world(s)
     for at in (
@@ -644,9 +652,9 @@ async def test_tallies_and_direct_aggregates_agree_at_any_hour(db: Database) -> 
         dt.datetime(2027, 4, 1, 9, 0, tzinfo=JST),  # after the term
     ):
         async with db.transaction() as s:
-            direct = await reporting.track_counts(s, PROFILE.id, at)
-            tallied = (await reporting.program_tallies(s, PROFILE.id, at, TODAY, TODAY)).tracks
-        assert tallied == direct, at
+            direct = await reporting.direct_figures(s, PROFILE.id, WINDOW, at)
+            tallied = await reporting.count_figures(s, PROFILE.id, WINDOW, at)
+        assert _same(tallied, direct), at
 
 
 # --- the command line ---------------------------------------------------------------------------------
@@ -703,9 +711,12 @@ async def test_a_session_counts_once_for_its_track_and_once_per_municipality(db:
         await build_world(s)
     async with db.transaction() as s:
         v = await status.program_status(s, PROFILE, CAL, NOW)
-        saitama = await status.officer_status(s, PROFILE, NOW, SAITAMA, "さいたま市")
+        saitama = await status.officer_status(s, PROFILE, CAL, NOW, SAITAMA, "さいたま市")
     haken = next(tp for tp in v.tracks if tp.track_id == "haken")
-    assert (haken.held, haken.planned) == (7, 1)
+    assert (haken.held, haken.scheduled) == (7, 1)
     caps = {cw.track_id: cw for cw in v.caps}
     assert caps["haken"].at_cap == [("川越市", 5)]  # 4 of its own and the joint one
-    assert ("デジタル専門人材の派遣によるアドバイス支援", 1, 5) in saitama.caps
+    assert [(c.track_id, c.held, c.scheduled, c.cap) for c in saitama.caps] == [
+        ("haken", 1, 0, 5),
+        ("hearing", 0, 0, 1),
+    ]

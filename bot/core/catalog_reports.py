@@ -12,7 +12,7 @@ MESSAGES: dict[str, str] = {
     "sv_section_attention": "■ 要対応",
     "sv_overdue": "・報告期限超過 {n}件",
     "sv_due_soon": "・{days}開庁日以内に報告期限 {n}件",
-    "sv_pending_line": "　{case_no} {municipalities} 担当:{holders} 期限{due}{late}",
+    "sv_pending_line": "　{case_no}（支援ID {session_id}） {municipalities} 担当:{holders} 期限{due}{late}",
     "sv_late": "【{days}開庁日超過】",
     "sv_due_today": "【本日期限】",
     "sv_nobody": "未定",
@@ -21,7 +21,7 @@ MESSAGES: dict[str, str] = {
     "sv_more": "　…ほか{n}件",
     "sv_behind_tracks": "・目標に対して遅れ: {names}",
     "sv_no_attention": "・期限切れ・期限間近の報告や遅れはありません",
-    "sv_section_tracks": "■ 実績（実施/目標）",
+    "sv_section_tracks": "■ 実績（実施済/目標・予定は含めません）",
     "sv_mark_behind": "【遅れ】",
     "sv_mark_on_track": "【順調】",
     "sv_mark_achieved": "【達成】",
@@ -29,25 +29,39 @@ MESSAGES: dict[str, str] = {
     "sv_goal_target": "目標",
     "sv_goal_minimum": "最低",
     "sv_track_line": (
-        "・{mark}{name}: {held}/{goal}件（{goal_kind}）{minimum} {hours}時間・予定{planned}件"
+        "・{mark}{name}: 実施済{held}/{goal}件（{goal_kind}）{minimum} {hours}時間・予定{scheduled}件"
+        "{cancelled}"
     ),
     "sv_track_minimum": "・最低{minimum}件",
     "sv_track_minimum_behind": "・最低{minimum}件に対しても遅れ",
-    "sv_track_no_goal": "・{name}: {held}件 {hours}時間・予定{planned}件",
+    "sv_track_no_goal": "・{name}: 実施済{held}件 {hours}時間・予定{scheduled}件{cancelled}",
+    "sv_track_cancelled": "・中止{n}件",
     "sv_track_pace": (
         "　残り{remaining}件 → 1開庁日あたり{need}件（週{week}件）必要（これまで{current}件/開庁日）"
     ),
-    "sv_track_onsite": "　うち訪問 {onsite}回（{minimum}回以上）",
+    "sv_track_onsite": "　うち訪問（実施済） {onsite}回（{minimum}回以上）{unmet}",
+    "sv_rule_onsite": "・{names}の訪問（実施済・合計） {onsite}回（{minimum}回以上）{unmet}",
+    "sv_onsite_unmet": "【未達】",
+    "sv_minimum_tracks": "・最低件数に未達: {names}",
+    "sv_flag_reports_overdue": "報告期限を過ぎた報告が{held}件あります",
+    "sv_flag_behind_target": "{tracks}: 実施済{held}件で、{needed}件の目標に対して遅れています",
+    "sv_flag_minimum_not_met": "{tracks}: 最低{needed}件に対して実施済{held}件で、まだ満たしていません",
+    "sv_flag_onsite_minimum_not_met": (
+        "{tracks}: 現地での支援（訪問）が実施済{held}回で、{needed}回以上の条件をまだ満たしていません"
+    ),
+    "sv_flag_cap_reached": "{municipality}は{tracks}の上限{needed}回に達しています（実施済＋予定{held}回）",
     "sv_cases": "■ 案件 {counts}（計{total}件）",
     "sv_cases_none": "■ 案件 まだありません",
     "sv_case_count": "{label}{n}",
     "sv_week": "■ 今週（{start}〜{end}）の支援 {n}件",
     "sv_week_line": "　{start} {case_no} {municipalities}（{experts}・{method}）",
-    "sv_caps": "■ {track}（1団体{cap}回まで・{n}団体で実施）上限到達: {at} / あと1回: {near}",
-    "sv_covered": "■ 支援した市町村 {n}団体",
+    "sv_caps": (
+        "■ {track}（1団体{cap}回まで・実施済＋予定で計上・{n}団体）上限到達: {at} / あと1回: {near}"
+    ),
+    "sv_covered": "■ 支援を実施した市町村 {n}団体",
     "sv_experts": (
-        "■ 専門人材{n}人の担当回数: 最多 {max_name} {max}回・最少 {min_name} {min}回"
-        "（平均{mean}回・標準偏差{stdev}）"
+        "■ 専門人材{n}人の担当回数（実施済＋予定）: 最多 {max_name} {max}回・最少 {min_name} {min}回"
+        "（平均{mean}回・標準偏差{stdev}）・実施済 計{held}回{hours}時間"
     ),
     "sv_experts_none": "■ 専門人材 登録がありません",
     "sv_survey": (
@@ -70,21 +84,23 @@ MESSAGES: dict[str, str] = {
     "sv_officer_no_cases": "・進行中の案件はありません",
     "sv_officer_case_line": "・{case_no}【{status}】{desc}{next}",
     "sv_officer_next": "（次回 {start}）",
-    "sv_officer_cap": "■ {track}: {used}/{cap}回 利用",
+    "sv_officer_cap": "■ {track}: {used}/{cap}回 利用（実施済{held}・予定{scheduled}）",
     "sv_officer_footer": "個別の案件は「/status 案件番号」で確認できます。",
     # --- /status: expert ----------------------------------------------------------------------
     "sv_expert_header": "【{name}さんの担当】{date}時点",
     "sv_expert_pending": "■ 未提出の報告 {n}件（うち期限超過{overdue}件）",
     "sv_expert_no_pending": "■ 未提出の報告はありません",
     "sv_expert_report_hint": "報告は「/report」から作成できます。",
-    "sv_expert_totals": "■ 今年度の実施 {held}回・{hours}時間（予定{planned}回）",
+    "sv_expert_totals": "■ 今年度の実施済 {held}回・{hours}時間（予定{scheduled}回）",
     # --- /status CASE ---------------------------------------------------------------------------
     "sv_case_header": "【{case_no}】{municipality}　状態: {status}",
     "sv_case_body": "区分: {track}\n分野: {domains}\n受付日: {opened}\n希望方法: {method}\n相談内容: {desc}",
     "sv_case_requester": "相談者: {department} {title} {name}",
     "sv_case_expert": "担当の専門人材: {name}",
     "sv_case_sessions": "■ 支援 {n}回",
-    "sv_case_session_line": "・{start} {hours}時間 {method} {municipalities}（{experts}）— {report}",
+    "sv_case_session_line": (
+        "・支援ID {session_id}　{start} {hours}時間 {method} {municipalities}（{experts}）— {report}"
+    ),
     "sv_case_survey": "　アンケート: 満足度{sat} {resolved}",
     "sv_report_submitted": "報告済（{date}）",
     "sv_report_pending": "報告待ち（期限{due}）",
@@ -124,9 +140,15 @@ MESSAGES: dict[str, str] = {
     "ex_col_requester_title": "担当者職名",
     "ex_col_preferred_method": "希望する方法",
     "ex_col_expert": "担当専門人材",
-    "ex_col_sessions": "支援回数",
+    "ex_col_sessions": "支援回数（実施済＋予定）",
     "ex_col_sessions_held": "実施済回数",
-    "ex_col_hours_held": "実施時間（時間）",
+    "ex_col_sessions_scheduled": "予定回数",
+    "ex_col_hours_held": "実施済時間（時間）",
+    "ex_col_count_state": "集計区分",
+    "ex_count_held": "実施済",
+    "ex_count_scheduled": "予定",
+    "ex_count_cancelled": "中止",
+    "ex_count_outside_term": "契約期間外",
     "ex_col_opened_at": "相談受付日時",
     "ex_col_updated_at": "最終更新日時",
     "ex_col_last_session_at": "直近の支援日時",
@@ -211,7 +233,7 @@ MESSAGES: dict[str, str] = {
     "deck_col_cap": "上限/団体",
     "deck_col_hours": "時間",
     "deck_col_deadline": "報告期限",
-    "deck_col_sessions": "回数",
+    "deck_col_sessions": "実施済回数",
     "deck_col_municipality": "市町村",
     "deck_col_by_track": "内訳",
     "deck_col_domains": "主な分野",
@@ -226,14 +248,15 @@ MESSAGES: dict[str, str] = {
     "deck_col_horizon": "時期",
     "deck_col_actions": "取組",
     "deck_kpi_title": "目標に対する実績",
-    "deck_kpi_note": "{date}時点の実施件数（中止を除く）と、仕様書の目標・最低件数",
-    "deck_kpi_line": "{name}: {held}/{goal}件（{rate}%）{state}",
-    "deck_kpi_line_nogoal": "{name}: {held}件",
+    "deck_kpi_note": "{date}時点の実施済件数（中止・契約期間外を除く）と予定件数、仕様書の目標・最低件数",
+    "deck_kpi_line": "{name}: 実施済{held}/{goal}件（{rate}%）{state}・予定{scheduled}件",
+    "deck_kpi_line_nogoal": "{name}: 実施済{held}件・予定{scheduled}件",
     "deck_state_behind": "遅れ",
     "deck_state_on_track": "順調",
     "deck_state_achieved": "達成",
     "deck_state_no_goal": "",
-    "deck_series_held": "実施",
+    "deck_series_held": "実施済",
+    "deck_series_scheduled": "予定",
     "deck_series_goal": "目標",
     "deck_series_minimum": "最低",
     "deck_series_cases": "案件数",
@@ -247,8 +270,10 @@ MESSAGES: dict[str, str] = {
     "deck_munis_note": "対象{total}団体のうち{covered}団体で支援を実施（複数団体の合同支援は各団体に1回として計上）",
     "deck_experts_title": "専門人材の稼働と公平性",
     "deck_experts_count": "担当した専門人材: {n}名",
-    "deck_experts_spread": "担当回数 最多{max}回・最少{min}回・平均{mean}回・標準偏差{stdev}",
-    "deck_experts_hours": "実施時間の合計: {hours}時間",
+    "deck_experts_spread": (
+        "担当回数（実施済＋予定） 最多{max}回・最少{min}回・平均{mean}回・標準偏差{stdev}"
+    ),
+    "deck_experts_hours": "実施済 計{held}回・{hours}時間（ほかに予定{scheduled}回）",
     "deck_highlights_title": "主な成果（支援実施報告より）",
     "deck_highlight": "{municipality}（{domain}）: {effect}",
     "deck_issues_title": "課題と学び",

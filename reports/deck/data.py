@@ -26,7 +26,17 @@ from reports.status import (
 from store import reporting
 from store.db import Session
 from store.profiles import ProgramProfile
-from store.reporting import CaseRow, SessionRow, SurveySummary, TrackCount
+from store.reporting import (
+    CaseRow,
+    CountingWindow,
+    Figures,
+    OnsiteRuleFigures,
+    SessionRow,
+    SurveySummary,
+    count_state,
+    counting_window,
+    onsite_rules,
+)
 from store.scope import EVERYTHING, Scope
 
 if TYPE_CHECKING:  # the narrative reads DeckData; DeckData only carries a Narrative
@@ -86,9 +96,12 @@ class DeckData:
     period: Period
     now: dt.datetime
     scope_label: str
-    cutoff: dt.datetime
+    cutoff: dt.datetime  # figures are as of this moment: the period end, or now if earlier
+    window: CountingWindow  # the term (sessions outside it count nowhere)
     clock: TermClock
+    figures: Figures  # from the term start to the period end (store.reporting.counting)
     tracks: list[TrackProgress]
+    onsite: list[OnsiteRuleFigures]
     months: list[tuple[int, int]]
     monthly: dict[str, list[int]]
     sessions: list[SessionRow]
@@ -108,7 +121,10 @@ class DeckData:
 
     @property
     def held(self) -> list[SessionRow]:
-        return [r for r in self.sessions if r.ends_at <= self.cutoff]
+        return [r for r in self.sessions if self.state(r) == "held"]
+
+    def state(self, r: SessionRow) -> reporting.CountState:
+        return count_state(r.status, r.starts_at, r.ends_at, self.cutoff, self.window)
 
     def track_name(self, track_id: str) -> str:
         try:
@@ -145,15 +161,28 @@ async def load_deck_data(
     scope_label: str = "",
 ) -> DeckData:
     """A dozen statements: the term's sessions up to the period end (with people, reports and
-    surveys), the cases, the experts, the survey figures, the next month's sessions and the
-    reference counts. Everything else is arithmetic over those rows."""
+    surveys), the cases, the figures (``store.reporting.counting``: from the term start to the
+    period end, and of the period for the experts), the survey figures, the next month's
+    sessions and the reference counts. Everything else is arithmetic over those rows, each
+    classified by the same ``count_state``."""
     start_dt, end_dt = period.bounds()
     term_start = _day_start(profile.term_start)
+    window = counting_window(profile)
+    cutoff = min(now, end_dt)
     rows = await reporting.sessions_between(
         s, profile.id, min(term_start, start_dt), end_dt, scope, with_reports=True
     )
-    cases = await reporting.case_rows(s, profile.id, now, scope)
-    experts = await reporting.expert_counts(s, profile.id, now, start_dt, end_dt, scope)
+    rows = [r for r in rows if window.contains(r.starts_at)]
+    cases = await reporting.case_rows(s, profile.id, now, scope, window=window)
+    figures = await reporting.direct_figures(s, profile.id, window.until(period.end), cutoff, scope)
+    in_period_window = CountingWindow(max(window.first, period.start), min(window.last, period.end))
+    experts = (
+        figures.experts
+        if period.start <= window.first
+        else (
+            await reporting.direct_figures(s, profile.id, in_period_window, cutoff, scope)
+        ).experts
+    )
     survey = await reporting.survey_summary(s, profile.id, scope, start_dt, end_dt)
     upcoming = await reporting.sessions_between(
         s, profile.id, max(end_dt, now), end_dt + dt.timedelta(days=UPCOMING_DAYS), scope, limit=50
@@ -161,10 +190,13 @@ async def load_deck_data(
     munis = await reporting.municipality_names(s, profile.prefecture_code)
     roles = await reporting.user_role_counts(s)
     masker = Masker(await reporting.people_names(s), munis, mask_places=False)
-    cutoff = min(now, end_dt)
     clock = term_clock(cal, profile.term_start, profile.term_end, in_jst(cutoff).date())
     in_period = [r for r in rows if start_dt <= r.starts_at < end_dt]
-    held_period = [r for r in in_period if r.ends_at <= cutoff]
+    held_period = [
+        r
+        for r in in_period
+        if count_state(r.status, r.starts_at, r.ends_at, cutoff, window) == "held"
+    ]
     case_by_id = {c.id: c for c in cases}
     return DeckData(
         profile=profile,
@@ -173,11 +205,16 @@ async def load_deck_data(
         now=now,
         scope_label=scope_label,
         cutoff=cutoff,
+        window=window,
         clock=clock,
-        tracks=progress_of_tracks(profile, _track_counts(rows, cutoff), clock),
+        figures=figures,
+        tracks=progress_of_tracks(profile, figures, clock),
+        onsite=onsite_rules(profile, figures),
         months=_months(min(profile.term_start, period.start), period.end),
         monthly=_monthly(
-            profile, rows, cutoff, _months(min(profile.term_start, period.start), period.end)
+            profile,
+            held_rows(rows, cutoff, window),
+            _months(min(profile.term_start, period.start), period.end),
         ),
         sessions=in_period,
         domains=_domains(cases, start_dt, end_dt),
@@ -195,30 +232,21 @@ async def load_deck_data(
     )
 
 
-def _track_counts(rows: list[SessionRow], cutoff: dt.datetime) -> dict[str, TrackCount]:
-    acc: dict[str, list[float]] = {}
-    for r in rows:
-        a = acc.setdefault(r.track_id, [0, 0, 0.0, 0])
-        if r.ends_at <= cutoff:
-            a[0] += 1
-            a[2] += r.hours
-            a[3] += r.method == "onsite"
-        else:
-            a[1] += 1
-    return {k: TrackCount(k, int(a[0]), int(a[1]), a[2], int(a[3])) for k, a in acc.items()}
+def held_rows(
+    rows: list[SessionRow], cutoff: dt.datetime, window: CountingWindow
+) -> list[SessionRow]:
+    return [
+        r for r in rows if count_state(r.status, r.starts_at, r.ends_at, cutoff, window) == "held"
+    ]
 
 
 def _monthly(
-    profile: ProgramProfile,
-    rows: list[SessionRow],
-    cutoff: dt.datetime,
-    months: list[tuple[int, int]],
+    profile: ProgramProfile, held: list[SessionRow], months: list[tuple[int, int]]
 ) -> dict[str, list[int]]:
+    """Held sessions per track and month (of their start)."""
     index = {ym: i for i, ym in enumerate(months)}
     out = {t_.id: [0] * len(months) for t_ in profile.tracks}
-    for r in rows:
-        if r.ends_at > cutoff:
-            continue
+    for r in held:
         local = in_jst(r.starts_at)
         i = index.get((local.year, local.month))
         if i is not None and r.track_id in out:

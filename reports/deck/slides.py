@@ -157,7 +157,14 @@ def slide_kpi(b: DeckBuilder, d: DeckData, title_key: str = "deck_kpi_title") ->
     lines = []
     for tp in d.tracks:
         if tp.goal is None:
-            lines.append(t("deck_kpi_line_nogoal", name=_track_label(d, tp.track_id), held=tp.held))
+            lines.append(
+                t(
+                    "deck_kpi_line_nogoal",
+                    name=_track_label(d, tp.track_id),
+                    held=tp.held,
+                    scheduled=tp.scheduled,
+                )
+            )
         else:
             lines.append(
                 t(
@@ -167,6 +174,7 @@ def slide_kpi(b: DeckBuilder, d: DeckData, title_key: str = "deck_kpi_title") ->
                     goal=tp.goal,
                     rate=num(tp.held / tp.goal * 100 if tp.goal else 0),
                     state=t(f"deck_state_{tp.state}"),
+                    scheduled=tp.scheduled,
                 )
             )
     b.text(slide, lines, Box(8.2, 1.95, 4.53, 4.95), size=13)
@@ -250,9 +258,12 @@ def slide_experts(b: DeckBuilder, d: DeckData, title_key: str = "deck_experts_ti
         slide,
         XL_CHART_TYPE.COLUMN_CLUSTERED,
         [short(e.name, 8) for e in shown],
-        [(t("deck_series_sessions"), [e.sessions for e in shown])],
+        [
+            (t("deck_series_held"), [e.held for e in shown]),
+            (t("deck_series_scheduled"), [e.scheduled for e in shown]),
+        ],
         Box(0.6, 1.35, 8.2, 5.55),
-        legend=False,
+        label_format=HIDE_ZERO,
     )
     lines = [
         t("deck_experts_count", n=len(sp.experts)),
@@ -263,7 +274,12 @@ def slide_experts(b: DeckBuilder, d: DeckData, title_key: str = "deck_experts_ti
             mean=num(sp.mean),
             stdev=num(sp.stdev),
         ),
-        t("deck_experts_hours", hours=num(sum(e.hours_held for e in sp.experts))),
+        t(
+            "deck_experts_hours",
+            held=sp.held,
+            hours=num(sp.hours_held),
+            scheduled=sp.scheduled,
+        ),
     ]
     b.text(slide, lines, Box(9.0, 1.35, 3.73, 5.55), size=14)
 

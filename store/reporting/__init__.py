@@ -4,13 +4,11 @@ Every view is a handful of set-based statements (GROUP BY in the database, peopl
 municipalities of many sessions fetched in one statement each), never one query per row, so
 the cost of `/status` does not grow with the number of rows it lists.
 
-Counting rules, shared by every view so the chat, the exports and the decks agree:
-
-- A session is *held* when it is not cancelled and its end time has passed; *planned* when it
-  is not cancelled and has not ended. A joint session for several municipalities is one row in
-  ``sessions``, so it counts once toward its track's total (Kumamoto §2.4), and once toward
-  each participating municipality's count (the same rule as the per-municipality cap in
-  ``store.matching``).
+Counting rules, shared by every view so the chat, the exports and the decks agree, live in
+``counting`` (held / scheduled / cancelled / outside the term, and every figure derived from
+them). A joint session for several municipalities is one row in ``sessions``, so it counts once
+toward its track's total (Kumamoto §2.4), and once toward each participating municipality's
+count (the same rule as the per-municipality cap in ``store.matching``).
 - A report is *pending* for a held session with no report yet; it is *overdue* once its due
   day has passed.
 - Survey averages use the answered surveys only.
@@ -18,8 +16,8 @@ Counting rules, shared by every view so the chat, the exports and the decks agre
 Rows are returned as plain dataclasses (never ORM objects), so nothing can lazy-load later.
 
 The views live in one module per concern, re-exported here (``from store import reporting``):
-``counts`` (tracks, case statuses, municipalities, experts), ``surveys``, ``tallies`` (the
-whole program from the trigger-kept tallies, and their rebuild), ``session_rows`` (lists of
+``counting`` (the figures), ``counts`` (case statuses), ``surveys``, ``tallies`` (their
+rebuild and check), ``session_rows`` (lists of
 sessions, pending reports), ``case_rows`` (the 管理表/export rows, one case's detail) and
 ``names``; ``scoping`` holds the rules they share.
 """
@@ -28,15 +26,22 @@ from __future__ import annotations
 
 from store.reference import municipality_name, municipality_names
 from store.reporting.case_rows import CaseDetail, CaseRow, HistoryRow, case_detail, case_rows
-from store.reporting.counts import (
-    ExpertCount,
-    MunicipalityCount,
-    TrackCount,
-    case_status_counts,
-    expert_counts,
-    municipality_counts,
-    track_counts,
+from store.reporting.counting import (
+    COUNT_STATES,
+    CountingWindow,
+    CountState,
+    ExpertFigures,
+    Figures,
+    MunicipalityFigures,
+    OnsiteRuleFigures,
+    TrackFigures,
+    count_figures,
+    count_state,
+    counting_window,
+    direct_figures,
+    onsite_rules,
 )
+from store.reporting.counts import case_status_counts
 from store.reporting.names import people_names, user_role_counts
 from store.reporting.scoping import NOT_CANCELLED
 from store.reporting.session_rows import (
@@ -48,36 +53,41 @@ from store.reporting.session_rows import (
     sessions_between,
 )
 from store.reporting.surveys import SurveySummary, survey_summary
-from store.reporting.tallies import ProgramTallies, program_tallies, rebuild_tallies, tally_rows
+from store.reporting.tallies import rebuild_tallies, tally_rows
 
 __all__ = [
+    "COUNT_STATES",
     "NOT_CANCELLED",
     "CaseDetail",
     "CaseRow",
-    "ExpertCount",
+    "CountState",
+    "CountingWindow",
+    "ExpertFigures",
+    "Figures",
     "HistoryRow",
-    "MunicipalityCount",
+    "MunicipalityFigures",
+    "OnsiteRuleFigures",
     "PendingReports",
-    "ProgramTallies",
     "SessionRow",
     "SurveySummary",
-    "TrackCount",
+    "TrackFigures",
     "attach_people",
     "case_detail",
     "case_rows",
     "case_status_counts",
-    "expert_counts",
+    "count_figures",
+    "count_state",
+    "counting_window",
+    "direct_figures",
     "first_sessions",
-    "municipality_counts",
     "municipality_name",
     "municipality_names",
+    "onsite_rules",
     "pending_reports",
     "people_names",
-    "program_tallies",
     "rebuild_tallies",
     "sessions_between",
     "survey_summary",
     "tally_rows",
-    "track_counts",
     "user_role_counts",
 ]

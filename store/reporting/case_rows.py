@@ -12,6 +12,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import Case, Municipality, StatusChange, SupportSession, User
+from store.reporting.counting import CountingWindow
 from store.reporting.scoping import NOT_CANCELLED, scoped_cases
 from store.reporting.session_rows import (
     SESSION_COLUMNS,
@@ -40,9 +41,10 @@ class CaseRow:
     opened_at: dt.datetime
     updated_at: dt.datetime
     approved_expert: str = ""
-    sessions: int = 0
+    sessions: int = 0  # held + scheduled in the term (``store.reporting.counting``)
     held: int = 0
     hours_held: float = 0.0
+    scheduled: int = 0
     next_session_at: dt.datetime | None = None
     last_session_at: dt.datetime | None = None
 
@@ -56,8 +58,12 @@ async def case_rows(
     open_only: bool = False,
     limit: int | None = None,
     case_id: int | None = None,
+    window: CountingWindow | None = None,
 ) -> list[CaseRow]:
-    """Cases with their municipality, expert and session totals, in case-number order."""
+    """Cases with their municipality, expert and session totals, in case-number order.
+
+    Sessions count by ``store.reporting.counting``'s rule: held or scheduled, and only those
+    in ``window`` (the term) when it is given."""
     ended = SupportSession.ends_at <= now
     per_case_q = (
         select(
@@ -71,6 +77,11 @@ async def case_rows(
         .where(SupportSession.program_id == program_id, NOT_CANCELLED)
         .group_by(SupportSession.case_id)
     )
+    if window is not None:
+        start, end = window.bounds()
+        per_case_q = per_case_q.where(
+            SupportSession.starts_at >= start, SupportSession.starts_at < end
+        )
     if case_id is not None or not scope.everything:
         # Aggregate only the sessions of the cases listed, not the whole program's.
         wanted = select(Case.id).where(Case.program_id == program_id)
@@ -120,6 +131,7 @@ async def case_rows(
         row = CaseRow(*r[:14])
         row.approved_expert, row.sessions, row.held = r[14], int(r[15]), int(r[16])
         row.hours_held = float(r[17] or 0)
+        row.scheduled = row.sessions - row.held
         row.next_session_at = _aware(r[18])
         row.last_session_at = _aware(r[19])
         row.domains = list(row.domains or [])

@@ -1,18 +1,14 @@
-"""The whole program's figures from the tallies kept by triggers (migration 0002), and the
-rebuild and check of those tallies.
+"""The rebuild and check of the tallies kept by triggers (migration 0002); the figures read
+from them are ``store.reporting.counting``'s.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections import defaultdict
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, delete, func, insert, literal, or_, select
+from sqlalchemy import String, case, cast, delete, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reminders.clock import JST
 from store.models import (
     Case,
     SessionExpert,
@@ -21,141 +17,8 @@ from store.models import (
     SupportSession,
     Survey,
     SurveyTally,
-    User,
 )
-from store.reference import names_by_code
-from store.reporting.counts import ExpertCount, MunicipalityCount, TrackCount
 from store.reporting.scoping import NOT_CANCELLED
-
-
-@dataclass(frozen=True)
-class ProgramTallies:
-    """The figures of a program's `/status`, read from ``session_tallies`` (kept by triggers)
-    plus the sessions that ended today: their cost does not grow with the year's sessions."""
-
-    tracks: dict[str, TrackCount]
-    cases_by_status: dict[str, int]
-    sessions_in_days: int  # non-cancelled sessions starting on the days asked for
-    municipalities: list[MunicipalityCount]  # held = -1: caps count planned sessions too
-    experts: list[ExpertCount]  # held = -1: fairness counts every assigned session
-
-
-async def program_tallies(
-    s: AsyncSession, program_id: str, now: dt.datetime, first: dt.date, last: dt.date
-) -> ProgramTallies:
-    """Four statements: the tallies (summed per track and dimension; per municipality, expert
-    and case status), the sessions that ended today, the municipalities' names and the experts.
-
-    A track's held sessions are those that ended before today (the 'ends' tallies) plus those
-    that ended today so far; its planned sessions are the rest of its total.
-    """
-    today = now.astimezone(JST).date()
-    keyed = SessionTally.dim.in_(("muni", "expert", "case"))
-    key = case((keyed, SessionTally.key), else_=literal(""))
-    tallied = await s.execute(
-        select(
-            SessionTally.dim,
-            SessionTally.track_id,
-            key,
-            func.sum(SessionTally.sessions),
-            func.sum(SessionTally.hours),
-            func.sum(SessionTally.onsite),
-        )
-        .where(
-            SessionTally.program_id == program_id,
-            or_(
-                SessionTally.dim.in_(("track", "muni", "expert", "case")),
-                and_(SessionTally.dim == "ends", SessionTally.key < today.isoformat()),
-                and_(
-                    SessionTally.dim == "starts",
-                    SessionTally.key >= first.isoformat(),
-                    SessionTally.key <= last.isoformat(),
-                ),
-            ),
-        )
-        .group_by(SessionTally.dim, SessionTally.track_id, key)
-    )
-    by_dim: dict[str, list[tuple[str, str, int, float, int]]] = defaultdict(list)
-    for dim, tid, k, n, hours, onsite in tallied.all():
-        by_dim[dim].append((tid, k, int(n or 0), float(hours or 0), int(onsite or 0)))
-    return ProgramTallies(
-        tracks=await _tracks(s, program_id, now, by_dim),
-        cases_by_status=_sum_by_key(by_dim["case"]),
-        sessions_in_days=sum(n for _, _, n, _, _ in by_dim["starts"]),
-        municipalities=await _named_municipalities(s, by_dim["muni"]),
-        experts=await _roster(s, _sum_by_key(by_dim["expert"])),
-    )
-
-
-def _sum_by_key(rows: list[tuple[str, str, int, float, int]]) -> dict[str, int]:
-    out: dict[str, int] = defaultdict(int)
-    for _tid, k, n, _h, _o in rows:
-        out[k] += n
-    return {k: n for k, n in out.items() if n}
-
-
-async def _tracks(
-    s: AsyncSession,
-    program_id: str,
-    now: dt.datetime,
-    by_dim: dict[str, list[tuple[str, str, int, float, int]]],
-) -> dict[str, TrackCount]:
-    midnight = dt.datetime.combine(now.astimezone(JST).date(), dt.time(0), tzinfo=JST)
-    ended_today = await s.execute(  # an index range of a few rows (ix_sessions_program_ends)
-        select(
-            SupportSession.track_id,
-            func.count(),
-            func.coalesce(func.sum(SupportSession.hours), 0.0),
-            func.sum(case((SupportSession.method == "onsite", 1), else_=0)),
-        )
-        .where(
-            SupportSession.program_id == program_id,
-            SupportSession.ends_at >= midnight,
-            SupportSession.ends_at <= now,
-            NOT_CANCELLED,
-        )
-        .group_by(SupportSession.track_id)
-    )
-    held: dict[str, tuple[int, float, int]] = {
-        tid: (n, h, o) for tid, _k, n, h, o in by_dim["ends"]
-    }
-    for tid, n, hours, onsite in ended_today.all():
-        hn, hh, ho = held.get(tid, (0, 0.0, 0))
-        held[tid] = (hn + int(n), hh + float(hours), ho + int(onsite or 0))
-    out = {}
-    for tid, _k, total, _h, _o in by_dim["track"]:
-        hn, hh, ho = held.get(tid, (0, 0.0, 0))
-        if total:
-            out[tid] = TrackCount(tid, hn, total - hn, _hours(hh), ho)
-    return out
-
-
-async def _named_municipalities(
-    s: AsyncSession, rows: list[tuple[str, str, int, float, int]]
-) -> list[MunicipalityCount]:
-    live = [(tid, code, n) for tid, code, n, _h, _o in rows if n > 0]
-    names = await names_by_code(s, {code for _, code, _ in live})
-    out = [MunicipalityCount(tid, code, names.get(code, code), n, -1) for tid, code, n in live]
-    return sorted(out, key=lambda r: (r.track_id, -r.sessions, r.code))
-
-
-async def _roster(s: AsyncSession, sessions: dict[str, int]) -> list[ExpertCount]:
-    """Every active expert with their count (zero included) and anyone else who has one."""
-    ids = [int(k) for k in sessions]
-    people = await s.execute(
-        select(User.id, User.name, User.platform_id)
-        .where(or_(and_(User.role == "expert", User.active.is_(True)), User.id.in_(ids)))
-        .order_by(User.id)
-    )
-    return [
-        ExpertCount(uid, name or pid, sessions.get(str(uid), 0), -1, -1.0)
-        for uid, name, pid in people.all()
-    ]
-
-
-def _hours(value: float) -> float:
-    """Differences of float sums: drop the binary noise (hours come in quarter hours)."""
-    return round(value, 6) + 0.0
 
 
 def _jst_day(s: AsyncSession, column: Any) -> Any:

@@ -32,6 +32,7 @@ def build_router(flows: dict[str, Flow], ttl: dt.timedelta) -> Router:
     from handlers import (
         calendar,
         deck,
+        experts,
         export,
         followup,
         help,
@@ -58,6 +59,7 @@ def build_router(flows: dict[str, Flow], ttl: dt.timedelta) -> Router:
         status,
         deck,
         export,
+        experts,
     ):
         module.register(router)
     router.fallback = help.not_understood
@@ -67,9 +69,10 @@ def build_router(flows: dict[str, Flow], ttl: dt.timedelta) -> Router:
 def build_flows() -> dict[str, Flow]:
     from handlers.followup import FollowupFlow
     from handlers.intake import IntakeFlow
+    from handlers.intake_behalf import BehalfIntakeFlow
     from handlers.survey import SurveyFlow
 
-    flows: list[Flow] = [IntakeFlow(), FollowupFlow(), SurveyFlow()]
+    flows: list[Flow] = [IntakeFlow(), BehalfIntakeFlow(), FollowupFlow(), SurveyFlow()]
     return {f.name: f for f in flows}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.core.catalog import t
 from bot.core.context import Context
 from bot.core.messages import Outbound
-from bot.core.permissions import role_label
+from bot.core.permissions import Role, may_view_roster, role_label
 from bot.core.router import Router
 
 GREETING_WORDS = ("こんにちは", "こんばんは", "おはよう", "はじめまして", "hello", "hi")
@@ -14,9 +14,14 @@ HELP_WORDS = ("ヘルプ", "help", "使い方", "つかいかた", "何ができ
 
 def help_text(ctx: Context) -> str:
     role = ctx.actor.role
-    return "\n".join(
-        (t("help_header", role=role_label(role)), t(f"help_{role.value}"), t("help_footer"))
-    )
+    lines = [t("help_header", role=role_label(role)), t(f"help_{role.value}")]
+    # What the program profile adds: the roster (Miyazaki ②, Saitama §6(3)) and consultations
+    # taken by the prefecture on a municipality's behalf (Kumamoto §2.3(1)).
+    if may_view_roster(ctx.actor, officers_allowed=ctx.profile.roster_visible_to_officers):
+        lines.append(t("help_roster"))
+    if ctx.profile.intake_via_prefecture and role is Role.PREFECTURE:
+        lines.append(t("help_behalf"))
+    return "\n".join([*lines, t("help_footer")])
 
 
 async def show_help(ctx: Context, _args: str) -> list[Outbound]:

@@ -18,9 +18,9 @@ from bot.core.context import Context
 from bot.core.conversation import Conversation
 from bot.core.dates import DateMention, normalize, parse_dates
 from bot.core.messages import Choice, Form, FormField, Outbound
-from bot.core.permissions import Action, Role, require
+from bot.core.permissions import Action, Role, can, require
 from bot.core.router import Router
-from handlers import extract
+from handlers import experts, extract
 from handlers.lifecycle import notify_change
 from reminders.calendar import format_jp
 from store import cases as case_store
@@ -46,6 +46,9 @@ FIELD_LABELS = {
     "domains": "分野",
     "method": "希望する方法",
     "dates": "希望日時",
+    # Optional, never asked in turn: offered in the change menu where the actor may see the
+    # roster (Miyazaki ②, Saitama §6(3)), or read from the first message.
+    "preferred_expert": t("label_preferred_expert"),
 }
 LABEL_KEYS = {label: key for key, label in FIELD_LABELS.items()}
 UNKNOWN_WORDS = (
@@ -60,6 +63,8 @@ UNKNOWN_WORDS = (
     "なし",
 )
 PART_LABELS = {"am": "午前", "pm": "午後", "evening": "夕方", "allday": "終日"}
+BEHALF_FLOW = "intake_behalf"
+"""The intake a prefecture user runs for a municipality's officer (handlers.intake_behalf)."""
 MAX_FIELD = {"department": 60, "requester_name": 40, "requester_title": 40, "description": 2000}
 
 
@@ -92,8 +97,8 @@ class IntakeFlow:
         if step == "edit_pick":
             # A button sends the key; on LoGo and the console people also type the label.
             key = text if text in FIELD_LABELS else LABEL_KEYS.get(normalize(text).strip(), "")
-            if not key:
-                return ask_again(self._edit_menu())
+            if not key or (key == "preferred_expert" and not experts.roster_visible(ctx)):
+                return ask_again(self._edit_menu(ctx))
             conv.data["editing"] = True
             return [await self._ask(ctx, conv, key)]
         if step == "municipality_pick":
@@ -169,6 +174,7 @@ class IntakeFlow:
             fields["description"] = found.description[: MAX_FIELD["description"]]
         if found.dates:
             fields["dates"] = [_mention_to_dict(m) for m in found.dates]
+        await experts.preferred_from_text(ctx, fields, text)
         return []
 
     # --- asking -------------------------------------------------------------------------------
@@ -190,6 +196,8 @@ class IntakeFlow:
                 text=t("ask_domains"),
                 choices=tuple(Choice(label=n, value=n) for n in names),
             )
+        if key == "preferred_expert":
+            return await experts.preferred_question(ctx)
         if key == "method":
             return Outbound(
                 text=t("ask_method"),
@@ -256,6 +264,9 @@ class IntakeFlow:
             return None
         if key == "dates":
             return self._accept_dates(ctx, fields, value)
+        if key == "preferred_expert":
+            problem = await experts.accept_preferred(ctx, fields, value)
+            return [*problem, await self._ask(ctx, conv, key)] if problem else None
         limit = MAX_FIELD.get(key, 200)
         if len(value) > limit:
             return [Outbound(text=t("answer_too_long", label=FIELD_LABELS[key], limit=limit))]
@@ -316,10 +327,15 @@ class IntakeFlow:
             ),
         )
 
-    def _edit_menu(self) -> Outbound:
+    def _edit_menu(self, ctx: Context) -> Outbound:
+        shown = experts.roster_visible(ctx)
         return Outbound(
             text=t("ask_edit_field"),
-            choices=tuple(Choice(label=lbl, value=key) for key, lbl in FIELD_LABELS.items()),
+            choices=tuple(
+                Choice(label=lbl, value=key)
+                for key, lbl in FIELD_LABELS.items()
+                if key != "preferred_expert" or shown
+            ),
         )
 
     async def _on_confirm(self, ctx: Context, conv: Conversation, text: str) -> list[Outbound]:
@@ -328,7 +344,7 @@ class IntakeFlow:
             return await self._open_case(ctx, conv)
         if answer in ("edit", "修正", "修正する", "変更", "いいえ"):
             conv.goto("edit_pick")
-            return [self._edit_menu()]
+            return [self._edit_menu(ctx)]
         if answer == "cancel":
             conv.finish()
             return [Outbound(text=t("conversation_cancelled", flow=self.label))]
@@ -337,6 +353,20 @@ class IntakeFlow:
     async def _open_case(self, ctx: Context, conv: Conversation) -> list[Outbound]:
         fields = _f(conv)
         track = ctx.profile.default_track
+        behalf: dict[str, Any] | None = conv.data.get("behalf")
+        requester_id = ctx.actor.user_id if ctx.actor.role is Role.OFFICER else None
+        reason = ""
+        if behalf is not None:
+            # Opened by the prefecture for a municipality's officer (Kumamoto §2.3(1)): the
+            # officer is the requester, the history names who opened it.
+            requester_id = int(behalf["user_id"])
+            reason = t(
+                "behalf_history_reason",
+                actor=ctx.actor.label,
+                municipality=fields["municipality"]["name"],
+                officer=behalf["name"],
+            )
+        preferred = fields.get("preferred_expert") or {}
         case = await case_store.create(
             ctx.s,
             program_id=ctx.profile.id,
@@ -345,7 +375,7 @@ class IntakeFlow:
             track_id=track.id,
             municipality_code=fields["municipality"]["code"],
             now=ctx.now(),
-            requester_user_id=ctx.actor.user_id if ctx.actor.role is Role.OFFICER else None,
+            requester_user_id=requester_id,
             department=fields.get("department", ""),
             requester_name=fields.get("requester_name", ""),
             requester_title=fields.get("requester_title", ""),
@@ -356,9 +386,22 @@ class IntakeFlow:
             or ([fields["dates_note"]] if fields.get("dates_note") else []),
             actor_user_id=ctx.actor.user_id or None,
             actor_label=ctx.actor.label,
+            preferred_expert_user_id=preferred.get("id"),
+            reason=reason,
         )
-        await notify_change(ctx, case, None, "received", ctx.actor.label)
+        await notify_change(ctx, case, None, "received", ctx.actor.label, reason)
         conv.finish()
+        if behalf is not None:
+            return [
+                Outbound(
+                    text=t(
+                        "behalf_case_opened",
+                        case_no=case.case_no,
+                        municipality=fields["municipality"]["name"],
+                        officer=behalf["name"],
+                    )
+                )
+            ]
         return [
             Outbound(
                 text=t(
@@ -418,11 +461,24 @@ def summary_rows(ctx: Context, fields: dict[str, Any]) -> list[tuple[str, str]]:
         (FIELD_LABELS["method"], extract.METHOD_LABELS.get(fields.get("method", ""), "")),
         (FIELD_LABELS["dates"], dates or fields.get("dates_note", "") or "未定"),
         (FIELD_LABELS["description"], fields.get("description", "")),
-    ]
+    ] + (
+        [(FIELD_LABELS["preferred_expert"], fields["preferred_expert"]["name"])]
+        if fields.get("preferred_expert")
+        else []
+    )
+
+
+def opens_on_behalf(ctx: Context) -> bool:
+    """A prefecture user where consultations come in via the prefecture (Kumamoto §2.3(1))."""
+    return (
+        ctx.profile.intake_via_prefecture
+        and ctx.actor.role is Role.PREFECTURE
+        and can(ctx.actor, Action.OPEN_CASE_ON_BEHALF)
+    )
 
 
 def _wants_consultation(ctx: Context, text: str) -> bool:
-    if ctx.actor.role not in (Role.OFFICER, Role.STAFF, Role.ADMIN):
+    if ctx.actor.role not in (Role.OFFICER, Role.STAFF, Role.ADMIN) and not opens_on_behalf(ctx):
         return False
     norm = normalize(text)
     return "相談" in norm or (ctx.actor.role is Role.OFFICER and extract.looks_like_request(norm))
@@ -492,6 +548,9 @@ def register(router: Router) -> None:
     engine = router.engine
 
     async def consult(ctx: Context, args: str) -> list[Outbound]:
+        if opens_on_behalf(ctx):
+            words = "" if args.strip().lower() in FORM_WORDS else args
+            return await engine.begin(ctx, BEHALF_FLOW, words)
         require(ctx.actor, Action.OPEN_CASE)
         if args.strip().lower() in FORM_WORDS and ctx.inbound.supports_forms:
             return [Outbound(text=t("intake_form_opening"), form=intake_form(ctx))]

@@ -54,11 +54,14 @@ async def create(
     actor_user_id: int | None = None,
     actor_label: str = "",
     is_demo: bool = False,
+    preferred_expert_user_id: int | None = None,
+    reason: str = "",
 ) -> Case:
     """Open a case numbered per program and year (SAI-2026-0012).
 
     The (program, year, seq) unique key settles a race between two processes: the loser
-    retries with the next number inside a savepoint, so no number is used twice.
+    retries with the next number inside a savepoint, so no number is used twice. ``reason``
+    goes on the first history row (e.g. who opened it on a municipality's behalf).
     """
     for _ in range(20):
         seq = (
@@ -85,6 +88,7 @@ async def create(
             preferred_method=preferred_method,
             preferred_dates=list(preferred_dates),
             status=status,
+            preferred_expert_user_id=preferred_expert_user_id,
             opened_at=now,
             updated_at=now,
             is_demo=is_demo,
@@ -102,6 +106,7 @@ async def create(
                 to_status=status,
                 actor_user_id=actor_user_id,
                 actor_label=actor_label,
+                reason=reason,
                 at=now,
             )
         )

@@ -195,3 +195,43 @@ async def list_experts(s: AsyncSession) -> list[UserRow]:
         .order_by(User.platform_id)
     )
     return [UserRow(user=u, expert=p, dispatches=int(n)) for u, p, n in (await s.execute(q)).all()]
+
+
+async def officers_of(s: AsyncSession, municipality_code: str) -> list[User]:
+    """The active officers registered for a municipality, by name (a prefecture user picks
+    the requester among them when opening a consultation on the municipality's behalf)."""
+    return list(
+        (
+            await s.scalars(
+                select(User)
+                .where(
+                    User.role == "officer",
+                    User.active.is_(True),
+                    User.municipality_code == municipality_code,
+                )
+                .order_by(User.name, User.platform_id)
+            )
+        ).all()
+    )
+
+
+async def municipalities_with_officers(s: AsyncSession, prefecture_code: str) -> list[Municipality]:
+    """Municipalities of the prefecture that have at least one active officer, by code."""
+    has_officer = (
+        select(User.id)
+        .where(
+            User.role == "officer",
+            User.active.is_(True),
+            User.municipality_code == Municipality.code,
+        )
+        .exists()
+    )
+    return list(
+        (
+            await s.scalars(
+                select(Municipality)
+                .where(Municipality.prefecture_code == prefecture_code, has_officer)
+                .order_by(Municipality.code)
+            )
+        ).all()
+    )

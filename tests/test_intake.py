@@ -389,6 +389,7 @@ async def test_change_one_field_from_the_summary(bot: ChatBot, pick: str) -> Non
         "分野",
         "希望する方法",
         "希望日時",
+        "希望する専門人材",  # Saitama §6(3): officers see the roster and may name an expert
     ]
     assert _one(await bot.say("officer1", pick)).text == t("ask_department")
     summary = _one(await bot.say("officer1", "情報政策課 DX推進係"))

@@ -1,0 +1,190 @@
+"""The expert roster in the chat (`/dx experts [分野]`).
+
+Miyazaki ② asks for a list of the experts with what each can cover and is good at, so that a
+municipality can name the expert it wants; Saitama §6(3) publishes the roster to the
+municipalities, listing only experts who agreed to be listed (ウ). The desk and the prefecture
+always see the roster (with contact details, and marking who is not listed); officers see it
+only where the program profile says so, only listed experts, and contact details only where
+the profile allows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.core.catalog import t
+from bot.core.choices import fold
+from bot.core.context import Context
+from bot.core.messages import Choice, Outbound
+from bot.core.permissions import (
+    Role,
+    may_see_roster_contacts,
+    may_view_roster,
+    require_view_roster,
+)
+from bot.core.router import Router
+from store import reference, users
+from store.models import ExpertProfile, User
+
+HONORIFICS = ("さん", "様", "さま", "氏", "先生")
+NO_PREFERENCE = "none"
+EXPERT_VALUE = "expert:"
+UNKNOWN_WORDS = ("なし", "指定なし", "特になし", "わからない", "おまかせ", "お任せ")
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    user: User
+    profile: ExpertProfile
+
+
+def roster_visible(ctx: Context) -> bool:
+    return may_view_roster(ctx.actor, officers_allowed=ctx.profile.roster_visible_to_officers)
+
+
+async def visible_roster(ctx: Context) -> list[RosterEntry]:
+    """The experts the actor may see: everyone for the desk and the prefecture, only those who
+    consented to be listed for officers (and nobody where officers may not see the roster)."""
+    if not roster_visible(ctx):
+        return []
+    listed_only = ctx.actor.role is Role.OFFICER
+    return [
+        RosterEntry(row.user, row.expert)
+        for row in await users.list_experts(ctx.s)
+        if row.expert is not None and (row.expert.consent_listed or not listed_only)
+    ]
+
+
+def domain_names(ctx: Context) -> list[str]:
+    return [d.name for d in reference.domains()] + list(ctx.profile.extra_domains)
+
+
+def domains_for_word(ctx: Context, word: str) -> list[str]:
+    """The taxonomy's domains an officer means by a word: a part of the label (「セキュリティ」,
+    「ＡＩ」 in any width), else one of the domain's keywords (「窓口」)."""
+    typed = fold(word)
+    if not typed:
+        return []
+    names = domain_names(ctx)
+    by_label = [n for n in names if typed in fold(n)]
+    if by_label:
+        return by_label
+    return [
+        d.name
+        for d in reference.domains()
+        if any(fold(k) == typed or fold(k) in typed for k in d.keywords)
+    ]
+
+
+def match_name(entries: list[RosterEntry], text: str) -> list[RosterEntry]:
+    """Experts a typed name points at: the whole name in any width or spacing (「田中誠」 for
+    「田中 誠」, hiragana for a katakana name), else the experts whose name contains it (「田中」);
+    honorifics (さん・様) are ignored. The caller asks again when more than one is found."""
+    typed = fold(text)
+    for suffix in HONORIFICS:
+        typed = typed.removesuffix(fold(suffix))
+    if not typed:
+        return []
+    exact = [e for e in entries if fold(e.user.name or e.user.platform_id) == typed]
+    if exact:
+        return exact
+    return [e for e in entries if typed in fold(e.user.name or e.user.platform_id)]
+
+
+def _entry_text(ctx: Context, n: int, entry: RosterEntry, *, contacts: bool) -> str:
+    prof = entry.profile
+    text = t(
+        "roster_entry",
+        n=n,
+        name=entry.user.name or entry.user.platform_id,
+        domains="、".join(prof.domains) or t("roster_blank"),
+        strengths=prof.strengths or t("roster_blank"),
+        onsite=t("roster_onsite_yes") if prof.onsite else t("roster_onsite_no"),
+    )
+    if contacts and entry.user.email:
+        text += t("roster_contact", email=entry.user.email)
+    if not prof.consent_listed:
+        text += t("roster_unlisted")
+    return text
+
+
+async def experts_command(ctx: Context, args: str) -> list[Outbound]:
+    """`/dx experts [分野]` — names, domains, strengths, on-site ability."""
+    if ctx.actor.role is Role.OFFICER and not roster_visible(ctx):
+        return [Outbound(text=t("roster_not_for_officers"))]
+    require_view_roster(ctx.actor, officers_allowed=ctx.profile.roster_visible_to_officers)
+    entries = await visible_roster(ctx)
+    word = args.strip()
+    wanted: list[str] = []
+    if word:
+        wanted = domains_for_word(ctx, word)
+        if not wanted:
+            return [Outbound(text=t("roster_domain_unknown", word=word[:30]))]
+        entries = [e for e in entries if set(e.profile.domains) & set(wanted)]
+    if not entries:
+        key = "roster_none_in_domain" if wanted else "roster_empty"
+        return [Outbound(text=t(key, domains="、".join(wanted)))]
+    contacts = may_see_roster_contacts(
+        ctx.actor, officers_see_contacts=ctx.profile.roster_shows_contacts
+    )
+    header = t(
+        "roster_header",
+        count=len(entries),
+        filter=t("roster_filter", domains="、".join(wanted)) if wanted else "",
+    )
+    body = [_entry_text(ctx, i, e, contacts=contacts) for i, e in enumerate(entries, start=1)]
+    lines = [header, *body]
+    if ctx.actor.role is Role.OFFICER:
+        lines.append(t("roster_footer_officer"))
+    return [Outbound(text="\n".join(lines))]
+
+
+# --- the preferred expert at intake (Miyazaki ② 市町村が人材を指定) ---------------------------
+
+
+async def preferred_question(ctx: Context) -> Outbound:
+    """「ご希望の専門人材」 as a numbered question: the roster the actor may see, then 指定しない."""
+    roster = await visible_roster(ctx)
+    offered = [
+        Choice(label=e.user.name or e.user.platform_id, value=f"{EXPERT_VALUE}{e.user.id}")
+        for e in roster
+    ]
+    offered.append(Choice(label=t("preferred_expert_no_choice"), value=NO_PREFERENCE))
+    return Outbound(text=t("ask_preferred_expert"), choices=tuple(offered))
+
+
+async def accept_preferred(ctx: Context, fields: dict[str, Any], value: str) -> list[Outbound]:
+    """Store the expert named by button, number or name (any width, spacing, さん) in the
+    intake's fields, or clear it for 「指定しない」; a reply only when the answer names nobody
+    or several people."""
+    if value == NO_PREFERENCE or fold(value) in {
+        fold(w) for w in (*UNKNOWN_WORDS, t("preferred_expert_no_choice"))
+    }:
+        fields.pop("preferred_expert", None)
+        return []
+    roster = await visible_roster(ctx)
+    if value.startswith(EXPERT_VALUE):
+        found = [e for e in roster if f"{EXPERT_VALUE}{e.user.id}" == value]
+    else:
+        found = match_name(roster, value)
+    if len(found) == 1:
+        user = found[0].user
+        fields["preferred_expert"] = {"id": user.id, "name": user.name or user.platform_id}
+        return []
+    if found:
+        names = "、".join(e.user.name for e in found)
+        return [Outbound(text=t("preferred_expert_ambiguous", text=value[:30], names=names))]
+    return [Outbound(text=t("preferred_expert_unknown", text=value[:30]))]
+
+
+async def preferred_from_text(ctx: Context, fields: dict[str, Any], text: str) -> None:
+    """An expert of the roster named in a first message (「田中誠さんにお願いしたい」)."""
+    typed = fold(text)
+    named = [e for e in await visible_roster(ctx) if e.user.name and fold(e.user.name) in typed]
+    if len(named) == 1:
+        fields["preferred_expert"] = {"id": named[0].user.id, "name": named[0].user.name}
+
+
+def register(router: Router) -> None:
+    router.dx_command("experts", experts_command)

@@ -21,7 +21,7 @@ from bot.core.llm import LLM
 from store.reference import DomainRef
 
 METHOD_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("onsite", ("訪問", "来庁", "来て", "現地", "対面", "直接", "出張")),
+    ("onsite", ("訪問", "来庁", "来て", "現地", "対面", "直接", "出張", "オンサイト")),
     ("online", ("オンライン", "web会議", "ウェブ会議", "zoom", "teams", "リモート", "ビデオ")),
     ("email", ("メール", "e-mail", "email")),
     ("chat", ("チャット", "logo", "slack")),

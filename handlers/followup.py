@@ -511,6 +511,7 @@ def register(router: Router) -> None:
                     Choice(
                         label=t(
                             "report_pick_item",
+                            session_id=p.session_id,
                             case_no=p.case_no,
                             day=format_jp(jst_day(p.starts_at)),
                             due=format_jp(p.report_due),

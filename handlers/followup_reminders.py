@@ -66,6 +66,7 @@ class FollowupReminders:
             lines.append(
                 t(
                     "ping_line",
+                    session_id=p.session_id,
                     case_no=p.case_no,
                     day=format_jp(jst_day(p.starts_at)),
                     due=format_jp(p.report_due),

@@ -509,6 +509,7 @@ async def test_schedule_a_joint_session_and_everyone_is_told(bot: ChatBot) -> No
 
     details = t(
         "session_details",
+        session_id=1,  # the program's first session
         case_no=case_no,
         start="2026年11月24日(火) 14:00",
         hours="3",
@@ -573,7 +574,9 @@ async def test_schedule_refusals_write_nothing(bot: ChatBot) -> None:
          t("expert_busy", names="小林 大輔", start="2026年11月24日(火) 10:00")),
         ("2026-11-25 14:00 2 onsite +存在しない町",
          t("municipality_unknown", text="存在しない町", prefecture="埼玉県")),
-        ("2026-11-25 14:00 2 email", t("schedule_usage")),
+        ("2026-11-25 14:00 2 email",  # a method the dispatch track does not list
+         t("method_not_for_track", track=HAKEN, method="メール", allowed="訪問・オンライン")),
+        ("2026-11-25 14:00 2 fax", t("schedule_usage")),
         ("2026-11-25 25:00 2 online", t("schedule_usage")),
         ("2026-11-25", t("schedule_usage")),
         ("そのうち 14:00 2 online", t("schedule_usage")),

@@ -40,7 +40,7 @@ MESSAGES: dict[str, str] = {
     "report_session_missing": "対象の支援が見つかりませんでした。事務局にお問い合わせください。",
     "report_none_pending": "未提出の支援実施報告はありません。ありがとうございます。",
     "report_pick": "どの支援の報告を作成しますか？",
-    "report_pick_item": "{case_no}（{day}実施・期限{due}）",
+    "report_pick_item": "{case_no}（{day}実施・期限{due}・支援ID {session_id}）",
     "report_snoozed": "承知しました。{day}の朝に改めてお知らせします（最も近い期限: {due}）。",
     "report_snooze_due": (
         "報告期限（{due}）を迎えているため、これ以上は延ばせません。"
@@ -53,7 +53,7 @@ MESSAGES: dict[str, str] = {
     ),
     "reason_session_ended": "支援の終了時刻を過ぎたため",
     # --- pings ------------------------------------------------------------------------------
-    "ping_line": "・{case_no}（{day}実施）期限 {due} — {state}",
+    "ping_line": "・{case_no}（{day}実施）期限 {due} — {state}（支援ID {session_id}）",
     "ping_state_left": "あと{days}開庁日",
     "ping_state_today": "本日が期限",
     "ping_state_overdue": "{days}開庁日超過",

@@ -167,6 +167,7 @@ def _add_reports(
     st.add_argument("--as", dest="as_user", metavar="PLATFORM_ID")
     st.add_argument("--program", choices=programs)
     st.add_argument("--case", metavar="CASE_ID")
+    st.add_argument("--json", action="store_true", help="the same view as JSON (see README)")
     st.add_argument("--now", metavar="ISO-8601", help=argparse.SUPPRESS)
 
     ex = _command(

@@ -2,7 +2,7 @@
 
 The same views and files as `/status`, `/dx export` and `/deck` in the chat. Without `--as`,
 status runs as the system (the whole program); with `--as PLATFORM_ID` it shows what that user
-would see. Expected failures are one English sentence (``CliError``).
+would see; `--json` prints the same view as the JSON documented in the README. Expected failures are one English sentence (``CliError``).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ async def _as_user(ctx: Context, platform_id: str | None) -> Context:
 
 
 async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
-    from handlers.status import case_text, status_text
+    from handlers.status import case_json_text, case_text, status_json_text, status_text
 
     async with (
         cli_services(settings, args, program_loaded=True) as services,
@@ -41,7 +41,10 @@ async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     ):
         ctx = await _as_user(system_context(services, s), args.as_user)
         try:
-            text = await case_text(ctx, args.case) if args.case else await status_text(ctx)
+            if args.case:
+                text = await (case_json_text if args.json else case_text)(ctx, args.case)
+            else:
+                text = await (status_json_text if args.json else status_text)(ctx)
         except UserError as exc:
             raise CliError(_english(exc)) from exc
     print(text)

@@ -14,7 +14,7 @@ from bot.core.messages import Outbound
 from bot.core.permissions import Action, case_scope, may_see_personal_data, require
 from bot.core.router import Router
 from handlers.lifecycle import load_case_for
-from reports import render_status, status
+from reports import render_status, status, status_json
 
 
 async def status_text(ctx: Context) -> str:
@@ -32,8 +32,29 @@ async def status_text(ctx: Context) -> str:
     return render_status.render(view, ctx.calendar)
 
 
-async def case_text(ctx: Context, case_no: str) -> str:
-    """One case with its sessions and history, if the actor may see it."""
+async def status_json_text(ctx: Context) -> str:
+    """The same view as JSON (`dxbot status --json`; README "Status as JSON")."""
+    require(ctx.actor, Action.VIEW_OWN_STATUS)
+    view = await status.view_for(
+        ctx.s,
+        ctx.profile,
+        ctx.calendar,
+        ctx.now(),
+        case_scope(ctx.actor),
+        user_id=ctx.actor.user_id,
+        name=ctx.actor.label,
+        list_limit=status.JSON_LIST_LIMIT,
+    )
+    return status_json.dump(status_json.status_json(view, ctx.profile, ctx.calendar))
+
+
+async def case_json_text(ctx: Context, case_no: str) -> str:
+    """One case as JSON, if the actor may see it."""
+    view = await _case_view(ctx, case_no)
+    return status_json.dump(status_json.case_json(view, ctx.profile, ctx.now()))
+
+
+async def _case_view(ctx: Context, case_no: str) -> status.CaseView:
     require(ctx.actor, Action.VIEW_OWN_STATUS)
     case = await load_case_for(ctx, case_no)
     view = await status.case_view(
@@ -46,7 +67,12 @@ async def case_text(ctx: Context, case_no: str) -> str:
     )
     if view is None:
         raise UserError("case_not_found", case_no=case_no[:30])
-    return render_status.render_case(view, ctx.now())
+    return view
+
+
+async def case_text(ctx: Context, case_no: str) -> str:
+    """One case with its sessions and history, if the actor may see it."""
+    return render_status.render_case(await _case_view(ctx, case_no), ctx.now())
 
 
 async def status_command(ctx: Context, args: str) -> list[Outbound]:

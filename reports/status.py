@@ -49,6 +49,7 @@ from store.scope import Scope
 
 DUE_SOON_OPEN_DAYS = 3
 LIST_LIMIT = 5
+JSON_LIST_LIMIT = 500  # the JSON lists every report due (a chat message shows five)
 
 TrackState = Literal["behind", "on_track", "achieved", "no_goal"]
 
@@ -530,7 +531,7 @@ async def case_view(
     *,
     show_personal: bool,
 ) -> CaseView | None:
-    detail = await reporting.case_detail(s, profile.id, case_id, now)
+    detail = await reporting.case_detail(s, profile.id, case_id, now, counting_window(profile))
     if detail is None:
         return None
     try:
@@ -556,10 +557,11 @@ async def view_for(
     *,
     user_id: int,
     name: str,
+    list_limit: int = LIST_LIMIT,
 ) -> StatusView:
     """The view a role gets from `/status`: the program, a municipality, or an expert's own."""
     if scope.everything:
-        return await program_status(s, profile, cal, now)
+        return await program_status(s, profile, cal, now, list_limit=list_limit)
     if scope.municipality_code is not None:
         code = scope.municipality_code
         muni_name = await reporting.municipality_name(s, code)

@@ -166,10 +166,15 @@ class CaseDetail:
 
 
 async def case_detail(
-    s: AsyncSession, program_id: str, case_id: int, now: dt.datetime
+    s: AsyncSession,
+    program_id: str,
+    case_id: int,
+    now: dt.datetime,
+    window: CountingWindow | None = None,
 ) -> CaseDetail | None:
-    """One case with its sessions (people, report, survey) and its status history."""
-    found = await case_rows(s, program_id, now, case_id=case_id)
+    """One case with its sessions (people, report, survey) and its status history; its totals
+    count the sessions in ``window`` (the term) when it is given."""
+    found = await case_rows(s, program_id, now, case_id=case_id, window=window)
     if not found:
         return None
     q = (

@@ -322,7 +322,7 @@ def test_every_command_names_a_coroutine_that_exists() -> None:
     from bot.cli_common import resolve
 
     handlers = [leaf.get_default("handler") for leaf in _leaves(build_parser())]
-    assert len(handlers) == 17
+    assert len(handlers) == 19  # with sessions cancel and sessions move
     for handler in handlers:
         assert inspect.iscoroutinefunction(resolve(handler)), handler
 
@@ -333,6 +333,11 @@ def test_choices_offered_before_the_store_loads_are_the_stores() -> None:
 
     assert cli.ROLES == users.ROLES
     assert cli.PLATFORMS == users.PLATFORMS
+    from typing import get_args
+
+    from store.profiles import Method
+
+    assert sorted(cli.METHODS) == sorted(get_args(Method))  # every method a track may list
     shipped = ["kumamoto-2026", "miyazaki-2025", "nagano-2024", "saitama-2026", "yamagata-2026"]
     assert cli.program_ids() == shipped
 

@@ -716,7 +716,9 @@ async def test_allowed_transitions(bot: ChatBot, clock: FixedClock) -> None:
 ILLEGAL = [
     ([], "/dx close {case}", "完了", "調整中、保留、取下げ"),
     ([], "/dx resume {case}", "受付", "調整中、保留、取下げ"),
-    (["coordinating", "scheduled", "held"], "/dx withdraw {case}", "取下げ", "実施予定、報告済"),
+    # 調整中: where a case goes back when its only session is cancelled (handlers/sessions.py)
+    (["coordinating", "scheduled", "held"], "/dx withdraw {case}", "取下げ",
+     "調整中、実施予定、報告済"),
     (["withdrawn"], "/dx hold {case}", "保留", "なし"),
     (["withdrawn"], "/dx withdraw {case}", "取下げ", "なし"),
     (["coordinating", "scheduled", "held", "reported", "closed"], "/dx resume {case}", "受付",

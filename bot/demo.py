@@ -2,6 +2,10 @@
 surveys, every row marked ``is_demo`` so it can be told apart and removed.
 
 Deterministic (seeded by program id) so two runs of `dxbot seed --demo` give the same picture.
+It keeps to the program's rules as staff would have to (store/rules.py): every session lies
+within the term and by the last day of service, in the day's session window, within the hours
+ceiling, with an expert who may be booked for its method, in a municipality its track serves,
+and under the per-municipality caps — so decks (clipped to the term) and /status agree.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from dataclasses import dataclass
 
 from reminders.calendar import BusinessCalendar
 from reminders.clock import JST
-from store import cases, reference, sessions, users
+from store import cases, reference, rules, sessions, users
 from store.db import Session
 from store.models import Case, Municipality
 from store.profiles import ProgramProfile, Track
@@ -123,10 +127,17 @@ async def add_people(s: Session, munis: list[Municipality], now: dt.datetime) ->
     return ids
 
 
-def _session_start(rng: random.Random, cal: BusinessCalendar, day: dt.date) -> dt.datetime:
+def _session_start(
+    rng: random.Random, cal: BusinessCalendar, day: dt.date, hours: float
+) -> dt.datetime:
+    """An open day's start hour (a long session, such as a day of 8 h, starts at 9:00)."""
     day = cal.next_open_day(day, include_self=True)
-    hour = rng.choice((10, 13, 14, 15))
+    hour = rng.choice((10, 13, 14, 15)) if hours <= 4 else 9
     return dt.datetime.combine(day, dt.time(hour, 0), tzinfo=JST)
+
+
+def _method(track: Track) -> str:
+    return track.default_method if track.default_method in ("online", "onsite") else "online"
 
 
 async def add_history(
@@ -139,7 +150,7 @@ async def add_history(
     """About six months of activity ending now (or the term's end, if earlier)."""
     rng = random.Random(profile.id)
     cal = BusinessCalendar(profile.closed_days)
-    end = min(now.date(), profile.term_end)
+    end = min(now.date(), profile.service_end)
     start = max(profile.term_start, end - dt.timedelta(days=182))
     experts = [people[e[0]] for e in EXPERTS]
     officer_muni = {people["officer1"]: munis[0].code}
@@ -148,11 +159,20 @@ async def add_history(
     span = (end - start).days or 1
     n_cases = 36
     made = 0
+    booked: dict[tuple[str, str], int] = {}  # (track, municipality) -> sessions, for the caps
     for i in range(n_cases):
         track: Track = tracks[i % len(tracks)]
         opened_day = start + dt.timedelta(days=int(span * i / n_cases))
         opened = dt.datetime.combine(opened_day, dt.time(9, 30), tzinfo=JST)
-        muni = munis[0] if i % 6 == 0 else rng.choice(munis)
+        served = [
+            m
+            for m in munis
+            if rules.municipality_refusal(track, [m.code], {}) is None
+            and booked.get((track.id, m.code), 0) < (track.per_municipality_cap or n_cases)
+        ]
+        if not served:
+            continue
+        muni = served[0] if i % 6 == 0 else rng.choice(served)
         topic = topic_names[rng.randrange(len(topic_names))]
         case = await cases.create(
             s,
@@ -172,7 +192,8 @@ async def add_history(
             is_demo=True,
         )
         made += 1
-        await _advance(s, rng, cal, profile, track, case, experts, opened, now, people)
+        held = await _advance(s, rng, cal, profile, track, case, experts, opened, now, people)
+        booked[track.id, muni.code] = booked.get((track.id, muni.code), 0) + held
     return made
 
 
@@ -187,7 +208,8 @@ async def _advance(
     opened: dt.datetime,
     now: dt.datetime,
     people: dict[str, int],
-) -> None:
+) -> int:
+    """Move one demo case along; the number of sessions it got."""
     staff = people["staff1"]
     if rng.random() < 0.08:
         await cases.set_status(
@@ -198,7 +220,7 @@ async def _advance(
             actor_user_id=staff,
             actor_label="事務局",
         )
-        return
+        return 0
     await cases.set_status(
         s,
         case,
@@ -209,12 +231,20 @@ async def _advance(
     )
     n_sessions = 1 if track.kind in ("consultation", "dispatch") else rng.randint(2, 4)
     day = opened.date() + dt.timedelta(days=rng.randint(5, 12))
-    expert = experts[rng.randrange(len(experts))]
+    method = _method(track)
+    # Only experts the rules let us book for this method (every demo expert consented).
+    able = [
+        uid
+        for uid, (_, _, _, onsite) in zip(experts, EXPERTS, strict=True)
+        if method != "onsite" or onsite
+    ]
+    expert = able[rng.randrange(len(able))]
     # As matching would have left it: the chosen (and, where required, approved) expert.
     case.proposed_expert_user_id = case.approved_expert_user_id = expert
+    made = 0
     for _ in range(n_sessions):
-        starts = _session_start(rng, cal, day)
-        if starts > now + dt.timedelta(days=14):
+        starts = _session_start(rng, cal, day, track.default_hours)
+        if starts > now + dt.timedelta(days=14) or starts.date() > profile.service_end:
             break
         due = cal.add_open_days(starts.date(), track.report_open_days)
         if case.status in ("coordinating", "reported"):
@@ -233,25 +263,24 @@ async def _advance(
             track_id=track.id,
             starts_at=starts,
             hours=track.default_hours,
-            method=track.default_method
-            if track.default_method in ("online", "onsite")
-            else "online",
-            place="オンライン（Teams）" if track.default_method != "onsite" else "庁舎会議室",
+            method=method,
+            place="オンライン（Teams）" if method != "onsite" else "庁舎会議室",
             report_due=due,
             municipality_codes=[case.municipality_code],
             expert_user_ids=[expert],
             now=opened,
             is_demo=True,
         )
+        made += 1
         ends = starts + dt.timedelta(hours=track.default_hours)
         if ends > now:
-            return
+            return made
         sess.status = "done"
         await cases.set_status(s, case, "held", now=ends, actor_user_id=None, actor_label="自動")
         submitted = cal.add_open_days(starts.date(), rng.choice((1, 2, 3, 4, 5, 6)))
         submitted_at = dt.datetime.combine(submitted, dt.time(16, 0), tzinfo=JST)
         if submitted_at > now:
-            return
+            return made
         await sessions.add_report(
             s,
             sess,
@@ -286,6 +315,7 @@ async def _advance(
             actor_user_id=staff,
             actor_label="事務局",
         )
+    return made
 
 
 def _report_fields(

@@ -4,6 +4,11 @@ choice — straight away, or after a prefecture user's approval where the profil
 Ranking, in order: domain fit; on-site ability when the case wants a visit (experts who cannot
 visit are left out of an on-site case); free at the preferred dates; fairness — fewest sessions
 in this program first (Saitama §6(6)シ); then the roster order.
+
+Who may be proposed or picked at all is the program rules' decision (store/rules.py, shared with
+scheduling): an expert who did not consent to be listed (Saitama §6(3)ウ) is never proposed, one
+who cannot visit is not proposed for an on-site case, and a case whose municipality its track
+does not serve (Miyazaki's 標準化 track without 宮崎市・都城市, §6(1)ア) is not matched.
 """
 
 from __future__ import annotations
@@ -20,8 +25,9 @@ from bot.core.permissions import Action, require
 from bot.core.router import Router
 from handlers.lifecycle import change_status, load_case_for
 from reminders.clock import JST
-from store import matching, users
+from store import matching, rules, users
 from store.models import Case, User
+from store.reference import names_by_code
 from store.users import list_users
 
 TOP_N = 3
@@ -69,7 +75,14 @@ async def propose(ctx: Context, case: Case) -> list[Proposal]:
     for start, end in windows:
         for uid in await matching.busy_experts(ctx.s, ids, start, end):
             busy_any[uid] += 1
-    eligible = [ld for ld in loads if ld.profile.onsite or not onsite_needed]
+    eligible = [
+        ld
+        for ld in loads
+        if rules.expert_refusal(
+            ctx.profile, matching.facts_of(ld.user, ld.profile), case.preferred_method
+        )
+        is None
+    ]
     least = min((ld.dispatches for ld in eligible), default=0)
     for ld in eligible:
         fit = [d for d in case.domains if d in ld.profile.domains]
@@ -98,6 +111,7 @@ async def match_command(ctx: Context, args: str) -> list[Outbound]:
     case = await load_case_for(ctx, args.strip().split(" ")[0])
     if case.status in ("closed", "withdrawn"):
         raise UserError("case_closed_for_matching", case_no=case.case_no)
+    await _check_municipality(ctx, case)
     proposals = await propose(ctx, case)
     if not proposals:
         raise UserError("no_candidates", case_no=case.case_no)
@@ -131,12 +145,11 @@ async def pick(ctx: Context, value: str) -> list[Outbound]:
     expert = await _expert(ctx, uid_text)
     if case.status in ("closed", "withdrawn"):
         raise UserError("case_closed_for_matching", case_no=case.case_no)
-    if case.preferred_method == "onsite":
-        profile = await users.expert_profile(ctx.s, expert.id)
-        if profile is None or not profile.onsite:
-            raise UserError(
-                "expert_not_onsite", name=expert.name or expert.platform_id, case_no=case.case_no
-            )
+    await _check_municipality(ctx, case)
+    facts = matching.facts_of(expert, await users.expert_profile(ctx.s, expert.id))
+    refusal = rules.expert_refusal(ctx.profile, facts, case.preferred_method)
+    if refusal is not None:
+        raise UserError(refusal.key, **refusal.params)
     if case.status == "received":
         await change_status(ctx, case, "coordinating")
     if ctx.profile.match_approver == "prefecture":
@@ -175,6 +188,16 @@ async def pick(ctx: Context, value: str) -> list[Outbound]:
     return [
         Outbound(text=t("match_done", case_no=case.case_no, name=expert.name or expert.platform_id))
     ]
+
+
+async def _check_municipality(ctx: Context, case: Case) -> None:
+    """A case whose track does not serve its municipality is not matched (store/rules.py)."""
+    code = case.municipality_code
+    refusal = rules.municipality_refusal(
+        ctx.profile.track(case.track_id), [code], await names_by_code(ctx.s, [code])
+    )
+    if refusal is not None:
+        raise UserError(refusal.key, **refusal.params)
 
 
 async def _expert(ctx: Context, uid_text: str) -> User:

@@ -1,11 +1,12 @@
-"""Queries behind matching and scheduling: expert load, bookings and per-municipality counts."""
+"""Queries behind matching and scheduling: expert load, bookings, per-municipality counts, and
+the facts the program rules (store/rules.py) are checked against."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import (
@@ -15,6 +16,7 @@ from store.models import (
     SupportSession,
     User,
 )
+from store.rules import ExpertFacts
 
 
 @dataclass(frozen=True)
@@ -91,3 +93,41 @@ async def municipality_session_counts(
     counts = {code: 0 for code in codes}
     counts.update({code: int(n) for code, n in rows.all()})
     return counts
+
+
+def facts_of(user: User, profile: ExpertProfile | None) -> ExpertFacts:
+    """An expert as the rules see them; no roster entry means neither on-site nor consent."""
+    return ExpertFacts(
+        name=user.name or user.platform_id,
+        onsite=bool(profile and profile.onsite),
+        consent_listed=bool(profile and profile.consent_listed),
+    )
+
+
+async def expert_facts(s: AsyncSession, user_ids: list[int]) -> dict[int, ExpertFacts]:
+    """The rule facts of these experts (one statement), keyed by user id."""
+    if not user_ids:
+        return {}
+    rows = await s.execute(
+        select(User, ExpertProfile)
+        .outerjoin(ExpertProfile, ExpertProfile.user_id == User.id)
+        .where(User.id.in_(user_ids))
+    )
+    return {u.id: facts_of(u, p) for u, p in rows.all()}
+
+
+async def onsite_held_by_track(
+    s: AsyncSession, program_id: str, now: dt.datetime
+) -> dict[str, int]:
+    """On-site sessions held per track: not cancelled and ended by ``now`` (what the on-site
+    minimums count; the status view's counting module gives the same figure)."""
+    rows = await s.execute(
+        select(SupportSession.track_id, func.sum(case((SupportSession.ends_at <= now, 1), else_=0)))
+        .where(
+            SupportSession.program_id == program_id,
+            SupportSession.status != "cancelled",
+            SupportSession.method == "onsite",
+        )
+        .group_by(SupportSession.track_id)
+    )
+    return {tid: int(n or 0) for tid, n in rows.all()}

@@ -236,8 +236,9 @@ class ProgramProfile(_Strict):
             codes = (*track.include_municipalities, *track.exclude_municipalities)
             foreign = [c for c in codes if not c.startswith(self.prefecture_code)]
             if foreign:
-                raise ValueError(f"track {track.id}: municipalities {foreign} are not in "
-                                 f"{self.prefecture}")
+                raise ValueError(
+                    f"track {track.id}: municipalities {foreign} are not in {self.prefecture}"
+                )
         return self
 
     @property

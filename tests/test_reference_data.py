@@ -82,7 +82,14 @@ def test_yamagata():
     assert len(accompaniment) == 2
     assert all(t.minimum == 5 and t.default_hours == 2 for t in accompaniment)
     assert all(t.default_method == "online" for t in accompaniment)
-    assert sum(t.minimum_onsite or 0 for t in accompaniment) == 2
+    # 現地での支援を2回以上 (§3(1)⑤) spans both themes: one program rule naming both tracks.
+    assert all(t.minimum_onsite is None for t in accompaniment)
+    (rule,) = p.program_rules
+    assert (rule.kind, rule.tracks, rule.minimum) == (
+        "onsite_minimum",
+        ("denshi_keiyaku", "kouiki_dx"),
+        2,
+    )
     assert (p.default_track.target, p.default_track.default_hours) == (20, 2)
     assert {"電子契約（共同調達）", "広域DX"} <= set(p.extra_domains)
 

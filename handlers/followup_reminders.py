@@ -192,11 +192,8 @@ def _ping_key(
 
 
 def _due_state(step: str, left: int) -> str:
-    if (
-        step.startswith("overdue")
-        or step == "prefecture"
-        or (step.startswith(REVIEW_STEP) and left < 0)
-    ):
+    # A first request can be late too: an answer recorded after its due date had passed.
+    if step.startswith("overdue") or step == "prefecture" or left < 0:
         return t("ping_state_overdue", days=-left)
     if left == 0:
         return t("ping_state_today")

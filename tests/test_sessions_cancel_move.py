@@ -100,6 +100,13 @@ async def test_a_cancelled_session_never_counts_is_not_chased_and_is_kept(
     assert await pass_at(bot, clock, dt.datetime(2026, 12, 16, 9, 0, tzinfo=JST)) == ["ended 0"]
     assert len(texts_to(bot, "expert1")) == told
     assert (await sessions_of(bot))[0].status == "cancelled"
+    # The case view keeps it, by its id, marked as cancelled and not counted.
+    (view,) = await bot.say("staff1", f"/status {CASE}")
+    assert "■ 支援 0回" in view.text
+    assert (
+        "・支援ID 1　2026年12月8日(火) 14:00 1時間 オンライン さいたま市（田中 誠）— 中止"
+        in view.text
+    )
 
 
 async def test_cancel_refusals(bot: ChatBot) -> None:

@@ -24,12 +24,18 @@ from bot.core.permissions import (
     require_view_roster,
 )
 from bot.core.router import Router
-from store import reference, users
-from store.models import ExpertProfile, User
+from store import reference, rules, users
+from store.matching import facts_of
+from store.models import Case, ExpertProfile, User
 
 HONORIFICS = ("さん", "様", "さま", "氏", "先生")
 NO_PREFERENCE = "none"
 EXPERT_VALUE = "expert:"
+# The rules' refusals (store/rules.py) as the short clause of 「…ため、候補の先頭にしていません」.
+WHY_NOT = {
+    "expert_cannot_visit": "preferred_why_not_onsite",
+    "expert_not_consented": "preferred_why_not_listed",
+}
 UNKNOWN_WORDS = ("なし", "指定なし", "特になし", "わからない", "おまかせ", "お任せ")
 
 
@@ -184,6 +190,28 @@ async def preferred_from_text(ctx: Context, fields: dict[str, Any], text: str) -
     named = [e for e in await visible_roster(ctx) if e.user.name and fold(e.user.name) in typed]
     if len(named) == 1:
         fields["preferred_expert"] = {"id": named[0].user.id, "name": named[0].user.name}
+
+
+async def preferred_note(ctx: Context, case: Case, proposed: list[int]) -> str:
+    """Why the expert the municipality named is not first among the proposals (「ご希望の
+    田中 誠さんは訪問に対応していないため、…」), or "" when they are first or none was named.
+    The reason is the program rules' own (store/rules.py), the one matching applies."""
+    wanted = case.preferred_expert_user_id
+    if wanted is None or wanted in proposed[:1]:
+        return ""
+    user = await users.get(ctx.s, wanted)
+    if user is None:
+        return ""
+    if not user.active or user.role != "expert":
+        why = t("preferred_why_inactive")
+    else:
+        facts = facts_of(user, await users.expert_profile(ctx.s, user.id))
+        refusal = rules.expert_refusal(ctx.profile, facts, case.preferred_method)
+        if refusal is None:
+            return ""
+        key = WHY_NOT.get(refusal.key)
+        why = t(key) if key else t("preferred_why_rule", reason=t(refusal.key, **refusal.params))
+    return t("preferred_not_first", name=user.name or user.platform_id, why=why)
 
 
 def register(router: Router) -> None:

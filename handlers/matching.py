@@ -1,9 +1,10 @@
 """Matching (マッチング): propose experts for a case, with the reason for each, and record the
 choice — straight away, or after a prefecture user's approval where the profile says so.
 
-Ranking, in order: domain fit; on-site ability when the case wants a visit (experts who cannot
-visit are left out of an on-site case); free at the preferred dates; fairness — fewest sessions
-in this program first (Saitama §6(6)シ); then the roster order.
+Ranking, in order: the expert the municipality named at intake when the rules allow them (else
+the proposal says why not, Miyazaki ②); domain fit; on-site ability when the case wants a visit
+(experts who cannot visit are left out of an on-site case); free at the preferred dates;
+fairness — fewest sessions in this program first (Saitama §6(6)シ); then the roster order.
 
 Who may be proposed or picked at all is the program rules' decision (store/rules.py, shared with
 scheduling): an expert who did not consent to be listed (Saitama §6(3)ウ) is never proposed, one
@@ -23,6 +24,7 @@ from bot.core.errors import UserError
 from bot.core.messages import Choice, Outbound
 from bot.core.permissions import Action, require
 from bot.core.router import Router
+from handlers import experts
 from handlers.lifecycle import change_status, load_case_for
 from reminders.clock import JST
 from store import matching, rules, users
@@ -100,9 +102,12 @@ async def propose(ctx: Context, case: Case) -> list[Proposal]:
         )
         if ld.profile.qualifications:
             reasons.append("・".join(ld.profile.qualifications))
+        if ld.user.id == case.preferred_expert_user_id:
+            reasons.insert(0, t("reason_preferred"))
         score = (-len(fit), 0 if free else 1, ld.dispatches, ld.user.id)
         proposals.append(Proposal(ld.user, score, reasons))
-    proposals.sort(key=lambda p: p.score)
+    # The expert the municipality named at intake comes first when eligible (Miyazaki ②).
+    proposals.sort(key=lambda p: (p.user.id != case.preferred_expert_user_id, p.score))
     return proposals[:TOP_N]
 
 
@@ -125,6 +130,9 @@ async def match_command(ctx: Context, args: str) -> list[Outbound]:
         for i, p in enumerate(proposals, start=1)
     ]
     approver = t("approver_prefecture") if ctx.profile.match_approver == "prefecture" else ""
+    note = await experts.preferred_note(ctx, case, [p.user.id for p in proposals])
+    if note:
+        lines.append(note)
     return [
         Outbound(
             text=t("proposal_header", case_no=case.case_no) + "\n" + "\n".join(lines) + approver,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import (
@@ -114,20 +114,3 @@ async def expert_facts(s: AsyncSession, user_ids: list[int]) -> dict[int, Expert
         .where(User.id.in_(user_ids))
     )
     return {u.id: facts_of(u, p) for u, p in rows.all()}
-
-
-async def onsite_held_by_track(
-    s: AsyncSession, program_id: str, now: dt.datetime
-) -> dict[str, int]:
-    """On-site sessions held per track: not cancelled and ended by ``now`` (what the on-site
-    minimums count; the status view's counting module gives the same figure)."""
-    rows = await s.execute(
-        select(SupportSession.track_id, func.sum(case((SupportSession.ends_at <= now, 1), else_=0)))
-        .where(
-            SupportSession.program_id == program_id,
-            SupportSession.status != "cancelled",
-            SupportSession.method == "onsite",
-        )
-        .group_by(SupportSession.track_id)
-    )
-    return {tid: int(n or 0) for tid, n in rows.all()}

@@ -19,9 +19,8 @@ from sqlalchemy import select
 from bot.core.catalog import t
 from reminders.clock import JST
 from store import cases as case_store
-from store import matching as matching_store
+from store import reporting, users
 from store import sessions as session_store
-from store import users
 from store.db import Database
 from store.models import ExpertProfile, SupportSession, User
 from store.profiles import load_profile
@@ -345,15 +344,21 @@ async def test_yamagata_shortfall_until_two_onsite_sessions_are_held(db: Databas
         cancelled = await session("kouiki_dx", 12, "onsite")
         await session("kouiki_dx", 18, "onsite")  # on site but still ahead on 11/16
 
-    async def short_at(now: dt.datetime) -> list[int]:
+    async def at(now: dt.datetime) -> tuple[list[int], int, bool]:
+        """The shortfalls' held figures, counted by the one counting module, beside that
+        module's own figure and verdict for the rule (they must agree)."""
         async with db.transaction() as s:
-            held = await matching_store.onsite_held_by_track(s, "yamagata-2026", now)
-        return [f.held for f in shortfalls(yamagata, held)]
+            figures = await reporting.count_figures(
+                s, "yamagata-2026", reporting.counting_window(yamagata), now
+            )
+        held = {t.id: figures.track(t.id).onsite_held for t in yamagata.tracks}
+        (rule,) = reporting.onsite_rules(yamagata, figures)
+        return [f.held for f in shortfalls(yamagata, held)], rule.onsite_held, rule.met
 
     async with db.transaction() as s:
         gone = await s.get(SupportSession, cancelled)
         assert gone is not None
         gone.status = "cancelled"
-    assert await short_at(NOW) == [1]  # 11/11 only: 1 of 2, the cancelled one never counts
-    # Once 11/18's on-site session (another theme) has ended, the two themes together have 2.
-    assert await short_at(dt.datetime(2026, 11, 18, 12, 0, tzinfo=JST)) == []
+    assert await at(NOW) == ([1], 1, False)  # 11/11 only: 1 of 2; cancelled never counts
+    # Once 11/18's on-site session (the other theme) has ended, the two themes have 2.
+    assert await at(dt.datetime(2026, 11, 18, 12, 0, tzinfo=JST)) == ([], 2, True)

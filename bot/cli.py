@@ -116,7 +116,9 @@ def _add_admin(
         dest="sessions_command", required=True
     )
     sa = _command(
-        ss_sub.add_parser("add", help="schedule a session (same rules as the chat)"),
+        ss_sub.add_parser(
+            "add", help="schedule a session, or record an e-mail/phone/chat answer already given"
+        ),
         "bot.cli_admin:cmd_sessions_add",
     )
     sa.add_argument("--case", required=True, metavar="CASE_ID")

@@ -122,7 +122,7 @@ async def schedule_session(ctx: Context, req: SessionRequest) -> SupportSession:
         await change_status(ctx, req.case, "coordinating")
     await change_status(ctx, req.case, "scheduled")
     await _tell_participants(ctx, req, session, codes)
-    if after_the_fact and session.ends_at <= ctx.now():
+    if is_recorded_answer(ctx, session):
         await _follow_up_at_once(ctx, req.case, session)
     return session
 
@@ -232,6 +232,11 @@ async def _follow_up_at_once(ctx: Context, case: Case, session: SupportSession) 
         await port.report_pings(ctx.s, EXPERT, uid, [(pending, step)])
 
 
+def is_recorded_answer(ctx: Context, session: SupportSession) -> bool:
+    """An e-mail, phone or chat answer recorded once given (its end passed): held at once."""
+    return session.method in REMOTE_METHODS and session.ends_at <= ctx.now()
+
+
 def due_passed(ctx: Context, session: SupportSession) -> bool:
     """Whether a session's report due date is already behind us (a late record)."""
     return session.report_due < ctx.now().astimezone(JST).date()
@@ -241,7 +246,7 @@ async def _tell_participants(
     ctx: Context, req: SessionRequest, session: SupportSession, codes: list[str]
 ) -> None:
     text = session_text(ctx, req.case, session, await _names(ctx, codes))
-    recorded = session.starts_at <= ctx.now()  # an answer recorded after it was given
+    recorded = is_recorded_answer(ctx, session)
     experts = await user_store.get_many(ctx.s, req.expert_user_ids)
     for uid in req.expert_user_ids:
         user = experts.get(uid)
@@ -371,7 +376,7 @@ async def schedule_command(ctx: Context, args: str) -> list[Outbound]:
     )
     munis = await _names(ctx, [case.municipality_code, *extra])
     details = session_text(ctx, case, session, munis)
-    if session.starts_at <= ctx.now():
+    if is_recorded_answer(ctx, session):
         text = t("session_recorded_staff", status=label(case.status), details=details)
         if due_passed(ctx, session):
             text += "\n" + t("report_due_passed", due=format_jp(session.report_due))

@@ -240,3 +240,24 @@ async def test_help_tells_the_prefecture_how(kumamoto: ChatBot) -> None:
         "・市町村からの相談の受付（県経由）: 「/consult」または「相談したい」"
         "（市町村と担当者を選んでから内容を伺います）"
     ) in reply.text.splitlines()
+
+
+async def test_the_officer_gets_the_later_notices_too(kumamoto: ChatBot) -> None:
+    await kumamoto.say("pref1", FIRST)
+    await kumamoto.say("pref1", "熊本市")
+    await kumamoto.say("pref1", "1")
+    await kumamoto.say("pref1", "わからない")
+    await kumamoto.say("pref1", "申し込む")
+    await kumamoto.say("staff1", "/dx pick KUM-2026-0001 expert1")
+    await kumamoto.say("pref1", "/dx approve KUM-2026-0001")
+    await kumamoto.say("staff1", "/dx schedule KUM-2026-0001 2026-11-25 14:00 2 online")
+    # The lifecycle's notices reach the officer the prefecture named, not the prefecture user.
+    assert kumamoto.sender.texts("officer1")[:3] == [
+        "相談（KUM-2026-0001）を事務局で受け付けました。",
+        "相談（KUM-2026-0001）について、事務局が専門人材との調整を始めました。",
+        "相談（KUM-2026-0001）の支援日程が決まりました。詳細は「/status KUM-2026-0001」でご確認ください。",
+    ]
+    # The prefecture user gets the approval request, none of the officer's notices.
+    assert not any(
+        text.startswith("相談（KUM-2026-0001）") for text in kumamoto.sender.texts("pref1")
+    )

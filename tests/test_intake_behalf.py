@@ -261,3 +261,24 @@ async def test_the_officer_gets_the_later_notices_too(kumamoto: ChatBot) -> None
     assert not any(
         text.startswith("相談（KUM-2026-0001）") for text in kumamoto.sender.texts("pref1")
     )
+
+
+async def test_changing_the_municipality_asks_for_its_officer_again(kumamoto: ChatBot) -> None:
+    await kumamoto.say("pref1", FIRST)
+    await kumamoto.say("pref1", "熊本市")
+    await kumamoto.say("pref1", "1")
+    await kumamoto.say("pref1", "わからない")
+    await kumamoto.say("pref1", "修正する")
+    (asked,) = await kumamoto.say("pref1", "団体名")
+    assert asked.text == ASK_MUNICIPALITY
+    await kumamoto.say("pref1", "玉名市")
+    (summary,) = await kumamoto.say("pref1", "高橋 健一")
+    fields = dict(summary.fields)
+    assert (fields["団体名"], fields["お名前"], fields["役職"]) == ("玉名市", "高橋 健一", "係長")
+    assert fields["相談内容"] == FIRST  # the rest of the answers kept
+    await kumamoto.say("pref1", "申し込む")
+    (case,) = await _cases(_db(kumamoto))
+    assert case.municipality_code == "432067"
+    assert case.requester_user_id == await _user_id(_db(kumamoto), "officer2")
+    assert kumamoto.sender.texts("officer2") == ["相談（KUM-2026-0001）を事務局で受け付けました。"]
+    assert kumamoto.sender.texts("officer1") == []

@@ -308,7 +308,8 @@ def _ask(case: Case, target: str, future: list[FutureSession], ids: str, reason:
         choices=(
             Choice(
                 label=t("choice_end_and_cancel", to=label(target)),
-                value="|".join((target, case.case_no, ids, reason)),
+                # A button's value is limited (Slack: 2,000 characters); the reason is kept short.
+                value="|".join((target, case.case_no, ids, reason[:500])),
                 style="danger",
             ),
             Choice(label=t("choice_keep_sessions"), value="|".join((KEEP, case.case_no))),

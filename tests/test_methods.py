@@ -170,6 +170,17 @@ async def test_the_next_pass_does_not_ask_again_and_the_chase_follows_the_answer
     ]
 
 
+async def test_an_answer_from_before_the_term_is_refused(bot: ChatBot) -> None:
+    """Saitama's term starts 2026-04-01: an e-mail answer of 3/31 is not this contract's."""
+    await open_case(bot)
+    (reply,) = await bot.say("staff1", f"/dx schedule {CASE} 2026-03-31 10:00 0.5 メール")
+    assert reply.text == (
+        "2026年3月31日(火)は事業の実施期間外のため登録できません。"
+        "支援は2026年4月1日(水)から2027年3月19日(金)までの日付で指定してください。"
+    )
+    assert await sessions_of(bot) == []
+
+
 async def test_a_past_start_is_refused_for_a_meeting(bot: ChatBot) -> None:
     await open_case(bot)
     (reply,) = await bot.say("staff1", f"/dx schedule {CASE} 2026-11-13 10:00 1 オンライン")

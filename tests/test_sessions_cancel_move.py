@@ -109,6 +109,30 @@ async def test_a_cancelled_session_never_counts_is_not_chased_and_is_kept(
     )
 
 
+async def test_cancelling_a_session_that_did_not_take_place_stops_the_chase(
+    bot: ChatBot, clock: FixedClock
+) -> None:
+    """Tue 11/17 14:00-15:00, due 11/25 (11/18, 11/19, 11/20, 11/24 — 11/23 is a holiday —,
+    11/25); its before_due reminder would go out on Fri 11/20, the due-day one on 11/25."""
+    await open_case(bot)
+    await schedule(bot, "2026-11-17 14:00")
+    expert = (await person(bot.services, "expert1")).id
+    assert await pass_at(bot, clock, dt.datetime(2026, 11, 17, 15, 30, tzinfo=JST)) == [
+        f"expert:{expert} {CASE} request",
+        "ended 1",
+    ]
+    assert await case_status(bot) == "held"
+
+    clock.set(dt.datetime(2026, 11, 18, 10, 0, tzinfo=JST))
+    (reply,) = await bot.say("staff1", "/dx cancel 1 当日、先方の都合で実施されなかったため")
+
+    assert "案件の状態: 調整中。" in reply.text
+    assert await track_tally(bot, "soudan") == (0, 0.0)
+    for day in (20, 25, 26, 30):
+        when = dt.datetime(2026, 11, day, 9, 0, tzinfo=JST)
+        assert await pass_at(bot, clock, when) == ["ended 0"], day
+
+
 async def test_cancel_refusals(bot: ChatBot) -> None:
     await open_case(bot)
     await schedule(bot)
@@ -280,6 +304,8 @@ async def test_closing_a_reported_case_cancels_the_session_added_after(
         "closed",
     ]
     assert await track_tally(bot, "soudan") == (1, 1.0)  # the held one counts
+    (reply,) = await bot.say("staff1", "/dx cancel 1 誤登録")
+    assert reply.text == "支援ID 1 の支援は報告が提出済みのため、中止できません。"
 
 
 async def test_closing_is_refused_before_asking_when_the_case_could_not_close(

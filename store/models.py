@@ -223,6 +223,16 @@ class SupportSession(Base):
             postgresql_where=text("report_submitted_at IS NULL AND status <> 'cancelled'"),
             sqlite_where=text("report_submitted_at IS NULL AND status <> 'cancelled'"),
         ),
+        # The cancelled sessions of a program per track (store.reporting.counting): a few
+        # entries, read without touching the year's other sessions (migration 0005_a).
+        Index(
+            "ix_sessions_program_cancelled",
+            "program_id",
+            "track_id",
+            "starts_at",
+            postgresql_where=text("status = 'cancelled'"),
+            sqlite_where=text("status = 'cancelled'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)

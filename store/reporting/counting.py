@@ -463,26 +463,34 @@ def _not_held_statement(program_id: str, window: CountingWindow, as_of: dt.datet
     window (their end is ahead, or they are outside it), with their hours, on-site count and
     how many of them are scheduled in the window; and the cancelled sessions of the window.
 
-    The set is read as three index ranges (ends after ``as_of`` in the window; starts before
-    it; starts after it), so its cost follows the number of future sessions."""
+    The set is read as index ranges (ends after ``as_of``; starts before the window or after
+    it), so its cost follows the number of future sessions; the cancelled ones come from the
+    partial index ix_sessions_program_cancelled."""
     start, end = window.bounds()
     mine = and_(SupportSession.program_id == program_id, NOT_CANCELLED)
     onsite = case((SupportSession.method == ONSITE, 1), else_=0)
     cols = (SupportSession.id, SupportSession.track_id, SupportSession.hours, onsite)
+    ended = SupportSession.ends_at <= as_of
     parts = [
-        select(*cols, literal(1).label("sched")).where(
-            mine,
-            SupportSession.ends_at > as_of,
-            SupportSession.starts_at >= start,
-            SupportSession.starts_at < end,
+        # Every session whose end is ahead, read from ix_sessions_program_ends alone: not held,
+        # and scheduled if it is in the window (the next part takes the others back out).
+        select(*cols, literal(1).label("n"), literal(1).label("sched")).where(
+            mine, SupportSession.ends_at > as_of
         ),
-        select(*cols, literal(0)).where(mine, SupportSession.starts_at < start),
-        select(*cols, literal(0)).where(mine, SupportSession.starts_at >= end),
+        # Sessions outside the window (ix_sessions_program_starts_status, two ranges): an
+        # ended one is not held in the window; a future one is not scheduled in it.
+        select(*cols, case((ended, 1), else_=0), case((ended, 0), else_=-1)).where(
+            mine, or_(SupportSession.starts_at < start, SupportSession.starts_at >= end)
+        ),
     ]
     n = union_all(*parts).cte("not_held")
-    cid, ctrack, chours, conline = n.c[0], n.c[1], n.c[2], n.c[3]
-    csched = n.c[4]
-    aggs = (func.count(), func.sum(chours), func.sum(conline), func.sum(csched))
+    cid, ctrack, chours, conline, cn, csched = (n.c[i] for i in range(6))
+    aggs = (
+        func.sum(cn),
+        func.sum(chours * cn),
+        func.sum(conline * cn),
+        func.sum(csched),
+    )
     per_track = select(literal("track"), ctrack, literal(""), *aggs).group_by(ctrack)
     code = SessionMunicipality.municipality_code
     per_muni = (
@@ -496,22 +504,20 @@ def _not_held_statement(program_id: str, window: CountingWindow, as_of: dt.datet
         .join(SessionExpert, SessionExpert.session_id == cid)
         .group_by(ctrack, uid)
     )
+    in_window = and_(SupportSession.starts_at >= start, SupportSession.starts_at < end)
     cancelled = (
+        # Only program and status in the WHERE, so the planner reads the partial index
+        # ix_sessions_program_cancelled alone (its starts_at column answers the window).
         select(
             literal("cancel"),
             SupportSession.track_id,
             literal(""),
-            func.count(),
+            func.sum(case((in_window, 1), else_=0)),
             literal(0.0),
             literal(0),
             literal(0),
         )
-        .where(
-            SupportSession.program_id == program_id,
-            CANCELLED,
-            SupportSession.starts_at >= start,
-            SupportSession.starts_at < end,
-        )
+        .where(SupportSession.program_id == program_id, CANCELLED)
         .group_by(SupportSession.track_id)
     )
     return union_all(per_track, per_muni, per_expert, cancelled)  # type: ignore[return-value]  # a CompoundSelect executes like a Select

@@ -42,6 +42,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    true,
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -397,7 +398,11 @@ async def _tallied(
     minus: dict[tuple[str, str, str], list[float]] = {}
     cancelled: dict[str, int] = {}
     for dim, tid, k, n, hours, onsite, sched in (
-        await s.execute(_not_held_statement(program_id, window, as_of))
+        await s.execute(
+            _not_held_statement(
+                program_id, window, as_of, lateral=s.get_bind().dialect.name == "postgresql"
+            )
+        )
     ).all():
         if dim == "cancel":
             cancelled[tid] = int(n or 0)
@@ -458,7 +463,9 @@ async def _tallied(
     )
 
 
-def _not_held_statement(program_id: str, window: CountingWindow, as_of: dt.datetime) -> Select[Any]:
+def _not_held_statement(
+    program_id: str, window: CountingWindow, as_of: dt.datetime, *, lateral: bool = False
+) -> Select[Any]:
     """Per track, municipality and expert: the non-cancelled sessions that are not held in the
     window (their end is ahead, or they are outside it), with their hours, on-site count and
     how many of them are scheduled in the window; and the cancelled sessions of the window.
@@ -492,18 +499,26 @@ def _not_held_statement(program_id: str, window: CountingWindow, as_of: dt.datet
         func.sum(csched),
     )
     per_track = select(literal("track"), ctrack, literal(""), *aggs).group_by(ctrack)
-    code = SessionMunicipality.municipality_code
-    per_muni = (
-        select(literal("muni"), ctrack, code, *aggs)
-        .join(SessionMunicipality, SessionMunicipality.session_id == cid)
-        .group_by(ctrack, code)
-    )
-    uid = cast(SessionExpert.user_id, String(64))
-    per_expert = (
-        select(literal("expert"), ctrack, uid, *aggs)
-        .join(SessionExpert, SessionExpert.session_id == cid)
-        .group_by(ctrack, uid)
-    )
+    per_child = []
+    for dim, table, column in (
+        ("muni", SessionMunicipality, SessionMunicipality.municipality_code),
+        ("expert", SessionExpert, cast(SessionExpert.user_id, String(64))),
+    ):
+        if lateral:
+            # PostgreSQL would hash the whole child table (every session's rows) for this
+            # join; a LATERAL subquery makes it probe the primary key once per session.
+            # (OFFSET 0 keeps the planner from flattening it back into that join.)
+            child = (
+                select(column.label("k"))
+                .where(table.session_id == cid)
+                .offset(0)
+                .lateral(f"{dim}_of")
+            )
+            q = select(literal(dim), ctrack, child.c.k, *aggs).select_from(n).join(child, true())
+            per_child.append(q.group_by(ctrack, child.c.k))
+        else:  # SQLite probes the child's primary key per row anyway
+            q = select(literal(dim), ctrack, column, *aggs).join(table, table.session_id == cid)
+            per_child.append(q.group_by(ctrack, column))
     in_window = and_(SupportSession.starts_at >= start, SupportSession.starts_at < end)
     cancelled = (
         # Only program and status in the WHERE, so the planner reads the partial index
@@ -520,7 +535,7 @@ def _not_held_statement(program_id: str, window: CountingWindow, as_of: dt.datet
         .where(SupportSession.program_id == program_id, CANCELLED)
         .group_by(SupportSession.track_id)
     )
-    return union_all(per_track, per_muni, per_expert, cancelled)  # type: ignore[return-value]  # a CompoundSelect executes like a Select
+    return union_all(per_track, *per_child, cancelled)  # type: ignore[return-value]  # a CompoundSelect executes like a Select
 
 
 async def _roster(s: AsyncSession, counts: dict[str, list[float]]) -> list[ExpertFigures]:

@@ -40,11 +40,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.catalog import t
 from bot.demo import add_people
+from reminders.calendar import BusinessCalendar
 from reports import deck, export, render_status, status, status_json
 from reports.status import Period
 from store import cases, reporting, sessions
 from store.db import Database
 from store.models import Municipality, SupportSession
+from store.profiles import load_profile
 from store.seed import seed_program
 from tests.test_status import CAL, NOW, PROFILE, run_cli
 
@@ -401,3 +403,97 @@ async def test_exports_show_the_same_figures(db: Database) -> None:
         w["cases"]["C"]: (1, 1, 2.0),
         w["cases"]["D"]: (0, 0, 0.0),  # both outside the term
     }
+
+
+# --- an on-site minimum across tracks (Yamagata §3(1)⑤) -------------------------------------------
+
+YAMAGATA = load_profile("yamagata-2026")
+DENSHI = "伴走支援（電子契約システムにかかる共同調達・運用支援）"
+KOUIKI = "伴走支援（広域DXの推進・横展開支援）"
+ONSITE_FLAG = f"{DENSHI}・{KOUIKI}: 現地での支援（訪問）が実施済{{n}}回で、2回以上の条件をまだ満たしていません"
+
+
+async def _yamagata(s: AsyncSession, onsite: bool) -> None:
+    """Five online sessions held in each accompaniment theme (June); with ``onsite``, one
+    on-site session held in 電子契約 (7/1) and one booked in 広域DX (12/1)."""
+    await seed_program(s, YAMAGATA, NOW)
+    munis = list(
+        (await s.scalars(select(Municipality).where(Municipality.prefecture_code == "06"))).all()
+    )
+    people = await add_people(s, munis, NOW)
+    specs = [(track, at(2026, 6, day, 10), "online") for track in ("denshi_keiyaku", "kouiki_dx")
+             for day in (1, 2, 3, 4, 5)]  # fmt: skip
+    if onsite:
+        specs += [
+            ("denshi_keiyaku", at(2026, 7, 1, 10), "onsite"),
+            ("kouiki_dx", at(2026, 12, 1, 10), "onsite"),
+        ]
+    for track, start, method in specs:
+        c = await cases.create(
+            s,
+            program_id=YAMAGATA.id,
+            prefix=YAMAGATA.case_prefix,
+            year=2026,
+            track_id=track,
+            municipality_code="062014",  # 山形市
+            now=at(2026, 5, 1, 9),
+        )
+        await sessions.create(
+            s,
+            program_id=YAMAGATA.id,
+            case_id=c.id,
+            track_id=track,
+            starts_at=start,
+            hours=2,
+            method=method,
+            place="",
+            report_due=dt.date(2027, 3, 31),
+            municipality_codes=["062014"],
+            expert_user_ids=[people["expert1"]],
+            now=at(2026, 5, 1, 9),
+            status="scheduled",
+        )
+    await s.flush()
+
+
+async def test_an_onsite_minimum_across_two_tracks_is_a_shortfall_until_met(db: Database) -> None:
+    cal = BusinessCalendar(YAMAGATA.closed_days)
+    async with db.transaction() as s:
+        await _yamagata(s, onsite=False)
+    async with db.transaction() as s:
+        v = await status.program_status(s, YAMAGATA, cal, NOW)
+    text = render_status.render(v, cal)
+    # Both themes have held their minimum of 5: 【達成】, yet no on-site session across them.
+    assert f"・【達成】{KOUIKI}: 実施済5/5件（最低） 10時間・予定0件" in text
+    attention, tracks = text.split("■ 実績")
+    assert "・" + ONSITE_FLAG.format(n=0) in attention
+    assert f"・{DENSHI}・{KOUIKI}の訪問（実施済・合計） 0回（2回以上）【未達】" in tracks
+    data = status_json.status_json(v, YAMAGATA, cal)
+    assert [(r.tracks, r.minimum, r.onsite_held, r.met) for r in data.onsite_rules] == [
+        (["denshi_keiyaku", "kouiki_dx"], 2, 0, False)
+    ]
+    assert [(f.kind, f.tracks, f.text) for f in data.flags] == [
+        (
+            "behind_target",
+            ["soudan"],
+            "市町村DX相談窓口: 実施済0件で、20件の目標に対して遅れています",
+        ),
+        ("onsite_minimum_not_met", ["denshi_keiyaku", "kouiki_dx"], ONSITE_FLAG.format(n=0)),
+    ]
+
+
+async def test_a_booked_onsite_session_counts_once_it_is_held(db: Database) -> None:
+    cal = BusinessCalendar(YAMAGATA.closed_days)
+    async with db.transaction() as s:
+        await _yamagata(s, onsite=True)
+    after = at(2026, 12, 2, 9)  # the 12/1 10:00–12:00 session has ended
+    async with db.transaction() as s:
+        now_view = await status.program_status(s, YAMAGATA, cal, NOW)
+        later = await status.program_status(s, YAMAGATA, cal, after)
+    # 11/16: 7/1 on-site held (1), 12/1 on-site only booked → 1 of 2, still a shortfall.
+    assert [(r.onsite_held, r.met) for r in now_view.onsite] == [(1, False)]
+    assert ONSITE_FLAG.format(n=1) in render_status.render(now_view, cal)
+    # 12/2: both held → 2 of 2, met; no flag.
+    assert [(r.onsite_held, r.met) for r in later.onsite] == [(2, True)]
+    assert "現地での支援（訪問）" not in render_status.render(later, cal)
+    assert "onsite_minimum_not_met" not in [f.kind for f in later.flags]

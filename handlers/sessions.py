@@ -75,7 +75,8 @@ async def cancel_session(ctx: Context, session_ref: str, reason: str) -> Session
 async def _cancel(ctx: Context, session: SupportSession, case: Case, reason: str) -> None:
     if session.status == changes.CANCELLED:
         raise UserError("session_already_cancelled", session_id=session.id)
-    if session.report_submitted_at is not None:
+    # Handed in (even while it waits for the staff's review), the report says it took place.
+    if session.report_submitted_at is not None or session.report_handed_in_at is not None:
         raise UserError("session_reported", session_id=session.id)
     if not await changes.cancel(
         ctx.s, session, now=ctx.now(), actor=ctx.actor.label, reason=reason

@@ -497,3 +497,25 @@ async def test_a_booked_onsite_session_counts_once_it_is_held(db: Database) -> N
     assert [(r.onsite_held, r.met) for r in later.onsite] == [(2, True)]
     assert "現地での支援（訪問）" not in render_status.render(later, cal)
     assert "onsite_minimum_not_met" not in [f.kind for f in later.flags]
+
+
+async def test_the_completion_deck_shows_the_onsite_minimum_across_tracks(db: Database) -> None:
+    cal = BusinessCalendar(YAMAGATA.closed_days)
+    async with db.transaction() as s:
+        await _yamagata(s, onsite=True)
+    async with db.transaction() as s:
+        data = await deck.load_deck_data(
+            s, YAMAGATA, cal, NOW, "completion", Period(YAMAGATA.term_start, YAMAGATA.term_end)
+        )
+    prs = Presentation(io.BytesIO(deck.build_deck(data)[0]))
+    texts = [
+        p.text
+        for slide in prs.slides
+        for sh in slide.shapes
+        if sh.has_text_frame
+        for p in sh.text_frame.paragraphs
+    ]
+    # Track names cut to 9 characters and …; 7/1 held on site, 12/1 only booked: 1 of 2.
+    assert (
+        "・伴走支援（電子契約…・伴走支援（広域DX…の訪問（実施済）: 1回／2回以上 未達" in texts
+    )

@@ -251,6 +251,8 @@ MESSAGES: dict[str, str] = {
     "deck_kpi_note": "{date}時点の実施済件数（中止・契約期間外を除く）と予定件数、仕様書の目標・最低件数",
     "deck_kpi_line": "{name}: 実施済{held}/{goal}件（{rate}%）{state}・予定{scheduled}件",
     "deck_kpi_line_nogoal": "{name}: 実施済{held}件・予定{scheduled}件",
+    "deck_kpi_onsite": "{names}の訪問（実施済）: {onsite}回／{minimum}回以上 {state}",
+    "deck_onsite_unmet": "未達",
     "deck_state_behind": "遅れ",
     "deck_state_on_track": "順調",
     "deck_state_achieved": "達成",

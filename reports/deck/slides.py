@@ -177,6 +177,16 @@ def slide_kpi(b: DeckBuilder, d: DeckData, title_key: str = "deck_kpi_title") ->
                     scheduled=tp.scheduled,
                 )
             )
+    for rule in d.onsite:  # on-site minimums (Yamagata's spans both accompaniment themes)
+        lines.append(
+            t(
+                "deck_kpi_onsite",
+                names="・".join(short(d.track_name(x), 10) for x in rule.tracks),
+                onsite=rule.onsite_held,
+                minimum=rule.minimum,
+                state=t("deck_state_achieved" if rule.met else "deck_onsite_unmet"),
+            )
+        )
     b.text(slide, lines, Box(8.2, 1.95, 4.53, 4.95), size=13)
 
 

@@ -443,7 +443,8 @@ async def test_matching_and_follow_up_over_slack(slack: SlackRig, clock: FixedCl
     submit = _buttons(summary)[0]
     await slack.click("UEXP", submit["action_id"], submit["value"], 37)
     uploads = slack.fake.of("files.completeUploadExternal")
-    assert uploads and uploads[-1].args["channel_id"] == "CSTAFF"
+    # Saitama's 相談窓口 reports are submitted to the prefecture (the track's report.submitted_to).
+    assert uploads and uploads[-1].args["channel_id"] == "CPREF"
     assert any(
         name.endswith(".xlsx")
         for name in [

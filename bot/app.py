@@ -39,6 +39,7 @@ def build_router(flows: dict[str, Flow], ttl: dt.timedelta) -> Router:
         intake,
         lifecycle,
         matching,
+        review,
         scheduling,
         sessions,
         status,
@@ -55,6 +56,7 @@ def build_router(flows: dict[str, Flow], ttl: dt.timedelta) -> Router:
         scheduling,
         sessions,
         followup,
+        review,
         survey,
         status,
         deck,
@@ -70,9 +72,16 @@ def build_flows() -> dict[str, Flow]:
     from handlers.followup import FollowupFlow
     from handlers.intake import IntakeFlow
     from handlers.intake_behalf import BehalfIntakeFlow
+    from handlers.review import ReviewFlow
     from handlers.survey import SurveyFlow
 
-    flows: list[Flow] = [IntakeFlow(), BehalfIntakeFlow(), FollowupFlow(), SurveyFlow()]
+    flows: list[Flow] = [
+        IntakeFlow(),
+        BehalfIntakeFlow(),
+        FollowupFlow(),
+        ReviewFlow(),
+        SurveyFlow(),
+    ]
     return {f.name: f for f in flows}
 
 

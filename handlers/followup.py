@@ -29,7 +29,7 @@ from bot.core.errors import UserError
 from bot.core.messages import Choice, Outbound
 from bot.core.permissions import Action, Role, require
 from bot.core.router import Router
-from handlers import extract, review
+from handlers import extract
 from handlers.review import ask_review, deliver, receiver_word
 from handlers.review import request_survey as request_survey
 from reminders.calendar import format_jp, format_jp_datetime
@@ -483,10 +483,6 @@ async def _own_session(ctx: Context, ref: str) -> SupportSession:
 
 def register(router: Router) -> None:
     engine = router.engine
-    # The staff's review of handed-in reports belongs to this journey; registered from here so
-    # the composition root (bot/app.py) need not change. TODO: list it in bot/app.py.
-    engine.flows.setdefault(review.REVIEW_FLOW, review.ReviewFlow())
-    review.register(router)
 
     async def report_command(ctx: Context, args: str) -> list[Outbound]:
         require(ctx.actor, Action.WRITE_REPORT)

@@ -16,9 +16,11 @@ from bot.core.messages import Outbound
 from bot.core.permissions import Action, Actor, may_see_case, require
 from bot.core.router import Handler, Router
 from store import cases as case_store
+from store import rules
 from store import users as user_store
 from store.cases import STATUSES
 from store.models import Case, User
+from store.reference import names_by_code
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "received": frozenset({"coordinating", "on_hold", "withdrawn"}),
@@ -165,6 +167,11 @@ async def set_track(ctx: Context, args: str) -> list[Outbound]:
             text=track_id.strip()[:20],
             tracks="、".join(f"{tr.id}（{tr.name}）" for tr in ctx.profile.tracks),
         )
+    # The same rule matching and scheduling apply: a track serves only its municipalities.
+    names = await names_by_code(ctx.s, [case.municipality_code])
+    refusal = rules.municipality_refusal(track, [case.municipality_code], names)
+    if refusal is not None:
+        raise UserError(refusal.key, **refusal.params)
     case.track_id = track.id
     return [Outbound(text=t("track_set", case_no=case.case_no, track=track.name))]
 

@@ -242,6 +242,12 @@ async def test_miyazaki_standardisation_excludes_miyazaki_and_miyakonojo(
     (reply,) = await bot.say("staff1", f"/dx schedule {consultation} 2025-11-26 10:00 1 online")
     assert reply.text.startswith("日程を登録しました"), reply.text
 
+    # Filing 宮崎市's consultation under 標準化 afterwards is refused the same way.
+    await refused(bot, f"/dx track {consultation} hyojunka", refusal("宮崎市"))
+    (reply,) = await bot.say("staff1", f"/dx track {served} soudan")
+    soudan = load_profile("miyazaki-2025").track("soudan").name
+    assert reply.text == f"{served}の区分を「{soudan}」にしました。"
+
 
 # --- the rules alone: order, caps ------------------------------------------------------------------
 

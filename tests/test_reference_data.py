@@ -177,6 +177,14 @@ def test_bad_yaml():
     assert "line" in message
 
 
+def test_duplicate_key_refused_with_its_line():
+    # A hand-edited profile that says program_rules twice must not silently keep the last one.
+    text = yaml.safe_dump(_saitama_raw(), allow_unicode=True) + "name: 二つ目の名前\n"
+    message = _refused(text)
+    assert "duplicate key 'name'" in message
+    assert f"line {text.count(chr(10))}" in message
+
+
 def test_not_a_mapping():
     assert "mapping" in _refused("- just\n- a list\n")
 

@@ -220,17 +220,26 @@ class Shortfall:
         return self.minimum - self.held
 
 
+def onsite_minimums(profile: ProgramProfile) -> list[tuple[tuple[str, ...], int, bool]]:
+    """Every on-site minimum of the profile as (track ids, minimum, is a program rule): program
+    rules across tracks first (Yamagata §3(1)⑤ covers both accompaniment themes), then each
+    track's own ``minimum_onsite``. The one reading of these rules, for status and decks too."""
+    out: list[tuple[tuple[str, ...], int, bool]] = [
+        (tuple(rule.tracks), rule.minimum, True)
+        for rule in profile.program_rules
+        if rule.kind == "onsite_minimum"
+    ]
+    out += [((t.id,), t.minimum_onsite, False) for t in profile.tracks if t.minimum_onsite]
+    return out
+
+
 def shortfalls(profile: ProgramProfile, onsite_held: Mapping[str, int]) -> list[Shortfall]:
-    """Every on-site minimum not yet met: each track's ``minimum_onsite``, then each program
-    rule across tracks (Yamagata §3(1)⑤), with the on-site sessions held so far.
+    """Every on-site minimum not yet met, with the on-site sessions held so far.
 
     ``onsite_held`` is on-site sessions held (not cancelled, ended) per track id.
     """
     out: list[Shortfall] = []
-    minimums: list[tuple[tuple[str, ...], int]] = [
-        ((t.id,), t.minimum_onsite) for t in profile.tracks if t.minimum_onsite
-    ]
-    minimums += [(rule.tracks, rule.minimum) for rule in profile.program_rules]
+    minimums = [(tracks, minimum) for tracks, minimum, _ in onsite_minimums(profile)]
     for track_ids, minimum in minimums:
         held = sum(onsite_held.get(tid, 0) for tid in track_ids)
         if held >= minimum:

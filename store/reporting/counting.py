@@ -59,6 +59,7 @@ from store.models import (
 from store.profiles import ProgramProfile
 from store.reference import names_by_code
 from store.reporting.scoping import NOT_CANCELLED, scoped_sessions
+from store.rules import onsite_minimums
 from store.scope import EVERYTHING, Scope
 
 CountState = Literal["held", "scheduled", "cancelled", "outside_term"]
@@ -205,22 +206,12 @@ class OnsiteRuleFigures:
 def onsite_rules(profile: ProgramProfile, figures: Figures) -> list[OnsiteRuleFigures]:
     """Every on-site minimum of the profile with its held on-site sessions: program rules
     (Yamagata §3(1)⑤ covers both accompaniment themes together) first, then tracks' own."""
-    out = [
+    return [
         OnsiteRuleFigures(
-            tuple(rule.tracks),
-            rule.minimum,
-            sum(figures.track(tid).onsite_held for tid in rule.tracks),
-            True,
+            tracks, minimum, sum(figures.track(tid).onsite_held for tid in tracks), program_rule
         )
-        for rule in profile.program_rules
-        if rule.kind == "onsite_minimum"
+        for tracks, minimum, program_rule in onsite_minimums(profile)
     ]
-    out += [
-        OnsiteRuleFigures((t.id,), t.minimum_onsite, figures.track(t.id).onsite_held, False)
-        for t in profile.tracks
-        if t.minimum_onsite
-    ]
-    return out
 
 
 # --- counting in the database -----------------------------------------------------------------------

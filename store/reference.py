@@ -39,22 +39,44 @@ def _read_json(name: str) -> Any:
 
 
 @cache
-def municipalities(prefecture_code: str) -> tuple[MunicipalityRef, ...]:
-    data = _read_json("municipalities.json")["prefectures"]
-    pref = data.get(prefecture_code)
-    if pref is None:
-        return ()
-    return tuple(
-        MunicipalityRef(
-            code=m["code"],
-            code5=m["code5"],
-            name=m["name"],
-            kana=m.get("kana", ""),
-            prefecture_code=prefecture_code,
-            prefecture_name=pref["name"],
+def _shipped() -> dict[str, tuple[MunicipalityRef, ...]]:
+    """Every prefecture's municipalities from the package data (about 260 kB), read once and only
+    when first asked for: `dxbot --help` never imports this module, and a seed reads it once."""
+    return {
+        prefecture_code: tuple(
+            MunicipalityRef(
+                code=m["code"],
+                code5=m["code5"],
+                name=m["name"],
+                kana=m.get("kana", ""),
+                prefecture_code=prefecture_code,
+                prefecture_name=pref["name"],
+            )
+            for m in pref["municipalities"]
         )
-        for m in pref["municipalities"]
-    )
+        for prefecture_code, pref in _read_json("municipalities.json")["prefectures"].items()
+    }
+
+
+def municipalities(prefecture_code: str) -> tuple[MunicipalityRef, ...]:
+    """One prefecture's municipalities as shipped (all 47 prefectures are), in code order."""
+    return _shipped().get(prefecture_code, ())
+
+
+def shipped_matches(name_or_code: str) -> list[MunicipalityRef]:
+    """Municipalities of any prefecture whose name or 5/6-digit code is ``name_or_code``, from
+    the package data rather than the database (which holds the seeded prefecture only), so a
+    municipality of another prefecture can be named in a refusal instead of being "unknown".
+    Names follow ``resolve_municipality``: exact, else with 市/町/村/区 added."""
+    key = normalize_name(name_or_code)
+    every = [m for ms in _shipped().values() for m in ms]
+    if key.isdigit() and len(key) in (5, 6):
+        return [m for m in every if (m.code if len(key) == 6 else m.code5) == key]
+    exact = [m for m in every if m.name == key]
+    if exact or len(key) < 2:
+        return exact
+    names = {f"{key}市", f"{key}町", f"{key}村", f"{key}区"}
+    return [m for m in every if m.name in names]
 
 
 @cache
@@ -136,6 +158,12 @@ async def load_domains(s: AsyncSession, program_id: str, extra: tuple[str, ...])
         if (program_id, name) not in have:
             s.add(Domain(program_id=program_id, group="事業独自", name=name, keywords=[name]))
     await s.flush()
+
+
+def outside_prefecture(name_or_code: str, prefecture_code: str) -> list[MunicipalityRef]:
+    """The shipped municipalities ``name_or_code`` names that lie outside the prefecture: a
+    program serves its own prefecture only, and the refusal names where the municipality is."""
+    return [m for m in shipped_matches(name_or_code) if m.prefecture_code != prefecture_code]
 
 
 def normalize_name(text: str) -> str:

@@ -216,12 +216,14 @@ def test_unknown_program():
 
 # --- municipalities -------------------------------------------------------------------------
 
+# The shipped programs' prefectures; all 47 are checked in tests/test_municipalities.py.
 COUNTS = {"06": 35, "45": 26, "11": 63, "20": 77, "43": 45}
 
 
 def test_municipality_counts():
     prefs = _data("municipalities.json")["prefectures"]
-    assert {code: len(p["municipalities"]) for code, p in prefs.items()} == COUNTS
+    assert {code: len(prefs[code]["municipalities"]) for code in COUNTS} == COUNTS
+    assert len(prefs) == 47
 
 
 def test_municipality_codes_are_consistent():

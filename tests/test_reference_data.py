@@ -236,8 +236,9 @@ def test_municipality_codes_are_consistent():
         for m in pref["municipalities"]:
             assert m["code5"].startswith(pref_code)
             assert m["code"] == m["code5"] + _check_digit(m["code5"])
-            assert m["name"][-1] in "市町村", m
-            assert "郡" not in m["name"] and "区" not in m["name"], m
+            # 区 only for Tokyo's 特別区; a designated city's wards are rolled up to the city
+            assert m["name"][-1] in ("市町村区" if pref_code == "13" else "市町村"), m
+            assert not m["name"].endswith("郡"), m
             assert m["kana"], m
 
 

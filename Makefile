@@ -22,11 +22,12 @@ $(VENV)/.installed-test: $(VENV)/.installed
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
-## Set up, migrate the embedded SQLite database, load the demo program, open the console chat.
+## Set up, migrate the embedded SQLite database, load the demo program, open the console chat
+## on that program (`make run PROGRAM=nagano-2024`; an ended one runs on a clock inside its term).
 run: install
 	$(BIN)/dxbot db upgrade
 	$(BIN)/dxbot seed --program $(PROGRAM) --demo
-	$(BIN)/dxbot run
+	$(BIN)/dxbot run --program $(PROGRAM)
 
 ## Set up, check the layers and the types, and run the whole test suite (SQLite and PostgreSQL).
 test: install-test

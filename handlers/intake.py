@@ -17,6 +17,7 @@ from bot.core.choices import Chosen, ask_again, match
 from bot.core.context import Context
 from bot.core.conversation import Conversation
 from bot.core.dates import DateMention, normalize, parse_dates
+from bot.core.errors import UserError
 from bot.core.messages import Choice, Form, FormField, Outbound
 from bot.core.permissions import Action, Role, can, require
 from bot.core.router import Router
@@ -24,7 +25,7 @@ from handlers import experts, extract
 from handlers.lifecycle import notify_change
 from reminders.calendar import format_jp
 from store import cases as case_store
-from store import reference, users
+from store import reference, rules, users
 
 FLOW = "intake"
 ORDER = (
@@ -83,6 +84,7 @@ class IntakeFlow:
 
     async def start(self, ctx: Context, conv: Conversation, text: str) -> list[Outbound]:
         require(ctx.actor, Action.OPEN_CASE)
+        check_open_for_cases(ctx)
         fields = _f(conv)
         await self._prefill_from_user(ctx, fields)
         notes: list[Outbound] = []
@@ -351,6 +353,7 @@ class IntakeFlow:
         return ask_again(self._summary(ctx, conv))
 
     async def _open_case(self, ctx: Context, conv: Conversation) -> list[Outbound]:
+        check_open_for_cases(ctx)  # the last day of service may pass mid-conversation
         fields = _f(conv)
         track = ctx.profile.default_track
         behalf: dict[str, Any] | None = conv.data.get("behalf")
@@ -544,10 +547,18 @@ async def submit_form(ctx: Context, flow: IntakeFlow, conv: Conversation) -> lis
     return notes + await flow._next(ctx, conv)
 
 
+def check_open_for_cases(ctx: Context) -> None:
+    """A program past its last day of service takes no new consultations (store/rules.py)."""
+    ended = rules.new_work_refusal(ctx.profile, ctx.now(), "case")
+    if ended is not None:
+        raise UserError(ended.key, **ended.params)
+
+
 def register(router: Router) -> None:
     engine = router.engine
 
     async def consult(ctx: Context, args: str) -> list[Outbound]:
+        check_open_for_cases(ctx)
         if opens_on_behalf(ctx):
             words = "" if args.strip().lower() in FORM_WORDS else args
             return await engine.begin(ctx, BEHALF_FLOW, words)
@@ -558,6 +569,7 @@ def register(router: Router) -> None:
 
     async def form_submitted(ctx: Context, _value: str) -> list[Outbound]:
         require(ctx.actor, Action.OPEN_CASE)
+        check_open_for_cases(ctx)
         return await engine.begin_with(ctx, FLOW, submit_form)
 
     router.command("/consult", consult)

@@ -200,6 +200,10 @@ async def pick(ctx: Context, value: str) -> list[Outbound]:
 
 async def _check_municipality(ctx: Context, case: Case) -> None:
     """A case whose track does not serve its municipality is not matched (store/rules.py)."""
+    # A program past its last day of service books no new sessions, so proposes none either.
+    ended = rules.new_work_refusal(ctx.profile, ctx.now(), "session")
+    if ended is not None:
+        raise UserError(ended.key, **ended.params)
     code = case.municipality_code
     refusal = rules.municipality_refusal(
         ctx.profile.track(case.track_id), [code], await names_by_code(ctx.s, [code])

@@ -85,6 +85,9 @@ async def schedule_session(ctx: Context, req: SessionRequest) -> SupportSession:
     pass's first step (session ended → case 実施済(報告待ち)) and the report request are done
     at once, so the follow-up does not wait for the next pass."""
     require(ctx.actor, Action.SCHEDULE)
+    ended = rules.new_work_refusal(ctx.profile, ctx.now(), "session")
+    if ended is not None:
+        raise UserError(ended.key, **ended.params)
     track = ctx.profile.track(req.case.track_id)
     start = req.starts_at.astimezone(JST)
     if req.hours <= 0:

@@ -83,6 +83,33 @@ def term_refusal(profile: ProgramProfile, day: dt.date) -> Refusal | None:
     return Refusal("outside_term", params)
 
 
+def program_ended(profile: ProgramProfile, now: dt.datetime) -> bool:
+    """Whether the program's last day of service (``last_service_day``, else ``term_end``) is
+    behind ``now`` (JST): the program is then read-only for new work."""
+    return now.astimezone(JST).date() > profile.service_end
+
+
+def new_work_refusal(profile: ProgramProfile, now: dt.datetime, work: str) -> Refusal | None:
+    """A program whose last day of service has passed takes no new work: ``work`` is ``case``
+    (intake) or ``session`` (matching, scheduling, `dxbot sessions add`). What the year owes
+    still goes on — late reports, surveys, deliverables, status, exports and decks — so only
+    these two paths call this."""
+    if not program_ended(profile, now):
+        return None
+    last = profile.service_end
+    return Refusal(
+        f"program_ended_{work}",
+        {
+            "program": profile.name,
+            "program_id": profile.id,
+            # The Japanese fiscal year by era (令和 began in 2019, its first year 2019).
+            "fiscal": f"令和{profile.fiscal_year - 2018}年度",
+            "last": f"{last.year}年{last.month}月{last.day}日",
+            "last_iso": last.isoformat(),
+        },
+    )
+
+
 def report_due_flag(profile: ProgramProfile, due: dt.date) -> Refusal | None:
     """A report due after the last day of service (a warning to show, never a refusal): the
     program's 履行期限 passes before the report is owed, so it must be asked for earlier."""

@@ -67,6 +67,8 @@ class ConsoleAdapter:
         self.files_dir = files_dir
         self.sender = ConsoleSender(self.out, files_dir)
         self.deliverer = services.deliverer(self.sender, PLATFORM)
+        # A line under the banner (`dxbot run` on an ended program: the clock inside its term).
+        self.banner_note = ""
 
     async def resolve_user(self, platform_id: str) -> tuple[str, str, Role]:
         """(platform, name, role) of a registered user; English CliError when unknown."""
@@ -112,11 +114,12 @@ class ConsoleAdapter:
         self.out.write(
             t(
                 "console_banner",
-                program=self.services.profile.name,
+                program=f"{self.services.profile.name}（{self.services.profile.id}）",
                 user=f"{name}（{platform_id}）",
                 role=role_label(role),
             )
             + "\n"
+            + (f"{self.banner_note}\n" if self.banner_note else "")
         )
 
     async def run_script(self, lines: Iterable[str]) -> int:

@@ -20,6 +20,10 @@ MESSAGES: dict[str, str] = {
         "いまの利用者: {user}（{role}）。「/as ユーザーID」で利用者を切り替え、"
         "「/users」で登録済みの利用者を表示、「/quit」で終了します。"
     ),
+    "console_clock_inside_term": (
+        "この事業は{last}で終了しています。すべての操作を試せるよう、"
+        "このコンソールの時計は事業期間内の{now}に設定しています。"
+    ),
     "console_switched": "利用者を {user}（{role}）に切り替えました。",
     "console_users": "登録済みの利用者:\n{lines}",
     "help_header": "{role}としてできること:",

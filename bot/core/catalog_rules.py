@@ -30,6 +30,14 @@ MESSAGES: dict[str, str] = {
         "※報告期限（{due}）が履行期限（{last}）より後になります。"
         "履行期限までに報告を受け取れるよう、専門人材と調整してください。"
     ),
+    "program_ended_case": (
+        "{fiscal}の事業（{program}）は{last}で終了しているため、新しい相談は受け付けていません。"
+        "実施済みの支援の報告やアンケート、状況の確認は引き続きご利用いただけます。"
+    ),
+    "program_ended_session": (
+        "{fiscal}の事業（{program}）は{last}で終了しているため、新しい支援の登録はできません。"
+        "実施済みの支援の報告やアンケート、状況の確認は引き続きご利用いただけます。"
+    ),
     "shortfall_onsite": (
         "{tracks}の現地での支援が{held}回です（{minimum}回以上が必要、あと{remaining}回）。"
     ),
@@ -54,6 +62,14 @@ MESSAGES_EN: dict[str, str] = {
     "municipality_not_in_track": "{names} is not served by track {track}.",
     "report_due_after_service": (
         "Warning: the report is due {due_iso}, after the last day of service ({last_iso})."
+    ),
+    "program_ended_case": (
+        "Program {program_id} ended on {last_iso} (its last day of service); it takes no new "
+        "cases. Late reports, surveys, status, exports and decks still work."
+    ),
+    "program_ended_session": (
+        "Program {program_id} ended on {last_iso} (its last day of service); it takes no new "
+        "sessions. Late reports, surveys, status, exports and decks still work."
     ),
     "shortfall_onsite": "{tracks}: {held} on-site sessions held of at least {minimum}.",
 }

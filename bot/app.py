@@ -24,7 +24,7 @@ from reminders.clock import Clock, SystemClock
 from reminders.run import PassReport, ReminderPort, run_pass
 from store import programs
 from store.db import Database, Session
-from store.profiles import ProgramProfile, load_profile
+from store.profiles import ProgramProfile, default_program, load_profile
 
 
 def build_router(flows: dict[str, Flow], ttl: dt.timedelta) -> Router:
@@ -100,6 +100,13 @@ class Services:
         return OutboxDeliverer(self.db, sender, self.clock, platform)
 
 
+def load_program(settings: Settings, program_id: str | None = None) -> ProgramProfile:
+    """The profile a command runs: ``program_id``, else DXBOT_PROGRAM, else the one profile
+    marked ``demo_default`` — shipped or from DXBOT_PROFILES_DIR."""
+    folder = settings.profiles_dir
+    return load_profile(program_id or settings.program or default_program(folder), folder)
+
+
 def build_services(
     settings: Settings,
     *,
@@ -109,7 +116,7 @@ def build_services(
     llm: LLM | None = None,
 ) -> Services:
     clock = clock or SystemClock()
-    profile = load_profile(settings.program)
+    profile = load_program(settings)
     db = Database(settings.database_url)
     calendar = BusinessCalendar(profile.closed_days)
     llm = llm or make_llm(settings)

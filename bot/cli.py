@@ -22,11 +22,23 @@ METHODS = ("online", "onsite", "email", "phone", "chat")
 
 
 def program_ids() -> list[str]:
-    """The shipped programs, from the profile files' names in the package data: validating the
-    profiles (YAML and pydantic) is left to the command that loads one."""
+    """The shipped programs, from the profile files' names in the package data, for the help
+    text. Not argparse ``choices``: a profile in DXBOT_PROFILES_DIR is as good, so the command
+    that loads the program checks the id ("Unknown program 'x'. Known programs: …", exit 2)."""
     folder = resources.files("store").joinpath("profiles")
     return sorted(
         p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
+    )
+
+
+def _program_option(
+    parser: argparse.ArgumentParser, programs: list[str], *, required: bool = False
+) -> None:
+    parser.add_argument(
+        "--program",
+        required=required,
+        metavar="ID",
+        help=f"program id: {', '.join(programs)} or one in DXBOT_PROFILES_DIR",
     )
 
 
@@ -47,7 +59,7 @@ def _add_bot(sub: argparse._SubParsersAction[argparse.ArgumentParser], programs:
     chat = _command(sub.add_parser("chat", help="the console adapter"), "bot.cli_run:cmd_chat")
     chat.add_argument("--as", dest="as_user", metavar="PLATFORM_ID")
     chat.add_argument("--script", metavar="FILE")
-    chat.add_argument("--program", choices=programs)
+    _program_option(chat, programs)
     chat.add_argument("--now", metavar="ISO-8601", help="pretend it is this time (demos, tests)")
     chat.add_argument("--files-dir", default="out", help="where decks and exports are saved")
 
@@ -78,7 +90,7 @@ def _add_admin(
     )
 
     seed = _command(sub.add_parser("seed", help="load a program profile"), "bot.cli_admin:cmd_seed")
-    seed.add_argument("--program", required=True, choices=programs)
+    _program_option(seed, programs, required=True)
     seed.add_argument("--demo", action="store_true", help="also add demo people and history")
     seed.add_argument("--now", metavar="ISO-8601", help=argparse.SUPPRESS)
 
@@ -110,7 +122,7 @@ def _add_admin(
         "bot.cli_run:cmd_remind",
     )
     rm.add_argument("--now", metavar="ISO-8601")
-    rm.add_argument("--program", choices=programs)
+    _program_option(rm, programs)
 
     ss_sub = sub.add_parser("sessions", help="sessions").add_subparsers(
         dest="sessions_command", required=True
@@ -128,7 +140,7 @@ def _add_admin(
     sa.add_argument("--method", required=True, choices=METHODS)
     sa.add_argument("--place")
     sa.add_argument("--municipality", nargs="*", default=[], metavar="NAME_OR_CODE")
-    sa.add_argument("--program", choices=programs)
+    _program_option(sa, programs)
     sa.add_argument("--now", metavar="ISO-8601", help=argparse.SUPPRESS)
     sc = _command(
         ss_sub.add_parser("cancel", help="cancel a session (kept in the history, never counted)"),
@@ -136,7 +148,7 @@ def _add_admin(
     )
     sc.add_argument("session_id", metavar="SESSION_ID", type=int)
     sc.add_argument("--reason", required=True)
-    sc.add_argument("--program", choices=programs)
+    _program_option(sc, programs)
     sc.add_argument("--now", metavar="ISO-8601", help=argparse.SUPPRESS)
     sm = _command(
         ss_sub.add_parser("move", help="move a session to a new start (same rules as adding)"),
@@ -144,7 +156,7 @@ def _add_admin(
     )
     sm.add_argument("session_id", metavar="SESSION_ID", type=int)
     sm.add_argument("--start", required=True, metavar="ISO-8601")
-    sm.add_argument("--program", choices=programs)
+    _program_option(sm, programs)
     sm.add_argument("--now", metavar="ISO-8601", help=argparse.SUPPRESS)
 
     c_sub = sub.add_parser("calendar", help="開庁日 questions").add_subparsers(
@@ -153,11 +165,26 @@ def _add_admin(
     cd = _command(c_sub.add_parser("due"), "bot.cli_admin:cmd_calendar_due")
     cd.add_argument("from_date", metavar="FROM")
     cd.add_argument("--days", type=int)
-    cd.add_argument("--program", choices=programs)
+    _program_option(cd, programs)
     co = _command(c_sub.add_parser("open-days"), "bot.cli_admin:cmd_calendar_open_days")
     co.add_argument("from_date", metavar="FROM")
     co.add_argument("to_date", metavar="TO")
-    co.add_argument("--program", choices=programs)
+    _program_option(co, programs)
+
+
+def _add_programs(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p_sub = sub.add_parser(
+        "programs", help="program profiles, shipped and in a folder"
+    ).add_subparsers(dest="programs_command", required=True)
+    _command(
+        p_sub.add_parser("list", help="every program this deployment can load"),
+        "bot.cli_programs:cmd_programs_list",
+    )
+    pc = _command(
+        p_sub.add_parser("check", help="validate a profile file and summarise its rules"),
+        "bot.cli_programs:cmd_programs_check",
+    )
+    pc.add_argument("file", metavar="FILE")
 
 
 def _add_reports(
@@ -167,7 +194,7 @@ def _add_reports(
         sub.add_parser("status", help="the same view as /status"), "bot.cli_reports:cmd_status"
     )
     st.add_argument("--as", dest="as_user", metavar="PLATFORM_ID")
-    st.add_argument("--program", choices=programs)
+    _program_option(st, programs)
     st.add_argument("--case", metavar="CASE_ID")
     st.add_argument("--json", action="store_true", help="the same view as JSON (see README)")
     st.add_argument("--now", metavar="ISO-8601", help=argparse.SUPPRESS)
@@ -179,13 +206,13 @@ def _add_reports(
     ex.add_argument("kind", choices=("cases", "sessions", "reports"))
     ex.add_argument("--format", required=True, choices=("csv", "xlsx", "json"))
     ex.add_argument("--out", metavar="FILE", help="default: standard output")
-    ex.add_argument("--program", choices=programs)
+    _program_option(ex, programs)
     ex.add_argument("--now", metavar="ISO-8601", help=argparse.SUPPRESS)
 
     dk = _command(
         sub.add_parser("deck", help="a PowerPoint deck for a period"), "bot.cli_reports:cmd_deck"
     )
-    dk.add_argument("--program", choices=programs)
+    _program_option(dk, programs)
     dk.add_argument("--from", dest="from_date", metavar="DATE")
     dk.add_argument("--to", dest="to_date", metavar="DATE")
     dk.add_argument("--kind", choices=("summary", "monthly", "completion"), default="summary")
@@ -199,6 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     programs = program_ids()
     _add_bot(sub, programs)
     _add_admin(sub, programs)
+    _add_programs(sub)
     _add_reports(sub, programs)
     return p
 

@@ -13,7 +13,7 @@ import io
 import sys
 from pathlib import Path
 
-from bot.app import system_context
+from bot.app import load_program, system_context
 from bot.cli_common import cli_services, parse_date, parse_datetime
 from bot.core.catalog import t
 from bot.core.config import Settings
@@ -23,7 +23,7 @@ from reminders.calendar import BusinessCalendar
 from reminders.clock import JST
 from store import reference, users
 from store.db import Database, Session
-from store.profiles import ProgramProfile, load_profile
+from store.profiles import ProgramProfile
 from store.rules import report_due_flag
 
 # --- db, seed --------------------------------------------------------------------------------
@@ -250,7 +250,7 @@ async def cmd_experts_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _calendar(settings: Settings, program: str | None) -> tuple[BusinessCalendar, int]:
-    profile = load_profile(program or settings.program)
+    profile = load_program(settings, program)
     return BusinessCalendar(profile.closed_days), profile.default_track.report_open_days
 
 

@@ -1,14 +1,17 @@
 """Program profiles: the rules of each procurement specification, kept as validated data.
 
-A profile is YAML shipped as package data (``store/profiles/<id>.yaml``). Loading validates it
-with pydantic; a mistake is refused with a message naming the file, the field and the problem,
-because an admin editing a profile must be told exactly where to look.
+A profile is YAML shipped as package data (``store/profiles/<id>.yaml``) or a file in the
+administrator's folder (``DXBOT_PROFILES_DIR``), so next year's program, or another
+prefecture's, needs no code change. Loading validates it with pydantic; a mistake is refused with
+a message naming the file, the field and the problem, because an admin editing a profile must be
+told exactly where to look. Every field is documented in docs/profile.md.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -22,8 +25,8 @@ TrackKind = Literal["consultation", "dispatch", "accompaniment", "bpr", "hearing
 Approver = Literal["staff", "prefecture"]
 ClosedDayRule = Literal["as_is", "next_open_day", "previous_open_day"]
 ReportReceiver = Literal["staff", "prefecture"]
-
-PROGRAM_IDS = ("yamagata-2026", "miyazaki-2025", "saitama-2026", "nagano-2024", "kumamoto-2026")
+# Where a profile file lives: package data, or the folder named by DXBOT_PROFILES_DIR.
+ProfileWhere = Literal["shipped", "folder"]
 
 
 class ProfileError(Exception):
@@ -207,6 +210,9 @@ class ProgramProfile(_Strict):
     # prefecture user opens one on behalf of a municipality's registered officer.
     intake_via_prefecture: bool = False
     closed_days: tuple[dt.date, ...] = ()
+    # The program the embedded default (console, demo data) opens when DXBOT_PROGRAM is unset;
+    # exactly one profile may say so, so no program id is written in code.
+    demo_default: bool = False
     seed_file: str = ""
     notes: str = ""
 
@@ -313,13 +319,31 @@ def load_profile_file(path: Path) -> ProgramProfile:
     return parse_profile(text, str(path))
 
 
+@dataclass(frozen=True)
+class ProfileSource:
+    """One profile file the deployment knows: its program id, its path, shipped or folder."""
+
+    id: str
+    path: str
+    where: ProfileWhere
+
+
+def _shipped_folder() -> Any:
+    return resources.files("store").joinpath("profiles")
+
+
+def shipped_program_ids() -> list[str]:
+    """The shipped profiles' ids, from their file names (no YAML read)."""
+    return sorted(
+        p.name.removesuffix(".yaml")
+        for p in _shipped_folder().iterdir()
+        if p.name.endswith(".yaml")
+    )
+
+
 @cache
-def load_profile(program_id: str) -> ProgramProfile:
-    """Load a shipped profile by program id (package data, so it works from any directory)."""
-    res = resources.files("store").joinpath("profiles", f"{program_id}.yaml")
-    if not res.is_file():
-        known = ", ".join(available_programs())
-        raise ProfileError(f"Unknown program '{program_id}'. Known programs: {known}.")
+def _load_shipped(program_id: str) -> ProgramProfile:
+    res = _shipped_folder().joinpath(f"{program_id}.yaml")
     profile = parse_profile(res.read_text(encoding="utf-8"), f"store/profiles/{program_id}.yaml")
     if profile.id != program_id:
         raise ProfileError(
@@ -329,8 +353,85 @@ def load_profile(program_id: str) -> ProgramProfile:
     return profile
 
 
-def available_programs() -> list[str]:
-    folder = resources.files("store").joinpath("profiles")
-    return sorted(
-        p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
+@cache
+def _load_folder_file(path: str, mtime_ns: int, size: int) -> ProgramProfile:
+    """One folder profile, parsed again only when the file changes (mtime and size key it)."""
+    return load_profile_file(Path(path))
+
+
+def _folder_profiles(folder: Path) -> list[tuple[str, ProgramProfile]]:
+    """Every ``*.yaml``/``*.yml`` file of the folder, validated; ids are read from the files
+    (not their names), so two files that say one id are caught."""
+    if not folder.is_dir():
+        raise ProfileError(
+            f"Profiles folder {folder} (DXBOT_PROFILES_DIR) does not exist or is not a folder."
+        )
+    found = []
+    for path in sorted(folder.iterdir()):
+        if path.suffix not in (".yaml", ".yml") or not path.is_file():
+            continue
+        st = path.stat()
+        found.append((str(path), _load_folder_file(str(path), st.st_mtime_ns, st.st_size)))
+    return found
+
+
+def _sources(profiles_dir: Path | None) -> dict[str, tuple[ProfileSource, ProgramProfile | None]]:
+    """Shipped and folder profiles by id; a clash of ids is refused naming both files."""
+    by_id: dict[str, tuple[ProfileSource, ProgramProfile | None]] = {}
+    for pid in shipped_program_ids():
+        path = str(_shipped_folder().joinpath(f"{pid}.yaml"))
+        by_id[pid] = (ProfileSource(pid, path, "shipped"), None)
+    if profiles_dir is None:
+        return by_id
+    for path, profile in _folder_profiles(profiles_dir):
+        other = by_id.get(profile.id)
+        if other is not None:
+            first = other[0]
+            whose = "the shipped profile" if first.where == "shipped" else "the profile"
+            raise ProfileError(
+                f"Profile {path} has id '{profile.id}', which {whose} {first.path} already "
+                "has; each program needs its own id (change 'id' and 'fiscal_year')."
+            )
+        by_id[profile.id] = (ProfileSource(profile.id, path, "folder"), profile)
+    return by_id
+
+
+def available_programs(profiles_dir: Path | None = None) -> list[ProfileSource]:
+    """Every program this deployment can load: the shipped profiles and, with ``profiles_dir``
+    (DXBOT_PROFILES_DIR), the folder's, each folder file validated; sorted by id."""
+    return [src for src, _ in sorted(_sources(profiles_dir).values(), key=lambda v: v[0].id)]
+
+
+def load_profile(program_id: str, profiles_dir: Path | None = None) -> ProgramProfile:
+    """Load a program's profile by id, shipped or from ``profiles_dir`` (package data, so it
+    works from any directory)."""
+    if profiles_dir is None and program_id in shipped_program_ids():
+        return _load_shipped(program_id)
+    sources = _sources(profiles_dir)
+    found = sources.get(program_id)
+    if found is None:
+        known = ", ".join(sorted(sources))
+        raise ProfileError(f"Unknown program '{program_id}'. Known programs: {known}.")
+    source, profile = found
+    return profile if profile is not None else _load_shipped(source.id)
+
+
+def default_program(profiles_dir: Path | None = None) -> str:
+    """The program the embedded default opens when DXBOT_PROGRAM is unset: the one profile that
+    says ``demo_default: true``."""
+    sources = _sources(profiles_dir)
+    flagged = [
+        src
+        for src, profile in sources.values()
+        if (profile if profile is not None else _load_shipped(src.id)).demo_default
+    ]
+    if len(flagged) == 1:
+        return flagged[0].id
+    if not flagged:
+        raise ProfileError(
+            "No program profile says 'demo_default: true'; set DXBOT_PROGRAM to a program id."
+        )
+    paths = " and ".join(src.path for src in flagged)
+    raise ProfileError(
+        f"Profiles {paths} all say 'demo_default: true'; only one may (or set DXBOT_PROGRAM)."
     )

@@ -9,7 +9,16 @@ from importlib import resources
 import pytest
 import yaml
 
-from store.profiles import PROGRAM_IDS, ProfileError, load_profile, parse_profile
+from store.profiles import (
+    ProfileError,
+    default_program,
+    load_profile,
+    parse_profile,
+    shipped_program_ids,
+)
+
+# The shipped profiles (product code names no program: these are the package's data files).
+PROGRAM_IDS = ("yamagata-2026", "miyazaki-2025", "saitama-2026", "nagano-2024", "kumamoto-2026")
 
 
 def _data(name: str):
@@ -22,6 +31,16 @@ def _check_digit(code5: str) -> str:
 
 
 # --- profiles -------------------------------------------------------------------------------
+
+
+def test_the_shipped_profiles_are_the_five_seeds():
+    assert shipped_program_ids() == sorted(PROGRAM_IDS)
+
+
+def test_one_shipped_profile_is_the_demo_default():
+    """The console's demo program is chosen by the profile flag, not by an id in code."""
+    assert [pid for pid in PROGRAM_IDS if load_profile(pid).demo_default] == ["saitama-2026"]
+    assert default_program() == "saitama-2026"
 
 
 @pytest.mark.parametrize("program_id", PROGRAM_IDS)

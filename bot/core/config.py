@@ -5,7 +5,9 @@ Secrets are ``SecretStr`` so they never appear in a log line or a repr by accide
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/dxbot.db"
@@ -15,7 +17,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     database_url: str = Field(default=DEFAULT_DATABASE_URL, alias="DATABASE_URL")
-    program: str = Field(default="saitama-2026", alias="DXBOT_PROGRAM")
+    # The program to run; unset, the profile that says ``demo_default: true`` (no id in code).
+    program: str | None = Field(default=None, alias="DXBOT_PROGRAM")
+    # A folder of profile files beside the shipped ones (next year's program, another
+    # prefecture's), validated like them; see docs/profile.md.
+    profiles_dir: Path | None = Field(default=None, alias="DXBOT_PROFILES_DIR")
     log_level: str = Field(default="INFO", alias="DXBOT_LOG_LEVEL")
 
     slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
@@ -41,6 +47,12 @@ class Settings(BaseSettings):
 
     conversation_ttl_minutes: int = Field(default=60 * 24, alias="DXBOT_CONVERSATION_TTL_MINUTES")
     max_message_chars: int = Field(default=4000, alias="DXBOT_MAX_MESSAGE_CHARS")
+
+    @field_validator("program", "profiles_dir", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """``DXBOT_PROGRAM=`` as in .env.example means unset, not a program called ''."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @property
     def platform(self) -> str:

@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 Method = Literal["online", "onsite", "email", "chat", "phone"]
 TrackKind = Literal["consultation", "dispatch", "accompaniment", "bpr", "hearing"]
@@ -35,6 +42,14 @@ class ProfileError(Exception):
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _quoted_time(value: object) -> object:
+    """YAML 1.1 reads an unquoted ``17:15`` as the number 1035 (base 60), which pydantic would
+    take for 00:17:15; a time of day must be written in quotes ("17:15")."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError('write a time of day in quotes, e.g. "17:15"')
+    return value
 
 
 class ReportRule(_Strict):
@@ -135,6 +150,8 @@ class ReminderPolicy(_Strict):
     before_due_open_days: int = Field(default=2, ge=0)
     escalate_prefecture_after_overdue_open_days: int = Field(default=3, ge=1)
 
+    _times = field_validator("office_start", "office_end", mode="before")(_quoted_time)
+
     @model_validator(mode="after")
     def _window(self) -> ReminderPolicy:
         if self.office_start >= self.office_end:
@@ -166,6 +183,8 @@ class SessionWindow(_Strict):
 
     start: dt.time = dt.time(8, 0)
     end: dt.time = dt.time(20, 0)
+
+    _times = field_validator("start", "end", mode="before")(_quoted_time)
 
     @model_validator(mode="after")
     def _ordered(self) -> SessionWindow:

@@ -45,6 +45,7 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 ENV_KEYS = (
     "DATABASE_URL",
     "DXBOT_PROGRAM",
+    "DXBOT_PROFILES_DIR",
     "SLACK_BOT_TOKEN",
     "SLACK_SIGNING_SECRET",
     "SLACK_APP_TOKEN",

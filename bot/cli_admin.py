@@ -65,12 +65,18 @@ async def _municipality_code(
     prefecture = profile.prefecture_code if profile is not None else None
     found = await reference.resolve_municipality(s, text, prefecture)
     if not found and profile is not None:
-        elsewhere = await reference.resolve_municipality(s, text)
+        # the package data, not the database: only the program's prefecture is seeded there
+        elsewhere = reference.outside_prefecture(text, profile.prefecture_code)
         if elsewhere:
-            where = ", ".join(f"{m.prefecture_name}{m.name} ({m.code})" for m in elsewhere)
+            if len(elsewhere) == 1:
+                m = elsewhere[0]
+                where = f"{m.name} ({m.code}) is in {m.prefecture_name}"
+            else:  # a name several prefectures use (府中市)
+                where = f"{text!r} is " + " or ".join(
+                    f"{m.name} ({m.code}) in {m.prefecture_name}" for m in elsewhere
+                )
             raise CliError(
-                f"{text!r} is {where}, outside {profile.prefecture}; program {profile.id} "
-                f"covers the municipalities of {profile.prefecture} only."
+                f"{where}, not in {profile.prefecture}, the prefecture of program {profile.id}."
             )
     if not found:
         raise CliError(
@@ -85,7 +91,7 @@ async def _municipality_code(
 
 async def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
     async with cli_services(settings, args) as services, services.db.transaction() as s:
-        code = await _municipality_code(s, args.municipality)
+        code = await _municipality_code(s, args.municipality, services.profile)
         try:
             user = await users.add(
                 s,

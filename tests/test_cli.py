@@ -162,7 +162,8 @@ def test_upgrade_seed_users_and_experts(cli_url: str, tmp_path: Path) -> None:
         "E3,佐藤 一郎,自治体フロントヤード改革、デジタルデバイド対策,ITコーディネータ,可,県北,はい\n",
         "cp932",
     )
-    officer = ("--role", "officer", "--name", "山田 花子", "--municipality")
+    officer = ("--program", "kumamoto-2026", "--role", "officer", "--name", "山田 花子")
+    officer = (*officer, "--municipality")
     runs = side_by_side(
         (cli_url, ("users", "add", "U123", *officer, "熊本市")),
         (cli_url, ("users", "add", "U124", *officer, "431001")),
@@ -195,6 +196,52 @@ def test_upgrade_seed_users_and_experts(cli_url: str, tmp_path: Path) -> None:
     assert {r["name"] for r in listed if r["role"] == "officer"} == {"山田 花子"}
     roster = [tuple(r[c] for c in EXPERT_COLUMNS) for r in table(ok(experts_list))]
     assert roster == EXPERTS_EXPECTED
+
+
+def test_users_add_refuses_a_municipality_outside_the_programs_prefecture(
+    cli_url: str, tmp_path: Path
+) -> None:
+    """Only the program's prefecture is seeded, yet a municipality of any other prefecture is
+    named with its code and prefecture (from the package data), not called unknown."""
+    ok(dxbot(cli_url, "db", "upgrade", cwd=tmp_path))
+    for program in ("saitama-2026", "nagano-2024"):
+        ok(dxbot(cli_url, "seed", "--program", program, cwd=tmp_path))
+
+    def add(uid: str, program: str, municipality: str) -> tuple[str | None, tuple[str, ...]]:
+        args = ("users", "add", uid, "--role", "officer", "--program", program)
+        return (cli_url, (*args, "--municipality", municipality))
+
+    tottori = "鳥取市 (312011) is in 鳥取県, not in 埼玉県, the prefecture of program saitama-2026."
+    runs = side_by_side(
+        add("U1", "saitama-2026", "鳥取市"),
+        add("U2", "saitama-2026", "31201"),  # the 5-digit code
+        add("U3", "saitama-2026", "松本市"),  # seeded, for the other program
+        add("U4", "nagano-2024", "府中市"),  # 東京都 and 広島県 both have one
+        add("U5", "nagano-2024", "松川"),  # 松川町 and 松川村, both in 長野県
+        add("U6", "saitama-2026", "川口市"),
+        add("U7", "nagano-2024", "202029"),
+        cwd=tmp_path,
+    )
+    assert refused(runs[0]) == tottori
+    assert refused(runs[1]) == tottori
+    assert refused(runs[2]) == (
+        "松本市 (202029) is in 長野県, not in 埼玉県, the prefecture of program saitama-2026."
+    )
+    assert refused(runs[3]) == (
+        "'府中市' is 府中市 (132063) in 東京都 or 府中市 (342084) in 広島県, not in 長野県, "
+        "the prefecture of program nagano-2024."
+    )
+    assert refused(runs[4]) == (
+        "'松川' matches several municipalities: 長野県松川町 (204021), "
+        "長野県松川村 (204820); give the code."
+    )
+    ok(runs[5])
+    ok(runs[6])
+    listed = table(ok(dxbot(cli_url, "users", "list", cwd=tmp_path)))
+    assert [(r["platform_id"], r["municipality"]) for r in listed] == [
+        ("U6", "川口市"),
+        ("U7", "松本市"),
+    ]
 
 
 # --- the 開庁日 calendar ------------------------------------------------------------------------
@@ -275,6 +322,7 @@ HEAVY = (
     "openpyxl",
     "holidays",
     "store.models",
+    "store.reference",  # the municipalities of 47 prefectures are read by the command needing them
     "bot.app",
 )
 HELP_PROBE = """
@@ -382,9 +430,9 @@ MORE_BAD: dict[str, Bad] = {
         ("users", "add", "X", "--role", "officer", "--municipality", "存在しない市"),
         ("存在しない市",),
     ),
-    "ambiguous-municipality": Bad(
-        ("users", "add", "X", "--role", "officer", "--municipality", "美里町"),
-        ("美里町", "several", "433489", "113816"),
+    "municipality-of-another-prefecture": Bad(  # the program is DXBOT_PROGRAM's: Saitama
+        ("users", "add", "X", "--role", "officer", "--municipality", "熊本市"),
+        ("熊本市 (431001) is in 熊本県, not in 埼玉県, the prefecture of program saitama-2026.",),
     ),
     "duplicate-user": Bad(("users", "add", "DUP", "--role", "admin"), ("DUP", "already exists")),
     "invalid-platform-id": Bad(("users", "add", "A B", "--role", "staff"), ("A B",)),

@@ -14,6 +14,7 @@ import textwrap
 from pathlib import Path
 
 from bot.core.config import Settings
+from store import reference
 from store.profiles import (
     ProfileError,
     ProgramProfile,
@@ -33,8 +34,9 @@ _CLOSED_RULE = {
 async def cmd_programs_list(args: argparse.Namespace, settings: Settings) -> int:
     """One line per loadable program; a broken folder profile or a clash stops the list, since
     the bot would refuse to start on it too."""
+    sources = available_programs(settings.profiles_dir)
     print("id\tname\tprefecture\tterm\twhere\tfile")
-    for src in available_programs(settings.profiles_dir):
+    for src in sources:
         p = load_profile(src.id, settings.profiles_dir)
         term = f"{p.term_start.isoformat()}..{p.term_end.isoformat()}"
         print(f"{p.id}\t{p.name}\t{p.prefecture}\t{term}\t{src.where}\t{src.path}")
@@ -47,6 +49,7 @@ async def cmd_programs_check(args: argparse.Namespace, settings: Settings) -> in
     path = Path(args.file)
     try:
         profile = load_profile_file(path)
+        _check_municipalities(profile, str(path))
         for src in available_programs(settings.profiles_dir):
             if src.id == profile.id and Path(src.path).resolve() != path.resolve():
                 raise ProfileError(
@@ -59,6 +62,31 @@ async def cmd_programs_check(args: argparse.Namespace, settings: Settings) -> in
         return 1
     print(textwrap.fill(summary(profile, str(path)), width=100))
     return 0
+
+
+def _check_municipalities(p: ProgramProfile, source: str) -> None:
+    """What the loader cannot see without the municipality data: the prefecture's name matches
+    its code, and every municipality a track names is one of that prefecture's."""
+    shipped = reference.municipalities(p.prefecture_code)
+    if not shipped:
+        raise ProfileError(
+            f"Profile {source} is invalid: field 'prefecture_code': no prefecture has code "
+            f"'{p.prefecture_code}'"
+        )
+    if shipped[0].prefecture_name != p.prefecture:
+        raise ProfileError(
+            f"Profile {source} is invalid: field 'prefecture': code {p.prefecture_code} is "
+            f"{shipped[0].prefecture_name}, not {p.prefecture}"
+        )
+    codes = {m.code for m in shipped}
+    for i, t in enumerate(p.tracks):
+        for name in ("include_municipalities", "exclude_municipalities"):
+            unknown = [c for c in getattr(t, name) if c not in codes]
+            if unknown:
+                raise ProfileError(
+                    f"Profile {source} is invalid: field 'tracks.{i}.{name}': {unknown} are not "
+                    f"municipalities of {p.prefecture}"
+                )
 
 
 def _track(p: ProgramProfile, t: Track) -> str:
@@ -92,7 +120,8 @@ def summary(p: ProgramProfile, source: str) -> str:
     parts = [
         f"{source} is a valid profile: {p.id} {p.name}, {p.prefecture} "
         f"(code {p.prefecture_code}), term {p.term_start} to {p.term_end}{service}, "
-        f"chat on {p.chat_platform}.",
+        f"chat on {p.chat_platform}; {len(reference.municipalities(p.prefecture_code))} "
+        "municipalities.",
         "Tracks: " + "; ".join(_track(p, t) for t in p.tracks) + ".",
     ]
     for rule in p.program_rules:

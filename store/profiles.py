@@ -291,8 +291,14 @@ class ProgramProfile(_Strict):
 
 
 def _describe(err: ValidationError) -> str:
+    errors = err.errors()
     parts = []
-    for e in err.errors():
+    for e in errors:
+        # pydantic also says a list with one bad item is "too short" (the bad item does not
+        # count): only the item's own problem helps the person editing the file.
+        inner = [o["loc"][: len(e["loc"])] == e["loc"] for o in errors if o is not e]
+        if e["type"] == "too_short" and any(inner):
+            continue
         loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
         parts.append(f"field '{loc}': {e['msg']}")
     return "; ".join(parts)

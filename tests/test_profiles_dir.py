@@ -5,15 +5,19 @@ files named. The embedded default's program is the one profile flagged ``demo_de
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+from typing import get_args
 
 import pytest
+from pydantic import BaseModel
 
 from bot.app import load_program
 from bot.core.config import Settings
 from store.profiles import (
     ProfileError,
     ProfileSource,
+    ProgramProfile,
     available_programs,
     default_program,
     load_profile,
@@ -152,3 +156,52 @@ def test_the_demo_program_is_the_flagged_profile_unless_dxbot_program_says(
         "may (or set DXBOT_PROGRAM)."
     )
     assert load_program(_settings(DXBOT_PROGRAM="nagano-2024", **env)).id == "nagano-2024"
+
+
+# --- the reference cannot rot ----------------------------------------------------------------
+
+
+def _models(model: type[BaseModel]) -> dict[str, type[BaseModel]]:
+    """``model`` and every model its fields hold, by class name."""
+    found = {model.__name__: model}
+    for info in model.model_fields.values():
+        stack: list[object] = [info.annotation]
+        while stack:
+            tp = stack.pop()
+            if isinstance(tp, type) and issubclass(tp, BaseModel):
+                if tp.__name__ not in found:
+                    found |= _models(tp)
+            else:
+                stack.extend(get_args(tp))
+    return found
+
+
+def test_every_profile_field_is_in_the_reference() -> None:
+    """docs/profile.md has a section per model ("## `…` — Track") and a row per field."""
+    doc = (Path(__file__).parents[1] / "docs" / "profile.md").read_text(encoding="utf-8")
+    sections = {
+        heading.split(" — ")[-1].strip(): body
+        for heading, _, body in (
+            part.partition("\n") for part in re.split(r"^#{2,3} ", doc, flags=re.MULTILINE)[1:]
+        )
+    }
+    models = _models(ProgramProfile)  # a model added later is found here and must be documented
+    assert set(models) >= {
+        "ProgramProfile",
+        "Track",
+        "ReportRule",
+        "Deadlines",
+        "ReminderPolicy",
+        "SurveyPolicy",
+        "StageModel",
+        "Stage",
+        "OnsiteMinimum",
+        "SessionWindow",
+    }
+    missing = [
+        f"{name}.{field}"
+        for name, model in models.items()
+        for field in model.model_fields
+        if f"| `{field}` |" not in sections.get(name, "")
+    ]
+    assert missing == [], f"document these profile fields in docs/profile.md: {missing}"

@@ -241,7 +241,13 @@ class IntakeFlow:
         if not value:
             return [Outbound(text=t("answer_empty")), await self._ask(ctx, conv, key)]
         if key == "municipality":
-            found = await reference.resolve_municipality(ctx.s, value, ctx.profile.prefecture_code)
+            pref = ctx.profile.prefecture_code
+            found = await reference.resolve_municipality(ctx.s, value, pref)
+            if not found and (outside := reference.outside_prefecture(value, pref)):
+                where = "、".join(dict.fromkeys(m.prefecture_name for m in outside))
+                name = ctx.profile.prefecture
+                note = t("municipality_outside", text=value[:30], where=where, prefecture=name)
+                return [Outbound(text=note)]  # named where it is, not "not found"
             if len(found) != 1:
                 return [
                     Outbound(

@@ -37,7 +37,7 @@ from store import sessions as session_store
 from store import users as user_store
 from store.models import Case, SupportSession, User
 from store.profiles import ProgramProfile, Track
-from store.reference import names_by_code, resolve_municipality
+from store.reference import names_by_code, outside_prefecture, resolve_municipality
 from store.reminders import PendingReport
 from store.users import list_users
 
@@ -355,6 +355,14 @@ async def schedule_command(ctx: Context, args: str) -> list[Outbound]:
     for tok in tokens[5:]:
         if tok.startswith("+") and len(tok) > 1:
             found = await resolve_municipality(ctx.s, tok[1:], ctx.profile.prefecture_code)
+            outside = [] if found else outside_prefecture(tok[1:], ctx.profile.prefecture_code)
+            if outside:
+                raise UserError(
+                    "municipality_outside",
+                    text=tok[1:30],
+                    where="、".join(dict.fromkeys(m.prefecture_name for m in outside)),
+                    prefecture=ctx.profile.prefecture,
+                )
             if len(found) != 1:
                 raise UserError(
                     "municipality_unknown", text=tok[1:30], prefecture=ctx.profile.prefecture

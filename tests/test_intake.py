@@ -540,10 +540,14 @@ async def _assert_refused(bot: ChatBot, user: str, text: str, expected: Sequence
 async def test_unknown_municipality_gets_a_polite_answer(bot: ChatBot) -> None:
     assert _one(await bot.say("staff1", "/consult")).text == t("ask_municipality")
     # Not in the prefecture, the prefecture itself, noise, or no name at all.
-    for name in ("存在しない村", "札幌市", "埼玉県", "ほげほげ", "わからない"):
+    for name in ("存在しない村", "埼玉県", "ほげほげ", "わからない"):
         answer = t("municipality_unknown", text=name, prefecture="埼玉県")
         await _assert_refused(bot, "staff1", name, [answer])
         assert "正式な名称" in answer
+    # another prefecture's is named where it is (tests/test_municipalities.py)
+    sapporo = "「札幌市」は北海道の市町村のため、埼玉県の本事業では扱えません。"
+    sapporo += "埼玉県内の市町村を指定してください。"
+    await _assert_refused(bot, "staff1", "札幌市", [sapporo])
     # The question still stands and a real name is taken.
     assert _one(await bot.say("staff1", "川越市")).text == t("ask_department")
 

@@ -843,8 +843,7 @@ async def test_cli_sessions_add_keeps_to_the_programs_prefecture(bot: ChatBot, d
     )
     assert (code, out) == (2, "")
     assert err.strip() == (
-        "error: '433489' is 熊本県美里町 (433489), outside 埼玉県; program saitama-2026 covers "
-        "the municipalities of 埼玉県 only."
+        "error: 美里町 (433489) is in 熊本県, not in 埼玉県, the prefecture of program saitama-2026."
     )
     assert await _counts(db) == before
 

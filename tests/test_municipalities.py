@@ -11,12 +11,16 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from bot.core.catalog import t
 from store import reference
 from store.db import Database
+from store.models import SupportSession
 from store.profiles import load_profile
 from store.seed import seed_program
-from tests.conftest import DEFAULT_NOW
+from tests.conftest import DEFAULT_NOW, ChatBot
+from tests.test_matching import _new_case
 
 
 def _doc() -> dict:
@@ -208,3 +212,33 @@ async def test_seeding_loads_the_programs_prefecture_only(db: Database) -> None:
     assert [(m.code, m.prefecture_name) for m in reference.outside_prefecture("鳥取市", "11")] == [
         ("312011", "鳥取県")
     ]
+
+
+# --- in the chat: staff naming a municipality of another prefecture -------------------------
+
+TOTTORI_IN_SAITAMA = (
+    "「鳥取市」は鳥取県の市町村のため、埼玉県の本事業では扱えません。"
+    "埼玉県内の市町村を指定してください。"
+)
+
+
+async def test_intake_names_where_a_municipality_of_another_prefecture_is(bot: ChatBot) -> None:
+    await bot.say("staff1", "/consult")
+    assert [r.text for r in await bot.say("staff1", "鳥取市")] == [TOTTORI_IN_SAITAMA]
+    assert [r.text for r in await bot.say("staff1", "府中市")] == [
+        "「府中市」は東京都、広島県の市町村のため、埼玉県の本事業では扱えません。"
+        "埼玉県内の市町村を指定してください。"
+    ]
+    # the question still stands and a municipality of Saitama is taken
+    assert [r.text for r in await bot.say("staff1", "川越市")] == [t("ask_department")]
+
+
+async def test_dx_schedule_names_where_a_joint_municipality_is(bot: ChatBot) -> None:
+    case_no = await _new_case(bot, expert="expert5")
+    await bot.say("staff1", f"/dx track {case_no} haken")
+    replies = await bot.say(
+        "staff1", f"/dx schedule {case_no} 2026-11-25 14:00 2 onsite 川口市役所 +鳥取市"
+    )
+    assert [r.text for r in replies] == [TOTTORI_IN_SAITAMA]
+    async with bot.services.db.transaction() as s:  # type: ignore[attr-defined]
+        assert (await s.scalars(select(SupportSession))).all() == []

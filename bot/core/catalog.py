@@ -114,6 +114,11 @@ MESSAGES: dict[str, str] = {
         "「{text}」に当たる{prefecture}内の市町村が見つかりませんでした。"
         "「○○市」「○○町」のように正式な名称で入力してください。"
     ),
+    # a municipality of another prefecture (store.reference.outside_prefecture)
+    "municipality_outside": (
+        "「{text}」は{where}の市町村のため、{prefecture}の本事業では扱えません。"
+        "{prefecture}内の市町村を指定してください。"
+    ),
     "municipality_not_yours": (
         "ご所属の団体以外の相談は、その団体の職員の方か事務局からお申し込みください。"
     ),

@@ -2,7 +2,8 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
-PROGRAM ?= saitama-2026
+# Empty: DXBOT_PROGRAM, else the profile marked `demo_default: true` (no program id here).
+PROGRAM ?=
 
 .PHONY: run test lint install install-test bench clean
 
@@ -26,8 +27,8 @@ install-test: $(VENV)/.installed-test
 ## on that program (`make run PROGRAM=nagano-2024`; an ended one runs on a clock inside its term).
 run: install
 	$(BIN)/dxbot db upgrade
-	$(BIN)/dxbot seed --program $(PROGRAM) --demo
-	$(BIN)/dxbot run --program $(PROGRAM)
+	$(BIN)/dxbot seed $(if $(PROGRAM),--program $(PROGRAM)) --demo
+	$(BIN)/dxbot run $(if $(PROGRAM),--program $(PROGRAM))
 
 ## Set up, check the layers and the types, and run the whole test suite (SQLite and PostgreSQL).
 test: install-test

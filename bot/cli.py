@@ -90,7 +90,7 @@ def _add_admin(
     )
 
     seed = _command(sub.add_parser("seed", help="load a program profile"), "bot.cli_admin:cmd_seed")
-    _program_option(seed, programs, required=True)
+    _program_option(seed, programs)  # none: DXBOT_PROGRAM, else the demo_default profile
     seed.add_argument("--demo", action="store_true", help="also add demo people and history")
     seed.add_argument("--now", metavar="ISO-8601", help=argparse.SUPPRESS)
 

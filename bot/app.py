@@ -17,6 +17,7 @@ from bot.core.llm import LLM, make_llm
 from bot.core.messages import Inbound, Outbound
 from bot.core.notifier import Notifier, OutboxDeliverer, Sender
 from bot.core.permissions import Actor, Role
+from bot.core.program_choice import switch_program
 from bot.core.router import Router
 from bot.demo import seed_with_demo
 from reminders.calendar import BusinessCalendar
@@ -64,6 +65,8 @@ def build_router(flows: dict[str, Flow], ttl: dt.timedelta) -> Router:
         experts,
     ):
         module.register(router)
+    # A person in several programs switches with `/dx program` (bot/core/program_choice.py).
+    router.dx_command("program", switch_program)
     router.fallback = help.not_understood
     return router
 

@@ -55,6 +55,8 @@ def _add_bot(sub: argparse._SubParsersAction[argparse.ArgumentParser], programs:
     run.add_argument("--host", default="0.0.0.0")
     run.add_argument("--port", type=int, default=3000)
     run.add_argument("--files-dir", default="out", help="where the console saves files")
+    _program_option(run, programs)
+    run.add_argument("--now", metavar="ISO-8601", help=argparse.SUPPRESS)
 
     chat = _command(sub.add_parser("chat", help="the console adapter"), "bot.cli_run:cmd_chat")
     chat.add_argument("--as", dest="as_user", metavar="PLATFORM_ID")
@@ -104,18 +106,23 @@ def _add_admin(
     ua.add_argument("--municipality", metavar="NAME_OR_CODE")
     ua.add_argument("--name")
     ua.add_argument("--title")
+    _program_option(ua, programs)
     ul = _command(u_sub.add_parser("list"), "bot.cli_admin:cmd_users_list")
     ul.add_argument("--role", choices=ROLES)
+    _program_option(ul, programs)
     ur = _command(u_sub.add_parser("remove"), "bot.cli_admin:cmd_users_remove")
     ur.add_argument("platform_id", metavar="PLATFORM_ID")
     ur.add_argument("--platform", choices=PLATFORMS)
+    _program_option(ur, programs)
 
     e_sub = sub.add_parser("experts", help="the expert roster").add_subparsers(
         dest="experts_command", required=True
     )
     ei = _command(e_sub.add_parser("import"), "bot.cli_admin:cmd_experts_import")
     ei.add_argument("file", metavar="FILE.csv")
-    _command(e_sub.add_parser("list"), "bot.cli_admin:cmd_experts_list")
+    _program_option(ei, programs)
+    el = _command(e_sub.add_parser("list"), "bot.cli_admin:cmd_experts_list")
+    _program_option(el, programs)
 
     rm = _command(
         sub.add_parser("remind", help="run one reminder pass and deliver what is due"),

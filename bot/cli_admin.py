@@ -21,7 +21,7 @@ from bot.core.errors import CliError, UserError
 from bot.demo import seed_with_demo
 from reminders.calendar import BusinessCalendar
 from reminders.clock import JST
-from store import reference, users
+from store import programs, reference, users
 from store.db import Database, Session
 from store.profiles import ProgramProfile
 from store.rules import report_due_flag
@@ -92,6 +92,19 @@ async def _municipality_code(
 async def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
     async with cli_services(settings, args) as services, services.db.transaction() as s:
         code = await _municipality_code(s, args.municipality, services.profile)
+        program = services.profile.id
+        loaded = await programs.get(s, program) is not None
+        if getattr(args, "program", None) and not loaded:
+            raise CliError(
+                f"Program {program} is not loaded; run `dxbot seed --program {program}` first."
+            )
+        existing = await users.get_by_platform_id(s, args.platform, args.platform_id)
+        if getattr(args, "program", None) and existing is not None and existing.role == args.role:
+            # The same person in one more program of this deployment (see store.users).
+            if not await users.join_program(s, existing, program, services.clock.now()):
+                raise CliError(f"{args.platform_id} is already in program {program}.")
+            print(f"Added {existing.platform_id} ({existing.platform}) to program {program}.")
+            return 0
         try:
             user = await users.add(
                 s,
@@ -105,7 +118,10 @@ async def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
             )
         except users.UserStoreError as exc:
             raise CliError(str(exc)) from exc
-    print(f"Added {user.platform_id} ({user.platform}) as {user.role}.")
+        if loaded:  # a member of the command's program (DXBOT_PROGRAM's, or --program's)
+            await users.join_program(s, user, program, services.clock.now())
+    where = f" in program {program}" if loaded else ""
+    print(f"Added {user.platform_id} ({user.platform}) as {user.role}{where}.")
     return 0
 
 

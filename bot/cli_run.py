@@ -4,15 +4,21 @@ itself, on the console or behind an HTTP server, and one reminder pass for cron 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
 from pathlib import Path
 
-from bot.app import ensure_program, expire_conversations, remind_once
+from bot.app import ensure_program, expire_conversations, load_program, remind_once
 from bot.cli_common import cli_services
 from bot.core import logs
+from bot.core.catalog import t
 from bot.core.config import Settings
 from bot.core.errors import CliError
+from reminders.calendar import BusinessCalendar, format_jp, format_jp_datetime
+from reminders.clock import JST, SystemClock
+from store import rules
+from store.profiles import ProgramProfile
 
 
 async def cmd_remind(args: argparse.Namespace, settings: Settings) -> int:
@@ -34,19 +40,49 @@ async def cmd_remind(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if delivery.failed == 0 else 1
 
 
+def inside_term(profile: ProgramProfile) -> dt.datetime:
+    """The console's clock for a program whose last day of service has passed: 10:00 JST on
+    its last 開庁日 (the last day of service, or the open day before it when that is closed),
+    so every journey — a new case, a session that afternoon, the report — can still be tried."""
+    calendar = BusinessCalendar(profile.closed_days)
+    day = calendar.previous_open_day(profile.service_end, include_self=True)
+    return dt.datetime.combine(day, dt.time(10, 0), tzinfo=JST)
+
+
+def console_clock_note(args: argparse.Namespace, settings: Settings) -> str:
+    """For an ended program opened without ``--now``, set ``args.now`` inside its term and say
+    so (the banner's second line); otherwise nothing changes and the note is empty."""
+    if getattr(args, "now", None):
+        return ""
+    profile = load_program(settings, getattr(args, "program", None))
+    if not rules.program_ended(profile, SystemClock().now()):
+        return ""
+    when = inside_term(profile)
+    args.now = when.isoformat()
+    return t(
+        "console_clock_inside_term",
+        last=format_jp(profile.service_end),
+        now=format_jp_datetime(when),
+    )
+
+
 async def _console(args: argparse.Namespace, settings: Settings) -> int:
-    """The console adapter on the configured database, the program seeded with demo people
-    first if it is missing, so a newcomer can talk to the bot at once."""
+    """The console adapter on the configured database, the program (``--program``, else
+    DXBOT_PROGRAM) seeded with demo people first if it is missing, so a newcomer can talk to
+    the bot at once. A program that has ended runs on a clock inside its term (see
+    ``inside_term``), and the banner says which date."""
     from bot.adapters.console import ConsoleAdapter
 
     if "DXBOT_LOG_LEVEL" not in os.environ:
         # The console is a conversation on the terminal: log lines would drown it.
         logs.configure("WARNING")
+    note = console_clock_note(args, settings)
     async with cli_services(settings, args) as services:
         await ensure_program(services, demo=True)
         adapter = ConsoleAdapter(
             services, files_dir=Path(args.files_dir) if args.files_dir else None
         )
+        adapter.banner_note = note
         if getattr(args, "script", None):
             try:
                 lines = Path(args.script).read_text(encoding="utf-8").splitlines()

@@ -130,6 +130,22 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
+class ProgramMember(Base):
+    """A person's membership of a program, where one deployment holds several (a prefecture's
+    two programs, last year's beside this year's). A person of no membership row works in the
+    deployment's configured program; of one, in that program; of two or more, in the one they
+    chose last (``chosen_at``), and they are asked in the chat until they have chosen."""
+
+    __tablename__ = "program_members"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    program_id: Mapped[str] = mapped_column(ForeignKey("programs.id"), primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    chosen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
 class ExpertProfile(Base):
     __tablename__ = "expert_profiles"
 
@@ -257,9 +273,7 @@ class SupportSession(Base):
     # When the expert last handed the report in (the staff's review waits from then).
     report_handed_in_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     # The reason given with the last send-back, shown to the expert.
-    report_review_note: Mapped[str] = mapped_column(
-        Text, default="", server_default=text("''")
-    )
+    report_review_note: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.models import ExpertProfile, Municipality, SessionExpert, User
+from store.models import ExpertProfile, Municipality, ProgramMember, SessionExpert, User
 
 ROLES = ("officer", "expert", "staff", "prefecture", "admin")
 PLATFORMS = ("slack", "logo", "console")
@@ -235,3 +235,37 @@ async def municipalities_with_officers(s: AsyncSession, prefecture_code: str) ->
             )
         ).all()
     )
+
+
+# --- programs a person works in (several programs in one deployment) ---------------------------
+
+
+async def join_program(s: AsyncSession, user: User, program_id: str, now: dt.datetime) -> bool:
+    """Make ``user`` a member of ``program_id``; False when they already were."""
+    if await s.get(ProgramMember, (user.id, program_id)) is not None:
+        return False
+    s.add(ProgramMember(user_id=user.id, program_id=program_id, created_at=now))
+    await s.flush()
+    return True
+
+
+async def memberships(s: AsyncSession, user_id: int) -> list[ProgramMember]:
+    """The programs ``user_id`` belongs to, the chosen one (at most one) first, then by id."""
+    rows = await s.scalars(select(ProgramMember).where(ProgramMember.user_id == user_id))
+    return sorted(rows.all(), key=lambda m: (m.chosen_at is None, m.program_id))
+
+
+async def choose_program(
+    s: AsyncSession, user_id: int, program_id: str | None, now: dt.datetime
+) -> bool:
+    """Remember which of their programs the person works in (None: forget, to be asked again);
+    False when they are no member of ``program_id``."""
+    rows = list(
+        (await s.scalars(select(ProgramMember).where(ProgramMember.user_id == user_id))).all()
+    )
+    if program_id is not None and program_id not in {m.program_id for m in rows}:
+        return False
+    for m in rows:
+        m.chosen_at = now if m.program_id == program_id else None
+    await s.flush()
+    return True

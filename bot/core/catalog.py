@@ -20,6 +20,15 @@ MESSAGES: dict[str, str] = {
         "いまの利用者: {user}（{role}）。「/as ユーザーID」で利用者を切り替え、"
         "「/users」で登録済みの利用者を表示、「/quit」で終了します。"
     ),
+    "program_which": (
+        "複数の事業に登録されています。どの事業についてのご用件ですか？"
+        "（選んだ事業は「/dx program」で切り替えられます）"
+    ),
+    "program_chosen": "{program}（{program_id}）のご用件として承ります。",
+    "program_only_one": "ご利用いただける事業は{program}（{program_id}）のみです。",
+    "program_switch": (
+        "事業の選択を取り消しました。次のご用件の前に、どの事業についてか伺います。"
+    ),
     "console_clock_inside_term": (
         "この事業は{last}で終了しています。すべての操作を試せるよう、"
         "このコンソールの時計は事業期間内の{now}に設定しています。"

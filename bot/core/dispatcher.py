@@ -11,6 +11,7 @@ import logging
 import unicodedata
 from collections.abc import Awaitable, Callable
 
+from bot.core import program_choice
 from bot.core.catalog import t
 from bot.core.config import Settings
 from bot.core.context import BackgroundJob, Context
@@ -20,11 +21,13 @@ from bot.core.logs import case_id_var, event_id_var
 from bot.core.messages import Inbound, Outbound
 from bot.core.notifier import Notifier
 from bot.core.permissions import Actor
+from bot.core.program_choice import ProgramCatalog
 from bot.core.router import Router
 from reminders.calendar import BusinessCalendar
 from reminders.clock import Clock
 from store import events, users
 from store.db import Conflict, Database
+from store.models import ProgramMember
 from store.profiles import ProgramProfile
 
 log = logging.getLogger("dxbot.dispatch")
@@ -63,6 +66,8 @@ class Dispatcher:
         self.calendar = calendar
         self.run_background = run_background
         self.after_commit = after_commit
+        # Several programs may share the database: each person works in theirs.
+        self.programs = ProgramCatalog()
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
         event_id_var.set(inbound.event_id)
@@ -110,24 +115,54 @@ class Dispatcher:
                 log.info("unknown user on %s", ib.platform)
                 return [Outbound(text=t("unknown_user", platform_id=ib.user_id[:64]))]
             actor = Actor.of_user(user)
+            profile, members = await self.programs.of_person(s, user.id, self.profile)
             ctx = Context(
                 s=s,
                 db=self.db,
                 clock=self.clock,
                 settings=self.settings,
-                profile=self.profile,
+                profile=profile or self.profile,
                 actor=actor,
                 inbound=ib,
                 notifier=Notifier(s, self.clock, self.settings, ib.platform),
-                calendar=self.calendar,
+                calendar=self._calendar(profile or self.profile),
                 llm=self.llm,
             )
             try:
                 async with s.begin_nested():
-                    replies = await self.router.route(ctx)
+                    replies = await self._route(ctx, profile, members)
             except UserError as exc:
                 log.info("refused: %s", exc.key)
                 return [Outbound(text=exc.render())]
             background.extend(ctx.background)
             log.info("handled %s from %s", ib.kind, actor.role.value)
             return replies
+
+    def _calendar(self, profile: ProgramProfile) -> BusinessCalendar:
+        """The configured program's own calendar, or another program's closed days."""
+        return self.calendar if profile is self.profile else self.programs.calendar(profile)
+
+    async def _route(
+        self, ctx: Context, profile: ProgramProfile | None, members: list[ProgramMember]
+    ) -> list[Outbound]:
+        """Route in the person's program; one in several who has not chosen is asked first
+        (bot/core/program_choice.py), and what they had typed is then handled in the chosen one."""
+        if profile is not None:
+            return await self.router.route(ctx)
+        chosen, replies, pending = await program_choice.ask_or_take(
+            ctx, self.programs, members, self.router.engine.ttl, self.profile
+        )
+        if chosen is None:
+            return replies
+        ctx.profile, ctx.calendar = chosen, self._calendar(chosen)
+        if pending:
+            ctx.inbound = ctx.inbound.model_copy(
+                update={"kind": "message", "text": pending, "command": None}
+            )
+            try:  # a refusal of that message must not undo the choice
+                async with ctx.s.begin_nested():
+                    replies = replies + await self.router.route(ctx)
+            except UserError as exc:
+                log.info("refused: %s", exc.key)
+                replies = [*replies, Outbound(text=exc.render())]
+        return replies

@@ -162,9 +162,16 @@ async def ensure_program(services: Services, *, demo: bool) -> bool:
     return True
 
 
-def system_context(services: Services, s: Session, label: str = "CLI") -> Context:
+def system_context(
+    services: Services,
+    s: Session,
+    label: str = "CLI",
+    profile: ProgramProfile | None = None,
+    calendar: BusinessCalendar | None = None,
+) -> Context:
     """A context for work started outside a chat (the CLI, the scheduler): acts as admin,
-    recorded under ``label``, with notifications addressed on the configured platform."""
+    recorded under ``label``, with notifications addressed on the configured platform; in the
+    services' program unless ``profile`` (with its ``calendar``) names another loaded one."""
     actor = Actor(user_id=0, platform="cli", platform_id="cli", role=Role.ADMIN, name=label)
     inbound = Inbound(platform="cli", event_id=f"cli-{uuid.uuid4()}", user_id="cli")
     return Context(
@@ -172,26 +179,60 @@ def system_context(services: Services, s: Session, label: str = "CLI") -> Contex
         db=services.db,
         clock=services.clock,
         settings=services.settings,
-        profile=services.profile,
+        profile=profile or services.profile,
         actor=actor,
         inbound=inbound,
         notifier=Notifier(s, services.clock, services.settings, services.settings.platform),
-        calendar=services.calendar,
+        calendar=calendar or services.calendar,
         llm=services.llm,
     )
 
 
-def reminder_port(services: Services) -> ReminderPort:
+def reminder_port(
+    services: Services,
+    profile: ProgramProfile | None = None,
+    calendar: BusinessCalendar | None = None,
+) -> ReminderPort:
     from handlers.followup_reminders import FollowupReminders
 
-    return FollowupReminders(lambda s: system_context(services, s, label="自動"))
-
-
-async def remind_once(services: Services) -> PassReport:
-    """One reminder pass (the scheduler's job, and `dxbot remind`)."""
-    return await run_pass(
-        services.db, services.clock, services.profile, services.calendar, reminder_port(services)
+    return FollowupReminders(
+        lambda s: system_context(services, s, label="自動", profile=profile, calendar=calendar)
     )
+
+
+async def remind_once(services: Services, profile: ProgramProfile | None = None) -> PassReport:
+    """One reminder pass of one program (the services' unless ``profile``)."""
+    profile = profile or services.profile
+    calendar = (
+        services.calendar if profile is services.profile else BusinessCalendar(profile.closed_days)
+    )
+    return await run_pass(
+        services.db, services.clock, profile, calendar, reminder_port(services, profile, calendar)
+    )
+
+
+async def remind_programs(services: Services) -> PassReport:
+    """One reminder pass of each program the deployment holds whose last day of service has not
+    passed, and of the configured program always (the scheduler's job, and `dxbot remind`
+    without --program): one deployment may hold a prefecture's two programs. A program that
+    has ended is chased only when named (`dxbot remind --program ID`)."""
+    from store import rules
+
+    async with services.db.transaction() as s:
+        others = [
+            ProgramProfile.model_validate(p.profile)
+            for p in await programs.all_programs(s)
+            if p.id != services.profile.id
+        ]
+    total = await remind_once(services)
+    for profile in others:
+        if rules.program_ended(profile, services.clock.now()):
+            continue
+        report = await remind_once(services, profile)
+        total.ended += report.ended
+        total.sent.extend(report.sent)
+        total.collapsed += report.collapsed
+    return total
 
 
 async def expire_conversations(services: Services) -> int:

@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from bot.app import ensure_program, expire_conversations, load_program, remind_once
+from bot.app import ensure_program, expire_conversations, load_program, remind_once, remind_programs
 from bot.cli_common import cli_services
 from bot.core import logs
 from bot.core.catalog import t
@@ -26,7 +26,8 @@ async def cmd_remind(args: argparse.Namespace, settings: Settings) -> int:
 
     async with cli_services(settings, args) as services:
         expired = await expire_conversations(services)
-        report = await remind_once(services)
+        # --program: that program alone (an ended one too); else every program still running.
+        report = await (remind_once(services) if args.program else remind_programs(services))
         sender = make_sender(services, sys.stdout)
         delivery = await services.deliverer(sender, settings.platform).deliver_due(limit=1000)
     for line in report.sent:

@@ -9,7 +9,7 @@ from typing import TextIO
 # APScheduler 3 ships no type information (no py.typed).
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]  # APScheduler 3 ships no type information
 
-from bot.app import Services, expire_conversations, remind_once
+from bot.app import Services, expire_conversations, remind_programs
 from bot.core.notifier import Sender
 
 log = logging.getLogger("dxbot.runtime")
@@ -42,7 +42,7 @@ def start_scheduler(services: Services, sender: Sender) -> AsyncIOScheduler:
 
     async def remind() -> None:
         try:
-            await remind_once(services)
+            await remind_programs(services)
         except Exception:
             log.exception("reminder pass failed")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import Program
@@ -28,3 +29,8 @@ async def upsert(s: AsyncSession, profile: ProgramProfile, now: dt.datetime) -> 
 
 async def get(s: AsyncSession, program_id: str) -> Program | None:
     return await s.get(Program, program_id)
+
+
+async def all_programs(s: AsyncSession) -> list[Program]:
+    """Every program loaded in this deployment (one database may hold several), by id."""
+    return list((await s.scalars(select(Program).order_by(Program.id))).all())

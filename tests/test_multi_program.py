@@ -15,6 +15,7 @@ import os
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -291,3 +292,46 @@ async def test_dxbot_run_opens_an_ended_program_inside_its_term(tmp_path: Path) 
         "このコンソールの時計は事業期間内の2025年3月14日(金) 10:00に設定しています。"
     )
     assert "【長野市の相談状況】2025年3月14日(金)時点" in out.decode()
+
+
+async def test_the_reminder_pass_covers_every_program_still_running(
+    two: tuple[ChatBot, FixedClock], db_url: str
+) -> None:
+    """Saitama (configured) and Kumamoto run, Nagano has ended: a session of each running
+    program ending at 15:00 is marked ended by one pass; Nagano's unmarked session of 2025 is
+    left alone unless its program is named (`dxbot remind --program nagano-2024`)."""
+    from bot.app import remind_once, remind_programs
+
+    bot, clock = two
+    saitama = bot.services
+
+    def services_of(program_id: str) -> Any:
+        settings = Settings(_env_file=None, DATABASE_URL=db_url, DXBOT_PROGRAM=program_id)  # type: ignore[call-arg]
+        return build_services(settings, clock=clock)
+
+    kumamoto, nagano = services_of("kumamoto-2026"), services_of("nagano-2024")
+    async with kumamoto.db.transaction() as s:
+        await seed_program(s, kumamoto.profile, NOW)
+    try:
+        await book(saitama, "2026-11-19 14:00")
+        await book(kumamoto, "2026-11-19 14:00", experts=("expert2",))
+        await book(nagano, "2025-03-10 14:00", experts=("expert3",), track="haken")
+        clock.set(jst("2026-11-19 15:00"))
+        report = await remind_programs(saitama)  # type: ignore[arg-type]
+        assert report.ended == 2
+
+        async def states() -> dict[str, str]:
+            async with kumamoto.db.transaction() as s:
+                rows = await s.execute(select(Case.program_id, Case.status).order_by(Case.id))
+                return {p: st for p, st in rows.all()}
+
+        assert await states() == {
+            "saitama-2026": "held",
+            "kumamoto-2026": "held",
+            "nagano-2024": "scheduled",
+        }
+        assert (await remind_once(saitama, nagano.profile)).ended == 1  # type: ignore[arg-type]
+        assert (await states())["nagano-2024"] == "held"
+    finally:
+        await kumamoto.db.dispose()
+        await nagano.db.dispose()

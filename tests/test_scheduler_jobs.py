@@ -190,14 +190,14 @@ async def test_a_failing_job_is_logged_and_the_next_run_starts_afresh(
     async def broken(_services: Any) -> None:
         raise RuntimeError("database went away")
 
-    real = runtime.remind_once
-    monkeypatch.setattr(runtime, "remind_once", broken)
+    real = runtime.remind_programs  # one pass of each running program (bot.app)
+    monkeypatch.setattr(runtime, "remind_programs", broken)
     with caplog.at_level(logging.ERROR, logger="dxbot.runtime"):
         await jobs["remind"]()  # does not raise into the scheduler
     assert [r.getMessage() for r in caplog.records] == ["reminder pass failed"]
     assert caplog.records[0].exc_info is not None
 
-    monkeypatch.setattr(runtime, "remind_once", real)
+    monkeypatch.setattr(runtime, "remind_programs", real)
     await jobs["remind"]()
     await jobs["deliver"]()
     assert len(to(bot, "expert1")) == 1

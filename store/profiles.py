@@ -193,6 +193,106 @@ class SessionWindow(_Strict):
         return self
 
 
+# What a completion-report section can show: each kind is one way the deck builder knows to draw
+# a slide from the program's figures (reports/deck/sections.py maps every kind to its slide).
+SectionKind = Literal[
+    "overview",
+    "kpis",
+    "monthly_trend",
+    "domains",
+    "municipalities",
+    "experts",
+    "expert_pool",
+    "highlights",
+    "issues",
+    "surveys",
+    "joint_work",
+    "structure",
+    "roadmap",
+    "proposals",
+    "next_steps",
+    "sessions_appendix",
+    "text",
+]
+
+
+# The kinds whose slide shows a profile's fixed sentences: all of a ``text`` slide; added under
+# the decision flow of a ``structure`` slide (Yamagata §3(3)⑤ 費用負担の考え方).
+SENTENCE_KINDS: tuple[SectionKind, ...] = ("text", "structure")
+
+
+def _check_text(content: SectionKind, text: tuple[str, ...]) -> None:
+    """A ``text`` slide needs its sentences; only the kinds that show sentences take them."""
+    if content == "text" and not text:
+        raise ValueError("content 'text' needs the sentences in 'text'")
+    if content not in SENTENCE_KINDS and text:
+        kinds = " or ".join(f"'{k}'" for k in SENTENCE_KINDS)
+        raise ValueError(f"'text' is only for content {kinds}, not '{content}'")
+
+
+class ReportSlide(_Strict):
+    """One slide of a completion-report section: what it shows and its title."""
+
+    content: SectionKind
+    # The slide's title; empty: the section's title.
+    title: str = Field(default="", max_length=80)
+    # Fixed sentences, one bullet each: what a ``text`` slide says, or what a ``structure``
+    # slide adds under its decision flow (SENTENCE_KINDS).
+    text: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _text_only_for_text(self) -> ReportSlide:
+        _check_text(self.content, self.text)
+        return self
+
+
+class ReportSection(_Strict):
+    """One entry of the completion report's contents (Yamagata §3(3) ①–⑦): one slide of one
+    ``content`` kind, or several ``slides`` under the one heading."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str = Field(min_length=1, max_length=80)
+    content: SectionKind | None = None
+    text: tuple[str, ...] = ()
+    slides: tuple[ReportSlide, ...] = ()
+    seed_ref: str = ""
+
+    @model_validator(mode="after")
+    def _one_way(self) -> ReportSection:
+        if (self.content is None) == (not self.slides):
+            raise ValueError("give either 'content' (one slide) or 'slides', not both or neither")
+        if self.slides and self.text:
+            raise ValueError("with 'slides', 'text' goes on a slide, not on the section")
+        if self.content is not None:
+            _check_text(self.content, self.text)
+        return self
+
+    @property
+    def pages(self) -> tuple[ReportSlide, ...]:
+        """The section's slides, each with its title filled in."""
+        if self.content is not None:
+            return (ReportSlide(content=self.content, title=self.title, text=self.text),)
+        return tuple(
+            s if s.title else s.model_copy(update={"title": self.title}) for s in self.slides
+        )
+
+
+class CompletionReport(_Strict):
+    """The completion report's outline (事業完了報告書): its title and its sections in order,
+    listed on the contents slide. Without it a program gets the generic outline."""
+
+    title: str = Field(default="", max_length=80)  # empty: 事業完了報告書
+    sections: tuple[ReportSection, ...] = Field(min_length=1)
+    seed_ref: str = ""
+
+    @model_validator(mode="after")
+    def _unique(self) -> CompletionReport:
+        ids = [s.id for s in self.sections]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"section ids must be unique, got {ids}")
+        return self
+
+
 class ProgramProfile(_Strict):
     id: str = Field(pattern=r"^[a-z]+-\d{4}$")
     case_prefix: str = Field(pattern=r"^[A-Z]{3}$")
@@ -232,6 +332,8 @@ class ProgramProfile(_Strict):
     # The program the embedded default (console, demo data) opens when DXBOT_PROGRAM is unset;
     # exactly one profile may say so, so no program id is written in code.
     demo_default: bool = False
+    # The completion report's outline as the seed asks (Yamagata §3(3) ①–⑦); none: generic.
+    completion_report: CompletionReport | None = None
     seed_file: str = ""
     notes: str = ""
 

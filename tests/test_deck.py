@@ -214,6 +214,44 @@ async def test_yamagata_completion_follows_section_3_3(db: Database) -> None:
     assert "① 検証の目的・対象範囲" in "\n".join(_texts(prs))
     assert "事業完了報告書" in contents
     assert len(_charts(prs)) >= 5
+    # The outline is the profile's completion_report now: the slides and titles are those the
+    # coded outline built before (read off a deck built from the earlier code on this data).
+    assert titles == [
+        "事業完了報告書",
+        "目次",
+        "① 検証の目的・対象範囲",
+        "② 支援の実績（定量）: 目標に対する実績",
+        "② 支援の実績（定量）: 月別の実施件数",
+        "② 支援内容: 相談の分野",
+        "② 支援内容: 支援した市町村（1/2）",
+        "② 支援内容: 支援した市町村（2/2）",
+        "② 支援の効果（定性）: 支援実施報告より",
+        "② 支援の効果: 市町村アンケート",
+        "③ 人材確保・運用（人材プール機能）の仕組み案と課題・改善案",
+        "④ 複数市町村での協働取組（共同調達・運用等）の有効性と課題",
+        "⑤ 実行可能な推進体制（役割分担・ガバナンス・意思決定・費用負担）",
+        "⑥ 推進体制の本格展開に向けたロードマップ",
+        "⑦ 県の取組み方針への反映提案",
+        "付録: 支援実施一覧（1/4）",
+        "付録: 支援実施一覧（2/4）",
+        "付録: 支援実施一覧（3/4）",
+        "付録: 支援実施一覧（4/4）",
+    ]
+    contents_slide = [sh.text_frame.text for sh in prs.slides[1].shapes if sh.has_text_frame]
+    assert contents_slide[1].splitlines() == [  # the contents slide: ①–⑦ and the appendix
+        "① 検証の目的・対象範囲",
+        "② 検証で実施した支援内容とその効果（定量・定性）",
+        "③ 人材確保・運用（人材プール機能）の仕組み案と課題・改善案",
+        "④ 複数市町村での協働取組（共同調達・運用等）の有効性と課題",
+        "⑤ 実行可能な推進体制（役割分担・ガバナンス・意思決定・費用負担）",
+        "⑥ 推進体制の本格展開に向けたロードマップ",
+        "⑦ 県の取組み方針への反映提案",
+        "付録: 支援実施一覧",
+    ]
+    assert (
+        "費用負担の考え方: 共通基盤（相談窓口・人材プール）は県、個別の導入・運用は各団体が負担する案"
+        in ("\n".join(_texts(prs)))
+    )  # ⑤'s sentence, now the profile's text
 
 
 async def test_no_data_slides_say_so_instead_of_placeholders(db: Database) -> None:

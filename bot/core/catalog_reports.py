@@ -348,7 +348,6 @@ MESSAGES: dict[str, str] = {
     "deck_y5_approver_staff": "事務局の判断",
     "deck_y5_flow": "意思決定の流れ: 相談受付 → 事務局が人材を提案 → {approver}で確定 → 支援の実施 → 報告",
     "deck_y5_reports": "ガバナンス: 支援実施報告は{days}開庁日以内に提出（提出{submitted}件のうち期限内{on_time}件）",
-    "deck_y5_cost": "費用負担の考え方: 共通基盤（相談窓口・人材プール）は県、個別の導入・運用は各団体が負担する案",
     "deck_y6_title": "⑥ 推進体制の本格展開に向けたロードマップ",
     "deck_y6_short": "短期（〜3か月）",
     "deck_y6_mid": "中期（〜1年）",

@@ -7,12 +7,14 @@ Kinds:
   municipalities, expert utilisation and fairness, highlights, issues and learnings, survey,
   next steps, and an appendix table of every session of the period.
 - ``monthly`` — 月例業務報告: the same for one month, opening with the month's figures.
-- ``completion`` — 事業完了報告 (≥ 10 body slides). For Yamagata FY2026 the outline follows
-  §3(3) ①–⑦ of the specification; other programs get the generic outline plus a contents slide.
+- ``completion`` — 事業完了報告 (≥ 10 body slides): a contents slide, then the outline the
+  profile declares (``completion_report``: sections of known kinds, e.g. Yamagata's §3(3) ①–⑦);
+  a profile that declares none gets the generic outline.
 
 The package, by concern: ``data`` (what the deck reads from the store), ``narrative`` (the
 sentences), ``builder`` (python-pptx building blocks and the East Asian font), ``slides`` (the
-generic slides), ``outlines`` (which slides for which kind, the completion outline, the file).
+generic slides), ``sections`` (each section kind a profile may name, mapped to its slide),
+``outlines`` (which sections for which kind, the profile's completion outline, the file).
 """
 
 from reports.deck.builder import FONT, DeckBuilder

@@ -46,7 +46,8 @@ def slide_title(b: DeckBuilder, d: DeckData) -> None:
             month=t("deck_month", year=d.period.start.year, month=d.period.start.month),
         )
     else:
-        title = t(f"deck_title_{d.kind}")
+        outline = p.completion_report if d.kind == "completion" else None
+        title = outline.title if outline and outline.title else t(f"deck_title_{d.kind}")
     scope = t("deck_scope", name=d.scope_label) if d.scope_label else ""
     b.title_slide(
         title,
@@ -66,9 +67,10 @@ def slide_contents(b: DeckBuilder, d: DeckData, items: Sequence[str]) -> None:
     b.text(slide, items, size=20, bullet=False)
 
 
-def slide_overview(b: DeckBuilder, d: DeckData, title_key: str = "deck_overview_title") -> None:
+def slide_overview(b: DeckBuilder, d: DeckData, title: str | None = None) -> None:
+    heading = title or t("deck_overview_title")
     p = d.profile
-    slide = b.slide(t(title_key))
+    slide = b.slide(heading)
     covered = len({m.code for m in d.municipalities})
     lines = [
         t("deck_overview_program", name=p.name),
@@ -132,8 +134,9 @@ def slide_month_summary(b: DeckBuilder, d: DeckData) -> None:
     )
 
 
-def slide_kpi(b: DeckBuilder, d: DeckData, title_key: str = "deck_kpi_title") -> None:
-    slide = b.slide(t(title_key))
+def slide_kpi(b: DeckBuilder, d: DeckData, title: str | None = None) -> None:
+    heading = title or t("deck_kpi_title")
+    slide = b.slide(heading)
     b.text(
         slide,
         [t("deck_kpi_note", date=format_jp(in_jst(d.cutoff).date()))],
@@ -190,15 +193,17 @@ def slide_kpi(b: DeckBuilder, d: DeckData, title_key: str = "deck_kpi_title") ->
     b.text(slide, lines, Box(8.2, 1.95, 4.53, 4.95), size=13)
 
 
-def slide_trend(b: DeckBuilder, d: DeckData, title_key: str = "deck_trend_title") -> None:
-    slide = b.slide(t(title_key))
+def slide_trend(b: DeckBuilder, d: DeckData, title: str | None = None) -> None:
+    heading = title or t("deck_trend_title")
+    slide = b.slide(heading)
     cats = [t("deck_month_short", month=m) for _, m in d.months]
     series = [(_track_label(d, tid), values) for tid, values in d.monthly.items()]
     b.chart(slide, XL_CHART_TYPE.COLUMN_STACKED, cats, series, BODY, label_format=HIDE_ZERO)
 
 
-def slide_domains(b: DeckBuilder, d: DeckData, title_key: str = "deck_domains_title") -> None:
-    slide = b.slide(t(title_key))
+def slide_domains(b: DeckBuilder, d: DeckData, title: str | None = None) -> None:
+    heading = title or t("deck_domains_title")
+    slide = b.slide(heading)
     if not d.domains:
         b.text(slide, [t("deck_no_cases")])
         return
@@ -217,16 +222,18 @@ def slide_domains(b: DeckBuilder, d: DeckData, title_key: str = "deck_domains_ti
     b.text(slide, lines, Box(9.0, 1.35, 3.73, 5.55), size=14)
 
 
-def slide_municipalities(b: DeckBuilder, d: DeckData, title_key: str = "deck_munis_title") -> None:
+def slide_municipalities(b: DeckBuilder, d: DeckData, title: str | None = None) -> None:
+    heading = title or t("deck_munis_title")
     lines = d.municipalities
     if not lines:
-        slide = b.slide(t(title_key))
+        slide = b.slide(heading)
         b.text(slide, [t("deck_no_sessions")])
         return
     pages = [lines[i : i + TABLE_ROWS] for i in range(0, len(lines), TABLE_ROWS)][:5]
     for n, page in enumerate(pages, start=1):
-        title = t(title_key) + (t("deck_page", page=n, pages=len(pages)) if len(pages) > 1 else "")
-        slide = b.slide(title)
+        slide = b.slide(
+            heading + (t("deck_page", page=n, pages=len(pages)) if len(pages) > 1 else "")
+        )
         b.text(
             slide,
             [t("deck_munis_note", covered=len(lines), total=d.total_municipalities)],
@@ -257,8 +264,9 @@ def slide_municipalities(b: DeckBuilder, d: DeckData, title_key: str = "deck_mun
         )
 
 
-def slide_experts(b: DeckBuilder, d: DeckData, title_key: str = "deck_experts_title") -> None:
-    slide = b.slide(t(title_key))
+def slide_experts(b: DeckBuilder, d: DeckData, title: str | None = None) -> None:
+    heading = title or t("deck_experts_title")
+    slide = b.slide(heading)
     sp = d.experts
     if not sp.experts:
         b.text(slide, [t("deck_no_experts")])
@@ -294,18 +302,21 @@ def slide_experts(b: DeckBuilder, d: DeckData, title_key: str = "deck_experts_ti
     b.text(slide, lines, Box(9.0, 1.35, 3.73, 5.55), size=14)
 
 
-def slide_highlights(b: DeckBuilder, d: DeckData, title_key: str = "deck_highlights_title") -> None:
-    slide = b.slide(t(title_key))
+def slide_highlights(b: DeckBuilder, d: DeckData, title: str | None = None) -> None:
+    heading = title or t("deck_highlights_title")
+    slide = b.slide(heading)
     b.text(slide, [short(x, 110) for x in highlight_lines(d)], size=16)
 
 
-def slide_issues(b: DeckBuilder, d: DeckData, title_key: str = "deck_issues_title") -> None:
-    slide = b.slide(t(title_key))
+def slide_issues(b: DeckBuilder, d: DeckData, title: str | None = None) -> None:
+    heading = title or t("deck_issues_title")
+    slide = b.slide(heading)
     b.text(slide, [short(x, 110) for x in issue_lines(d)], size=16)
 
 
-def slide_survey(b: DeckBuilder, d: DeckData, title_key: str = "deck_survey_title") -> None:
-    slide = b.slide(t(title_key))
+def slide_survey(b: DeckBuilder, d: DeckData, title: str | None = None) -> None:
+    heading = title or t("deck_survey_title")
+    slide = b.slide(heading)
     sv = d.survey
     if not sv.answered:
         b.text(slide, [t("deck_no_survey", waiting=sv.requested_unanswered)])
@@ -340,8 +351,15 @@ def slide_survey(b: DeckBuilder, d: DeckData, title_key: str = "deck_survey_titl
     )
 
 
-def slide_next(b: DeckBuilder, d: DeckData, title_key: str = "deck_next_title") -> None:
-    slide = b.slide(t(title_key))
+def slide_text(b: DeckBuilder, d: DeckData, title: str, lines: Sequence[str]) -> None:
+    """A slide of fixed sentences a profile gives (a completion-report section of kind text)."""
+    slide = b.slide(title)
+    b.text(slide, list(lines), size=16)
+
+
+def slide_next(b: DeckBuilder, d: DeckData, title: str | None = None) -> None:
+    heading = title or t("deck_next_title")
+    slide = b.slide(heading)
     b.text(slide, [short(x, 110) for x in next_step_lines(d)], size=16)
 
 
@@ -353,10 +371,11 @@ def _report_cell(r: SessionRow, cutoff: dt.datetime, today: dt.date) -> str:
     return t("deck_report_overdue") if r.report_due < today else t("deck_report_pending")
 
 
-def slide_appendix(b: DeckBuilder, d: DeckData, title_key: str = "deck_appendix_title") -> None:
+def slide_appendix(b: DeckBuilder, d: DeckData, title: str | None = None) -> None:
+    heading = title or t("deck_appendix_title")
     rows = d.sessions
     if not rows:
-        slide = b.slide(t(title_key))
+        slide = b.slide(heading)
         b.text(slide, [t("deck_no_sessions")])
         return
     today = in_jst(d.now).date()
@@ -364,7 +383,7 @@ def slide_appendix(b: DeckBuilder, d: DeckData, title_key: str = "deck_appendix_
     pages = [rows[i : i + APPENDIX_ROWS] for i in range(0, min(len(rows), limit), APPENDIX_ROWS)]
     for n, page in enumerate(pages, start=1):
         slide = b.slide(
-            t(title_key) + (t("deck_page", page=n, pages=len(pages)) if len(pages) > 1 else "")
+            heading + (t("deck_page", page=n, pages=len(pages)) if len(pages) > 1 else "")
         )
         table_rows = [
             [

@@ -1,0 +1,191 @@
+"""The section kinds a completion-report outline may name (store.profiles.SectionKind), each
+mapped to the slide that draws it.
+
+A profile's ``completion_report`` lists its sections by kind and title, so a specification's
+outline (Yamagata §3(3) ①–⑦) is data; this module only knows how to draw each kind. The kinds
+beyond the generic slides — the expert pool, joint work across municipalities, the structure,
+the roadmap, the proposals — are what a verification report (検証報告) asks for; none names a
+program.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import get_args
+
+from bot.core.catalog import t
+from reminders.calendar import format_jp
+from reports.deck.builder import LEFT, RIGHT, Box, DeckBuilder
+from reports.deck.data import DeckData, in_jst
+from reports.deck.narrative import next_step_lines, num
+from reports.deck.slides import (
+    short,
+    slide_appendix,
+    slide_domains,
+    slide_experts,
+    slide_highlights,
+    slide_issues,
+    slide_kpi,
+    slide_municipalities,
+    slide_next,
+    slide_overview,
+    slide_survey,
+    slide_text,
+    slide_trend,
+)
+from store.profiles import ReportSlide, SectionKind
+
+
+def slide_expert_pool(b: DeckBuilder, d: DeckData, title: str) -> None:
+    """The experts' utilisation, with how the pool is run and what to improve."""
+    slide_experts(b, d, title)
+    slide = b.slides[-1]
+    lines = [
+        t("deck_y3_proposal"),
+        t("deck_y3_issue", max=d.experts.maximum, min=d.experts.minimum),
+    ]
+    b.text(slide, lines, Box(9.0, 4.2, 3.73, 2.7), size=12)
+
+
+def slide_joint_work(b: DeckBuilder, d: DeckData, title: str) -> None:
+    """Sessions shared by several municipalities: how many, and the accompaniment held."""
+    slide = b.slide(title)
+    acc = [tp for tp in d.tracks if tp.kind in ("accompaniment", "bpr")]
+    lines = [
+        t(
+            "deck_y4_joint",
+            n=len(d.joint),
+            munis=len({c for r in d.joint for c, _ in r.municipalities}),
+        ),
+        *[
+            t(
+                "deck_y4_track",
+                name=short(tp.name, 40),
+                held=tp.held,
+                minimum=tp.minimum if tp.minimum is not None else "－",
+                onsite=tp.onsite_held,
+            )
+            for tp in acc
+        ],
+        t("deck_y4_effect" if d.joint else "deck_y4_none"),
+    ]
+    b.text(slide, lines, LEFT, size=15)
+    rows = [
+        [
+            format_jp(in_jst(r.starts_at).date()),
+            "・".join(r.municipality_names),
+            short(d.track_name(r.track_id), 14),
+        ]
+        for r in d.joint[:10]
+    ]
+    if rows:
+        b.table(
+            slide,
+            [t("deck_col_date"), t("deck_col_municipality"), t("deck_col_track")],
+            rows,
+            RIGHT,
+            widths=(2, 3, 2.2),
+            size=11,
+        )
+    else:
+        b.text(slide, [t("deck_y4_hint")], RIGHT, size=14)
+
+
+def slide_structure(b: DeckBuilder, d: DeckData, title: str, sentences: Sequence[str] = ()) -> None:
+    """Who does what (people per role), who decides, how reports kept their deadline, and the
+    profile's own sentences (e.g. how costs are shared, which only the program can say)."""
+    slide = b.slide(title)
+    roles = ("prefecture", "staff", "expert", "officer")
+    rows = [[t(f"deck_role_{r}"), str(d.roles.get(r, 0)), t(f"deck_role_duty_{r}")] for r in roles]
+    b.table(
+        slide,
+        [t("deck_col_role"), t("deck_col_people"), t("deck_col_duty")],
+        rows,
+        Box(0.6, 1.35, 12.13, 2.6),
+        widths=(2, 1, 8),
+        size=12,
+    )
+    approver = t(f"deck_y5_approver_{d.profile.match_approver}")
+    submitted = d.reports["on_time"] + d.reports["late"]
+    lines = [
+        t("deck_y5_flow", approver=approver),
+        t(
+            "deck_y5_reports",
+            on_time=d.reports["on_time"],
+            submitted=submitted,
+            days=d.profile.default_track.report_open_days,
+        ),
+        *sentences,
+    ]
+    b.text(slide, lines, Box(0.6, 4.2, 12.13, 2.7), size=14)
+
+
+def slide_roadmap(b: DeckBuilder, d: DeckData, title: str) -> None:
+    """Short, mid and long term actions, from what is overdue, in demand and not yet reached."""
+    slide = b.slide(title)
+    top = "、".join(name for name, _ in d.domains[:3]) or t("deck_unclassified")
+    uncovered = max(d.total_municipalities - len({m.code for m in d.municipalities}), 0)
+    rows = [
+        [t("deck_y6_short"), t("deck_y6_short_text", overdue=d.reports["overdue"], top=top)],
+        [t("deck_y6_mid"), t("deck_y6_mid_text", n=uncovered)],
+        [t("deck_y6_long"), t("deck_y6_long_text")],
+    ]
+    b.table(
+        slide,
+        [t("deck_col_horizon"), t("deck_col_actions")],
+        rows,
+        Box(0.6, 1.35, 12.13, 3.2),
+        widths=(1.6, 8),
+        size=13,
+    )
+    b.text(
+        slide, [short(x, 110) for x in next_step_lines(d)][:4], Box(0.6, 4.8, 12.13, 2.1), size=14
+    )
+
+
+def slide_proposals(b: DeckBuilder, d: DeckData, title: str) -> None:
+    """Proposals for the prefecture's policy, from the domains, the pool, joint work, surveys."""
+    slide = b.slide(title)
+    top = "、".join(name for name, _ in d.domains[:3]) or t("deck_unclassified")
+    avg = num(d.survey.average, 2) if d.survey.average is not None else "－"
+    lines = [
+        t("deck_y7_domains", top=top),
+        t("deck_y7_pool", n=len(d.experts.experts)),
+        t("deck_y7_joint", n=len(d.joint)) if d.joint else t("deck_y7_joint_none"),
+        t("deck_y7_survey", avg=avg, n=d.survey.answered),
+        t("deck_y7_reports"),
+    ]
+    b.text(slide, lines, size=16)
+
+
+Drawer = Callable[[DeckBuilder, DeckData, ReportSlide], None]
+
+# Every section kind and its slide; a kind added to SectionKind without a drawer fails here.
+DRAWERS: dict[SectionKind, Drawer] = {
+    "overview": lambda b, d, s: slide_overview(b, d, s.title),
+    "kpis": lambda b, d, s: slide_kpi(b, d, s.title),
+    "monthly_trend": lambda b, d, s: slide_trend(b, d, s.title),
+    "domains": lambda b, d, s: slide_domains(b, d, s.title),
+    "municipalities": lambda b, d, s: slide_municipalities(b, d, s.title),
+    "experts": lambda b, d, s: slide_experts(b, d, s.title),
+    "expert_pool": lambda b, d, s: slide_expert_pool(b, d, s.title),
+    "highlights": lambda b, d, s: slide_highlights(b, d, s.title),
+    "issues": lambda b, d, s: slide_issues(b, d, s.title),
+    "surveys": lambda b, d, s: slide_survey(b, d, s.title),
+    "joint_work": lambda b, d, s: slide_joint_work(b, d, s.title),
+    "structure": lambda b, d, s: slide_structure(b, d, s.title, s.text),
+    "roadmap": lambda b, d, s: slide_roadmap(b, d, s.title),
+    "proposals": lambda b, d, s: slide_proposals(b, d, s.title),
+    "next_steps": lambda b, d, s: slide_next(b, d, s.title),
+    "sessions_appendix": lambda b, d, s: slide_appendix(b, d, s.title),
+    "text": lambda b, d, s: slide_text(b, d, s.title, s.text),
+}
+if set(DRAWERS) != set(get_args(SectionKind)):  # import-time: a kind must never go undrawn
+    raise RuntimeError(
+        f"section kinds without a slide: {set(get_args(SectionKind)) - set(DRAWERS)}"
+    )
+
+
+def draw(b: DeckBuilder, d: DeckData, page: ReportSlide) -> None:
+    """Add the slide(s) of one page of a section."""
+    DRAWERS[page.content](b, d, page)

@@ -17,7 +17,7 @@ from pptx.presentation import Presentation as PresentationT
 from reminders.calendar import BusinessCalendar
 from reports import deck
 from store.db import Database
-from store.profiles import ProfileError, ProgramProfile, parse_profile
+from store.profiles import ProfileError, ProgramProfile, load_profile, parse_profile
 from store.seed import seed_program
 from tests.test_status import NOW
 
@@ -166,3 +166,18 @@ def test_a_malformed_outline_is_refused_in_the_loaders_words(outline: Any, probl
     with pytest.raises(ProfileError) as err:
         _yamagata_with(outline)
     assert str(err.value) == f"Profile tmp/yamagata-2026.yaml is invalid: {problem}"
+
+
+async def test_kumamoto_completion_follows_its_jisseki_houkokusho(db: Database) -> None:
+    """熊本 §2.5(3) 実績報告書: 事業概要、事業実施体制、事業実施スケジュール、事業実施内容, with
+    the 業務日報 attached — declared in its profile, not coded."""
+    slides = _slides(await _completion(db, load_profile("kumamoto-2026")))
+    assert slides[0][0] == "実績報告書"
+    assert slides[1][1].splitlines() == [
+        "事業概要",
+        "事業実施体制",
+        "事業実施スケジュール",
+        "事業実施内容",
+        "添付: 業務日報（支援実施一覧）",
+    ]
+    assert len(slides) - 1 >= 10  # ten body slides or more, even before any session

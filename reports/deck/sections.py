@@ -41,8 +41,8 @@ def slide_expert_pool(b: DeckBuilder, d: DeckData, title: str) -> None:
     slide_experts(b, d, title)
     slide = b.slides[-1]
     lines = [
-        t("deck_y3_proposal"),
-        t("deck_y3_issue", max=d.experts.maximum, min=d.experts.minimum),
+        t("deck_pool_proposal"),
+        t("deck_pool_issue", max=d.experts.maximum, min=d.experts.minimum),
     ]
     b.text(slide, lines, Box(9.0, 4.2, 3.73, 2.7), size=12)
 
@@ -53,13 +53,13 @@ def slide_joint_work(b: DeckBuilder, d: DeckData, title: str) -> None:
     acc = [tp for tp in d.tracks if tp.kind in ("accompaniment", "bpr")]
     lines = [
         t(
-            "deck_y4_joint",
+            "deck_joint_joint",
             n=len(d.joint),
             munis=len({c for r in d.joint for c, _ in r.municipalities}),
         ),
         *[
             t(
-                "deck_y4_track",
+                "deck_joint_track",
                 name=short(tp.name, 40),
                 held=tp.held,
                 minimum=tp.minimum if tp.minimum is not None else "－",
@@ -67,7 +67,7 @@ def slide_joint_work(b: DeckBuilder, d: DeckData, title: str) -> None:
             )
             for tp in acc
         ],
-        t("deck_y4_effect" if d.joint else "deck_y4_none"),
+        t("deck_joint_effect" if d.joint else "deck_joint_none"),
     ]
     b.text(slide, lines, LEFT, size=15)
     rows = [
@@ -88,7 +88,7 @@ def slide_joint_work(b: DeckBuilder, d: DeckData, title: str) -> None:
             size=11,
         )
     else:
-        b.text(slide, [t("deck_y4_hint")], RIGHT, size=14)
+        b.text(slide, [t("deck_joint_hint")], RIGHT, size=14)
 
 
 def slide_structure(b: DeckBuilder, d: DeckData, title: str, sentences: Sequence[str] = ()) -> None:
@@ -105,12 +105,12 @@ def slide_structure(b: DeckBuilder, d: DeckData, title: str, sentences: Sequence
         widths=(2, 1, 8),
         size=12,
     )
-    approver = t(f"deck_y5_approver_{d.profile.match_approver}")
+    approver = t(f"deck_structure_approver_{d.profile.match_approver}")
     submitted = d.reports["on_time"] + d.reports["late"]
     lines = [
-        t("deck_y5_flow", approver=approver),
+        t("deck_structure_flow", approver=approver),
         t(
-            "deck_y5_reports",
+            "deck_structure_reports",
             on_time=d.reports["on_time"],
             submitted=submitted,
             days=d.profile.default_track.report_open_days,
@@ -126,9 +126,9 @@ def slide_roadmap(b: DeckBuilder, d: DeckData, title: str) -> None:
     top = "、".join(name for name, _ in d.domains[:3]) or t("deck_unclassified")
     uncovered = max(d.total_municipalities - len({m.code for m in d.municipalities}), 0)
     rows = [
-        [t("deck_y6_short"), t("deck_y6_short_text", overdue=d.reports["overdue"], top=top)],
-        [t("deck_y6_mid"), t("deck_y6_mid_text", n=uncovered)],
-        [t("deck_y6_long"), t("deck_y6_long_text")],
+        [t("deck_roadmap_short"), t("deck_roadmap_short_text", overdue=d.reports["overdue"], top=top)],
+        [t("deck_roadmap_mid"), t("deck_roadmap_mid_text", n=uncovered)],
+        [t("deck_roadmap_long"), t("deck_roadmap_long_text")],
     ]
     b.table(
         slide,
@@ -149,11 +149,11 @@ def slide_proposals(b: DeckBuilder, d: DeckData, title: str) -> None:
     top = "、".join(name for name, _ in d.domains[:3]) or t("deck_unclassified")
     avg = num(d.survey.average, 2) if d.survey.average is not None else "－"
     lines = [
-        t("deck_y7_domains", top=top),
-        t("deck_y7_pool", n=len(d.experts.experts)),
-        t("deck_y7_joint", n=len(d.joint)) if d.joint else t("deck_y7_joint_none"),
-        t("deck_y7_survey", avg=avg, n=d.survey.answered),
-        t("deck_y7_reports"),
+        t("deck_proposals_domains", top=top),
+        t("deck_proposals_pool", n=len(d.experts.experts)),
+        t("deck_proposals_joint", n=len(d.joint)) if d.joint else t("deck_proposals_joint_none"),
+        t("deck_proposals_survey", avg=avg, n=d.survey.answered),
+        t("deck_proposals_reports"),
     ]
     b.text(slide, lines, size=16)
 

@@ -127,7 +127,9 @@ async def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_users_list(args: argparse.Namespace, settings: Settings) -> int:
     async with cli_services(settings, args) as services, services.db.transaction() as s:
-        rows = await users.list_users(s, args.role)
+        # --program: the members of that program only (a deployment may hold several).
+        program = services.profile.id if args.program else None
+        rows = await users.list_users(s, args.role, program=program)
     print("platform_id\tplatform\trole\tname\ttitle\tmunicipality")
     for r in rows:
         u = r.user
@@ -213,7 +215,10 @@ async def cmd_experts_import(args: argparse.Namespace, settings: Settings) -> in
             "domains,qualifications,onsite,region,consent,platform,availability,strengths."
         )
     rows = _roster_rows(reader, path)
-    async with cli_services(settings, args) as services, services.db.transaction() as s:
+    async with (
+        cli_services(settings, args, program_loaded=bool(args.program)) as services,
+        services.db.transaction() as s,
+    ):
         for line, row in rows:
             pid = (row.get("platform_id") or "").strip()
             if not pid:
@@ -249,6 +254,8 @@ async def cmd_experts_import(args: argparse.Namespace, settings: Settings) -> in
                 availability=(row.get("availability") or "").strip(),
                 strengths=(row.get("strengths") or "").strip(),
             )
+            if args.program:  # the roster of that program (a deployment may hold several)
+                await users.join_program(s, user, services.profile.id, services.clock.now())
     print(f"Imported {len(rows)} experts from {path}.")
     return 0
 

@@ -137,7 +137,10 @@ class UserRow:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-async def list_users(s: AsyncSession, role: str | None = None) -> list[UserRow]:
+async def list_users(
+    s: AsyncSession, role: str | None = None, *, program: str | None = None
+) -> list[UserRow]:
+    """Active users, by role then id; with ``program``, only the members of that program."""
     q = (
         select(User, Municipality.name)
         .outerjoin(Municipality, Municipality.code == User.municipality_code)
@@ -146,6 +149,9 @@ async def list_users(s: AsyncSession, role: str | None = None) -> list[UserRow]:
     )
     if role:
         q = q.where(User.role == role)
+    if program:
+        members = select(ProgramMember.user_id).where(ProgramMember.program_id == program)
+        q = q.where(User.id.in_(members))
     return [UserRow(user=u, municipality_name=m or "") for u, m in (await s.execute(q)).all()]
 
 

@@ -212,7 +212,7 @@ async def _dxbot(db_url: str, *args: str) -> tuple[int, str, str]:
 
 
 async def test_cli_commands_are_scoped_by_program(
-    two: tuple[ChatBot, FixedClock], db_url: str
+    two: tuple[ChatBot, FixedClock], db_url: str, tmp_path: Path
 ) -> None:
     bot, _ = two
     case_no = await open_case(
@@ -252,6 +252,25 @@ async def test_cli_commands_are_scoped_by_program(
         db_url, "users", "add", "U0STAFF9", "--role", "staff", "--program", "nagano-2024"
     )
     assert (code, out) == (0, "Added U0STAFF9 (slack) to program nagano-2024.\n")
+    roster = tmp_path / "nagano.csv"
+    roster.write_text(
+        "platform_id,name,domains\nU0EXPNAG,中村 健,BPRの取組の徹底\n", encoding="utf-8"
+    )
+    code, out, _ = await _dxbot(
+        db_url, "experts", "import", str(roster), "--program", "nagano-2024"
+    )
+    assert (code, out) == (0, f"Imported 1 experts from {roster}.\n")
+    # Who works in Nagano: its officer, the staff member added to it, the imported expert.
+    code, out, _ = await _dxbot(db_url, "users", "list", "--program", "nagano-2024")
+    assert (code, out.splitlines()) == (
+        0,
+        [
+            "platform_id\tplatform\trole\tname\ttitle\tmunicipality",
+            "U0EXPNAG\tslack\texpert\t中村 健\t\t",
+            "nagano_officer\tconsole\tofficer\t小林 純\t\t長野市",
+            "U0STAFF9\tslack\tstaff\t\t\t",
+        ],
+    )
     async with bot.services.db.transaction() as s:  # type: ignore[attr-defined]
         user = await s.scalar(select(User).where(User.platform_id == "U0STAFF9"))
         assert user is not None

@@ -100,6 +100,8 @@ async def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.program:  # the program this deployment runs, on every platform
+        settings = settings.model_copy(update={"program": args.program})
     if settings.platform != "console":
         from bot.server import serve
 

@@ -43,6 +43,12 @@ async def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
+    if args.demo and not args.now:
+        # An ended program's demo history is made as of the console's clock inside its term
+        # (`dxbot run` on it: bot.cli_run.inside_term), so no demo report dates from after it.
+        from bot.cli_run import ended_program_clock
+
+        args.now = ended_program_clock(settings, args.program)
     async with cli_services(settings, args) as services, services.db.transaction() as s:
         result = await seed_with_demo(s, services.profile, services.clock.now(), demo=args.demo)
     demo = f" Demo data: {result.demo_people} people, {result.demo_cases} cases."

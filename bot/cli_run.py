@@ -50,6 +50,15 @@ def inside_term(profile: ProgramProfile) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(10, 0), tzinfo=JST)
 
 
+def ended_program_clock(settings: Settings, program_id: str | None) -> str | None:
+    """``inside_term`` as ISO 8601 for a program whose last day of service has passed, else
+    None (the system clock)."""
+    profile = load_program(settings, program_id)
+    if not rules.program_ended(profile, SystemClock().now()):
+        return None
+    return inside_term(profile).isoformat()
+
+
 def console_clock_note(args: argparse.Namespace, settings: Settings) -> str:
     """For an ended program opened without ``--now``, set ``args.now`` inside its term and say
     so (the banner's second line); otherwise nothing changes and the note is empty."""

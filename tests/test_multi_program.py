@@ -354,3 +354,30 @@ async def test_the_reminder_pass_covers_every_program_still_running(
     finally:
         await kumamoto.db.dispose()
         await nagano.db.dispose()
+
+
+async def test_make_run_on_an_ended_program_seeds_its_demo_as_of_that_clock(
+    tmp_path: Path,
+) -> None:
+    """`make run PROGRAM=nagano-2024` seeds with --demo, then runs: the demo history is made as
+    of 2025-03-14 10:00, so nothing in it (a report, a case change) dates from after the
+    console's clock."""
+    from sqlalchemy import func
+
+    from store.db import Database
+    from store.models import StatusChange, SupportSession
+
+    db_url = f"sqlite+aiosqlite:///{tmp_path / 'make.db'}"
+    assert (await _dxbot(db_url, "db", "upgrade"))[0] == 0
+    code, out, _ = await _dxbot(db_url, "seed", "--program", "nagano-2024", "--demo")
+    assert code == 0 and out.startswith("Program nagano-2024 loaded")
+    clock = dt.datetime(2025, 3, 14, 10, 0, tzinfo=JST)
+    db = Database(db_url)
+    try:
+        async with db.transaction() as s:
+            latest_report = await s.scalar(func.max(SupportSession.report_submitted_at))
+            latest_change = await s.scalar(func.max(StatusChange.at))
+    finally:
+        await db.dispose()
+    assert latest_report is not None and latest_report <= clock
+    assert latest_change is not None and latest_change <= clock

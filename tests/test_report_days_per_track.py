@@ -53,7 +53,7 @@ async def desk(
     from bot.demo import add_people
 
     profile = variant()
-    monkeypatch.setattr("bot.app.load_profile", lambda _program_id: profile)
+    monkeypatch.setattr("bot.app.load_profile", lambda _program_id, _folder=None: profile)
     services = build_services(settings, clock=clock)
     assert services.profile.track("haken").report_open_days == 3
     async with services.db.transaction() as s:

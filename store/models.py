@@ -466,3 +466,90 @@ class SurveyTally(Base):
     resolved: Mapped[str] = mapped_column(String(16), primary_key=True)
     answered: Mapped[int] = mapped_column(Integer, primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Engagement(Base):
+    """One municipality's long-running support in one track (伴走支援, BPR, 派遣 over steps 0–3),
+    recorded on its case: what was agreed with the municipality (Yamagata §3(1)③ テーマ・目標・
+    範囲・成果物, Kumamoto §2.5(1) 支援計画書, Saitama §6(4)ア 実施プラン). The stage it has
+    reached is ``Case.stage``; each stage's KPI is a StageMark."""
+
+    __tablename__ = "engagements"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    program_id: Mapped[str] = mapped_column(ForeignKey("programs.id"), index=True)
+    track_id: Mapped[str] = mapped_column(String(40))
+    municipality_code: Mapped[str] = mapped_column(ForeignKey("municipalities.code"))
+    theme: Mapped[str] = mapped_column(Text, default="")
+    goal: Mapped[str] = mapped_column(Text, default="", doc="取組目標; '' until agreed")
+    scope: Mapped[str] = mapped_column(Text, default="")
+    deliverables: Mapped[str] = mapped_column(Text, default="", doc="agreed 成果物")
+    planned_sessions: Mapped[int | None] = mapped_column(Integer, default=None)
+    start_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    goal_set_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    created_by: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class StageMark(Base):
+    """Whether a case's engagement reached a stage of the profile's stage model and whether
+    that stage's KPI is met; one row per (case, stage), updated by the expert's follow-up after
+    each session or by staff (`/dx stage`). The municipality × stage matrix reads these."""
+
+    __tablename__ = "stage_marks"
+    __table_args__ = (UniqueConstraint("case_id", "stage"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    stage: Mapped[int] = mapped_column(Integer)
+    kpi_met: Mapped[bool | None] = mapped_column(Boolean, default=None, doc="None: not asked")
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id"), default=None)
+    recorded_by: Mapped[str] = mapped_column(String(120), default="")
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class ProgramEvent(Base):
+    """A meeting or event the program holds or counts (定例会, 進捗状況確認会議, 研修, 交流会,
+    報告会, 成果報告会); ``kind`` is an id from the profile's ``events``. Shown as E<id>."""
+
+    __tablename__ = "program_events"
+    __table_args__ = (Index("ix_program_events_program_kind", "program_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    program_id: Mapped[str] = mapped_column(ForeignKey("programs.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    held_on: Mapped[dt.date] = mapped_column(Date)
+    place: Mapped[str] = mapped_column(String(200), default="")
+    attendees: Mapped[list[str]] = mapped_column(JSON, default=list)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class DeliverableItem(Base):
+    """One due deliverable of the program (体制図, 計画書, a meeting's 議事録, a monthly report,
+    the 調査報告書, the completion report), made from a profile ``deliverables`` entry and its
+    due rule. ``period`` tells apart the items one entry makes ('' once, '2027-01' monthly,
+    'E12' per event), so making them again never doubles one. Shown as D<id>."""
+
+    __tablename__ = "deliverable_items"
+    __table_args__ = (
+        UniqueConstraint("program_id", "spec_id", "period"),
+        Index("ix_deliverable_items_program_due", "program_id", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    program_id: Mapped[str] = mapped_column(ForeignKey("programs.id"))
+    spec_id: Mapped[str] = mapped_column(String(40), doc="the profile deliverable's id")
+    period: Mapped[str] = mapped_column(String(40), default="")
+    title: Mapped[str] = mapped_column(String(200))
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("program_events.id"), default=None)
+    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    done_by: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)

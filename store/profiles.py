@@ -27,6 +27,8 @@ from pydantic import (
     model_validator,
 )
 
+from store.profile_structure import Deliverable, EventKind, check_structure
+
 Method = Literal["online", "onsite", "email", "chat", "phone"]
 TrackKind = Literal["consultation", "dispatch", "accompaniment", "bpr", "hearing"]
 Approver = Literal["staff", "prefecture"]
@@ -93,6 +95,9 @@ class Track(_Strict):
     include_municipalities: tuple[str, ...] = ()
     exclude_municipalities: tuple[str, ...] = ()
     report: ReportRule = ReportRule()  # where the session report goes; see ReportRule
+    # How many municipalities the track expects to support through an engagement (Kumamoto
+    # §2.1 about 8, Nagano §5(1) about 25); none: the track runs no engagements.
+    expected_municipalities: int | None = Field(default=None, ge=1)
     seed_ref: str = ""
 
     @model_validator(mode="after")
@@ -334,6 +339,10 @@ class ProgramProfile(_Strict):
     demo_default: bool = False
     # The completion report's outline as the seed asks (Yamagata §3(3) ①–⑦); none: generic.
     completion_report: CompletionReport | None = None
+    # Meetings and events the program holds or counts, and the deliverables it owes with their
+    # due rules (store/profile_structure.py).
+    events: tuple[EventKind, ...] = ()
+    deliverables: tuple[Deliverable, ...] = ()
     seed_file: str = ""
     notes: str = ""
 
@@ -349,6 +358,7 @@ class ProgramProfile(_Strict):
         last = self.last_service_day
         if last is not None and not self.term_start <= last <= self.term_end:
             raise ValueError(f"last_service_day {last} is outside the term")
+        check_structure(self.events, self.deliverables, ids)
         for rule in self.program_rules:
             unknown = [tid for tid in rule.tracks if tid not in ids]
             if unknown:

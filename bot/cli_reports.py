@@ -18,18 +18,33 @@ from bot.core.config import Settings
 from bot.core.context import Context
 from bot.core.errors import CliError, UserError
 from bot.core.permissions import Actor
+from bot.core.program_choice import ProgramCatalog
 from reminders.clock import JST
 from store import reporting, users
 
 
-async def _as_user(ctx: Context, platform_id: str | None) -> Context:
-    """The context as a registered user would have it (`--as`), else the system's."""
+async def _as_user(ctx: Context, platform_id: str | None, program_given: bool) -> Context:
+    """The context as a registered user would have it (`--as`), else the system's.
+
+    Without ``--program`` the user's own program is shown, as in the chat: the one they are a
+    member of, or the one they chose last; a member of several who has not chosen must say which.
+    """
     if not platform_id:
         return ctx
     found = await users.find_by_platform_id(ctx.s, platform_id)
     if not found:
         raise CliError(f"No registered user {platform_id!r}; see `dxbot users list`.")
-    return dataclasses.replace(ctx, actor=Actor.of_user(found[0]))
+    ctx = dataclasses.replace(ctx, actor=Actor.of_user(found[0]))
+    if program_given:
+        return ctx
+    catalog = ProgramCatalog()
+    profile, members = await catalog.of_person(ctx.s, found[0].id, ctx.profile)
+    if profile is None:
+        ids = ", ".join(m.program_id for m in members)
+        raise CliError(
+            f"{platform_id} works in several programs ({ids}); say which with --program ID."
+        )
+    return dataclasses.replace(ctx, profile=profile, calendar=catalog.calendar(profile))
 
 
 async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
@@ -39,7 +54,9 @@ async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         cli_services(settings, args, program_loaded=True) as services,
         services.db.transaction() as s,
     ):
-        ctx = await _as_user(system_context(services, s), args.as_user)
+        ctx = await _as_user(
+            system_context(services, s), args.as_user, program_given=bool(args.program)
+        )
         try:
             if args.case:
                 text = await (case_json_text if args.json else case_text)(ctx, args.case)

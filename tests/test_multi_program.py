@@ -283,6 +283,32 @@ async def test_cli_commands_are_scoped_by_program(
         )
 
 
+async def test_status_as_a_person_shows_their_own_program_without_program(
+    two: tuple[ChatBot, FixedClock], db_url: str
+) -> None:
+    """`dxbot status --as X` shows what X sees in the chat: X's program, not DXBOT_PROGRAM's."""
+    bot, _ = two
+    now = ["--now", "2026-11-16T10:00:00+09:00"]
+    code, out, err = await _dxbot(db_url, "status", "--as", "nagano_officer", "--json", *now)
+    assert (code, err) == (0, "")
+    assert json.loads(out)["program"]["id"] == "nagano-2024"
+    # A person of no membership works in the configured program, as before.
+    code, out, _ = await _dxbot(db_url, "status", "--as", "staff1", "--json", *now)
+    assert code == 0 and json.loads(out)["program"]["id"] == "saitama-2026"
+    # A person in two programs who has not chosen must say which; --program answers it.
+    await _join(bot, "pref1", "saitama-2026", "nagano-2024")
+    code, out, err = await _dxbot(db_url, "status", "--as", "pref1", *now)
+    assert (code, out) == (2, "")
+    assert err == (
+        "error: pref1 works in several programs (nagano-2024, saitama-2026); say which with "
+        "--program ID.\n"
+    )
+    code, out, _ = await _dxbot(
+        db_url, "status", "--as", "pref1", "--program", "nagano-2024", "--json", *now
+    )
+    assert code == 0 and json.loads(out)["program"]["id"] == "nagano-2024"
+
+
 async def test_dxbot_run_opens_an_ended_program_inside_its_term(tmp_path: Path) -> None:
     """A new database: `dxbot run --program nagano-2024` seeds Nagano with its demo people and
     runs on 2025-03-14 (a Friday, its last day) at 10:00; the banner names the program and

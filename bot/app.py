@@ -43,6 +43,7 @@ def build_router(flows: dict[str, Flow], ttl: dt.timedelta) -> Router:
         review,
         scheduling,
         sessions,
+        stages,
         status,
         survey,
     )
@@ -63,6 +64,7 @@ def build_router(flows: dict[str, Flow], ttl: dt.timedelta) -> Router:
         deck,
         export,
         experts,
+        stages,
     ):
         module.register(router)
     # A person in several programs switches with `/dx program` (bot/core/program_choice.py).

@@ -29,7 +29,7 @@ from bot.core.errors import UserError
 from bot.core.messages import Choice, Outbound
 from bot.core.permissions import Action, Role, require
 from bot.core.router import Router
-from handlers import extract
+from handlers import extract, followup_stage
 from handlers.review import ask_review, deliver, receiver_word
 from handlers.review import request_survey as request_survey
 from reminders.calendar import format_jp, format_jp_datetime
@@ -175,6 +175,8 @@ class FollowupFlow:
             # must not ask for them again on submission.
             conv.data["confirmed"] = ["hours"]
         case = await case_store.get(ctx.s, session.case_id)
+        if current is None:  # an amendment does not ask the stage again (staff: /dx stage)
+            await followup_stage.prepare(ctx, conv, case)
         intro = Outbound(
             text=t(
                 "report_intro",
@@ -208,11 +210,18 @@ class FollowupFlow:
             return await self._on_confirm(ctx, conv, text)
         labels = _labels(conv)
         if step == "edit_pick":
+            if text == followup_stage.STAGE and followup_stage.edit_choice(conv):
+                conv.data["editing"] = True
+                return [followup_stage.ask_stage(conv)]
             if text not in labels or text not in _asked(conv):
                 return ask_again(self._edit_menu(conv))
             conv.data["editing"] = True
             return [self._ask(conv, text)]
-        if step in labels:
+        if step in followup_stage.STEPS:
+            asked = followup_stage.on_answer(conv, text)
+            if asked:
+                return asked
+        elif step in labels:
             if step == "materials" and attached and not text.strip():
                 pass  # the attached files answer the question; their names are in the field
             elif not conv.data.get("notes_read") and _looks_like_notes(text):
@@ -317,7 +326,7 @@ class FollowupFlow:
         missing = self._missing(conv)
         if missing:
             return self._ask(conv, missing[0])
-        return self._summary(conv)
+        return followup_stage.question(conv) or self._summary(conv)
 
     def _ask(self, conv: Conversation, key: str, *, with_notes_hint: bool = False) -> Outbound:
         conv.goto(key)
@@ -340,7 +349,10 @@ class FollowupFlow:
         f = conv.data["f"]
         return Outbound(
             text=t("report_summary"),
-            fields=tuple((label, str(f.get(key, ""))) for key, label in _shown(conv)),
+            fields=(
+                *((label, str(f.get(key, ""))) for key, label in _shown(conv)),
+                *followup_stage.summary_fields(conv),
+            ),
             choices=(
                 Choice(label=t("report_choice_submit"), value="submit", style="primary"),
                 Choice(label=t("choice_edit"), value="edit"),
@@ -352,7 +364,10 @@ class FollowupFlow:
         labels = _labels(conv)
         return Outbound(
             text=t("ask_edit_field"),
-            choices=tuple(Choice(label=labels[k], value=k) for k in _asked(conv)),
+            choices=(
+                *(Choice(label=labels[k], value=k) for k in _asked(conv)),
+                *followup_stage.edit_choice(conv),
+            ),
         )
 
     async def _on_confirm(self, ctx: Context, conv: Conversation, text: str) -> list[Outbound]:
@@ -396,6 +411,7 @@ class FollowupFlow:
         await session_store.add_attachments(
             ctx.s, session.id, conv.data.get("files", []), ctx.now()
         )
+        await followup_stage.record(ctx, conv, case, session.id)
         conv.finish()
         if review:
             await ask_review(ctx, case, session, report, author=ctx.actor.label)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from bot.core.catalog import t
 from bot.core.context import Context
 from bot.core.messages import Choice, Outbound
+from handlers import stages
 from handlers.followup import has_open_sessions, jst_day
 from handlers.lifecycle import change_status
 from reminders.calendar import format_jp
@@ -25,6 +26,7 @@ from store import users as user_store
 from store.db import Session
 from store.models import SupportSession
 from store.reminders import PendingReport
+from store.stages import GoalGap
 
 REVIEW_STEP = "review@"  # reminders.planner.review_step names its steps so
 
@@ -179,6 +181,8 @@ class FollowupReminders:
         )
         return None
 
+    async def goal_ping(self, s: Session, gaps: list[GoalGap]) -> None:
+        await stages.goal_ping(self.make_context(s), gaps)
 
 def _ping_key(
     audience: str, user_id: int | None, day: dt.date, items: list[tuple[PendingReport, Step]]

@@ -108,6 +108,17 @@ def review_step(
     return Step(f"review@{since:%Y%m%d%H%M}:{waited}", _morning(today, policy), (STAFF,))
 
 
+def goal_step(
+    nth_ended_at: dt.datetime, now: dt.datetime, cal: BusinessCalendar, policy: ReminderPolicy
+) -> Step | None:
+    """The staff's reminder of an engagement with no 取組目標 (``stage_model.goal_set_by_session``):
+    due once its N-th held session has ended, sent on a 開庁日 inside office hours; the pass
+    claims ``goal:<case id>`` in the ledger, so it goes out once whatever the passes."""
+    if nth_ended_at > now or not in_office_hours(now, cal, policy):
+        return None
+    return Step("goal", now, (STAFF,))
+
+
 def _before_due_day(due: dt.date, cal: BusinessCalendar, n: int) -> dt.date | None:
     if n <= 0:
         return None

@@ -19,13 +19,15 @@ from typing import Protocol
 from reminders import deadlines
 from reminders.calendar import BusinessCalendar
 from reminders.clock import JST, Clock
-from reminders.planner import EXPERT, ReportState, Step, in_office_hours, plan
+from reminders.planner import EXPERT, STAFF, ReportState, Step, goal_step, in_office_hours, plan
 from store import reminders as store
+from store import stages as stage_store
 from store.db import Database, Session
 from store.models import SupportSession
 from store.profiles import ProgramProfile
 from store.reminders import PendingReport
 from store.sessions import REVIEW
+from store.stages import GoalGap
 
 log = logging.getLogger("dxbot.reminders")
 
@@ -54,6 +56,10 @@ class ReminderPort(Protocol):
     async def monthly_ping(
         self, s: Session, year: int, month: int, due: dt.date, step: str
     ) -> int | None: ...
+
+    async def goal_ping(self, s: Session, gaps: list[GoalGap]) -> None:
+        """Tell the staff of engagements still without a goal (each claimed in the ledger)."""
+        ...
 
 
 @dataclass
@@ -84,6 +90,8 @@ async def run_pass(
         await _survey_pings(s, now, profile, calendar, port, report)
     async with db.transaction() as s:
         await _monthly_pings(s, now, profile, calendar, port, report)
+    async with db.transaction() as s:
+        await _goal_pings(s, now, profile, calendar, port, report)
     return report
 
 
@@ -225,6 +233,29 @@ async def _monthly_pings(
         ):
             await port.monthly_ping(s, year, month, due, step)
             report.sent.append(f"staff monthly report {year}-{month:02d} {step}")
+
+
+async def _goal_pings(
+    s: Session,
+    now: dt.datetime,
+    profile: ProgramProfile,
+    calendar: BusinessCalendar,
+    port: ReminderPort,
+    report: PassReport,
+) -> None:
+    """Staff are told once per case of an engagement with no 取組目標 after its N-th held session
+    (``stage_model.goal_set_by_session``; Kumamoto §2.1(2) 支援3回目を目途に)."""
+    model = profile.stage_model
+    if model is None or model.goal_set_by_session is None:
+        return
+    gaps = await stage_store.goal_gaps(s, profile.id, model.goal_set_by_session, now)
+    due = [g for g in gaps if goal_step(g.nth_ended_at, now, calendar, profile.reminders)]
+    claims = [store.Claim(stage_store.goal_key(g.case_id), None, "goal", STAFF) for g in due]
+    won = await store.claim_steps(s, claims, now)
+    told = [g for g in due if stage_store.goal_key(g.case_id) in won]
+    if told:
+        await port.goal_ping(s, told)
+        report.sent.extend(f"staff goal {g.case_no}" for g in told)
 
 
 def _monthly_step(today: dt.date, due: dt.date, calendar: BusinessCalendar) -> str | None:

@@ -28,7 +28,9 @@ from typing import Literal
 
 from reminders.calendar import BusinessCalendar
 from reminders.clock import JST
+from reports import stages as stage_view
 from store import reporting
+from store import stages as stage_store
 from store.db import Session
 from store.profiles import ProgramProfile, Track
 from store.reporting import (
@@ -334,6 +336,8 @@ class ProgramStatus:
     municipalities_covered: int  # with at least one held session
     experts: ExpertSpread
     survey: SurveySummary
+    # The municipality × stage matrix (reports/stages.py); None without a stage model.
+    stages: stage_view.StageMatrix | None = None
 
 
 @dataclass(frozen=True)
@@ -446,6 +450,9 @@ async def program_status(
         municipalities_covered=len({m.code for m in figures.municipalities if m.held}),
         experts=expert_spread(figures.experts),
         survey=await reporting.survey_summary(s, profile.id),
+        stages=stage_view.build(profile, await stage_store.matrix(s, profile.id))
+        if profile.stage_model is not None
+        else None,
     )
 
 

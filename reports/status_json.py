@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from reminders.calendar import BusinessCalendar
 from reminders.clock import JST
+from reports import stages as stage_view
 from reports.render_status import flag_text
 from reports.status import (
     DUE_SOON_OPEN_DAYS,
@@ -125,6 +126,9 @@ class StatusJson(_Model):
     onsite_rules: list[OnsiteRuleJson]
     reports: ReportsJson
     flags: list[FlagJson]
+    # The stage model and the municipality × stage matrix (reports/stages.py); program view
+    # of a program with a stage model only.
+    stages: stage_view.StagesJson | None = None
 
 
 class CaseSessionJson(_Model):
@@ -280,6 +284,7 @@ def status_json(view: StatusView, profile: ProgramProfile, cal: BusinessCalendar
             onsite_rules=_onsite(view.onsite),
             reports=_reports(view.pending, cal, today),
             flags=_flags(profile, view.flags),
+            stages=None if view.stages is None else stage_view.to_json(view.stages),
         )
     if isinstance(view, OfficerStatus):
         scope = ScopeJson(

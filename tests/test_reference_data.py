@@ -123,7 +123,10 @@ def test_miyazaki():
 def test_kumamoto_bpr_stages():
     p = load_profile("kumamoto-2026")
     assert p.stage_model is not None
-    assert [s.number for s in p.stage_model.stages] == list(range(1, 11))
+    # §2.1(3) 想定する支援例: the seed's six groups (1-2, 3, 4-5, 6, 7-9, 10回目), each with a KPI.
+    assert [s.number for s in p.stage_model.stages] == list(range(1, 7))
+    assert p.stage_model.stages[0].name == "対象業務のヒアリング、支援対象部署の整理（1〜2回目）"
+    assert all(s.kpi for s in p.stage_model.stages)
     assert p.stage_model.goal_set_by_session == 3
     bpr = p.track("bpr")
     assert (bpr.kind, bpr.target, bpr.default_hours) == ("bpr", 80, 4)

@@ -33,6 +33,8 @@ def build_router(flows: dict[str, Flow], ttl: dt.timedelta) -> Router:
     from handlers import (
         calendar,
         deck,
+        deliverables,
+        events,
         experts,
         export,
         followup,
@@ -64,6 +66,8 @@ def build_router(flows: dict[str, Flow], ttl: dt.timedelta) -> Router:
         deck,
         export,
         experts,
+        events,
+        deliverables,
         stages,
     ):
         module.register(router)

@@ -13,6 +13,8 @@ import argparse
 import sys
 from importlib import resources
 
+from bot import cli_structure
+
 # Kept here rather than imported from store.users: importing the store loads SQLAlchemy, which
 # would cost most of `dxbot --help`. store.users refuses anything else with the same words.
 ROLES = ("officer", "expert", "staff", "prefecture", "admin")
@@ -235,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_admin(sub, programs)
     _add_programs(sub)
     _add_reports(sub, programs)
+    cli_structure.add_parsers(sub, programs, _program_option)  # events, deliverables
     return p
 
 

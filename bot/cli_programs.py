@@ -145,13 +145,10 @@ def summary(p: ProgramProfile, source: str) -> str:
         )
     else:
         parts.append("No monthly report.")
-    if d.minutes_open_days is not None:
-        parts.append(f"Minutes due within {d.minutes_open_days}開庁日.")
-    if d.hearing_report_months_after_last is not None:
-        parts.append(
-            f"Hearing report due {d.hearing_report_months_after_last} month(s) after the last "
-            "hearing."
-        )
+    if p.events:
+        parts.append(f"Events: {', '.join(e.id for e in p.events)}.")
+    if p.deliverables:
+        parts.append(f"Deliverables: {', '.join(x.id for x in p.deliverables)}.")
     parts.append(
         f"Office hours {r.office_start:%H:%M}-{r.office_end:%H:%M}; reminders "
         f"{r.before_due_open_days}開庁日 before a due date, the prefecture told after "

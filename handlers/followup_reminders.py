@@ -16,6 +16,7 @@ from bot.core.catalog import t
 from bot.core.context import Context
 from bot.core.messages import Choice, Outbound
 from handlers import stages
+from handlers.deliverables import DeliverableReminders
 from handlers.followup import has_open_sessions, jst_day
 from handlers.lifecycle import change_status
 from reminders.calendar import format_jp
@@ -31,8 +32,9 @@ from store.stages import GoalGap
 REVIEW_STEP = "review@"  # reminders.planner.review_step names its steps so
 
 
-class FollowupReminders:
-    """Implements reminders.run.ReminderPort: the words and recipients of each ping."""
+class FollowupReminders(DeliverableReminders):
+    """Implements reminders.run.ReminderPort: the words and recipients of each ping (the
+    deliverables' own in handlers/deliverables.py)."""
 
     def __init__(self, make_context: Callable[[Session], Context]) -> None:
         self.make_context = make_context

@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from reminders import deadlines
+from reminders import deadlines, deliverable_pass
 from reminders.calendar import BusinessCalendar
 from reminders.clock import JST, Clock
 from reminders.planner import EXPERT, STAFF, ReportState, Step, goal_step, in_office_hours, plan
@@ -32,7 +32,7 @@ from store.stages import GoalGap
 log = logging.getLogger("dxbot.reminders")
 
 
-class ReminderPort(Protocol):
+class ReminderPort(deliverable_pass.DeliverablePort, Protocol):
     """What the pass asks of the journeys (implemented in handlers/followup_reminders.py)."""
 
     async def session_ended(self, s: Session, session: SupportSession) -> bool:
@@ -82,6 +82,8 @@ async def run_pass(
         for session in await store.ended_unmarked(s, profile.id, now):
             if await port.session_ended(s, session):
                 report.ended += 1
+    async with db.transaction() as s:  # the profile's deliverables: items due (a new month's)
+        await deliverable_pass.refresh(s, profile, calendar, now)
     if not in_office_hours(now, calendar, profile.reminders):
         return report
     async with db.transaction() as s:
@@ -90,6 +92,8 @@ async def run_pass(
         await _survey_pings(s, now, profile, calendar, port, report)
     async with db.transaction() as s:
         await _monthly_pings(s, now, profile, calendar, port, report)
+    async with db.transaction() as s:
+        report.sent += await deliverable_pass.pings(s, now, profile, calendar, port)
     async with db.transaction() as s:
         await _goal_pings(s, now, profile, calendar, port, report)
     return report

@@ -138,15 +138,33 @@ class StageModel(_Strict):
         return self
 
 
-class Deadlines(_Strict):
-    """Report deadlines. Session reports use each track's ``report_open_days``."""
+# Fields the profile's ``deliverables`` replaced: one source for when a 議事録 or the hearing
+# report is due (docs/profile.md "deadlines"). A file still naming one is refused saying so.
+_SUPERSEDED_DEADLINES = {
+    "minutes_open_days": "declare a deliverable with due: {kind: after_event, event: <a meeting "
+    "kind>, open_days: N} instead",
+    "hearing_report_months_after_last": "declare a deliverable with due: {kind: "
+    "after_last_session, track: <the hearing track>, months: N} instead",
+}
 
-    minutes_open_days: int | None = Field(default=None, ge=1)
+
+class Deadlines(_Strict):
+    """Report deadlines. Session reports use each track's ``report_open_days``; every other
+    deliverable (議事録, 調査報告書, 計画書 …) is in the profile's ``deliverables``."""
+
     monthly_report_day: int | None = Field(default=None, ge=1, le=28)
     # The seeds say 翌月10日 with no rule for a 10th that is closed; this makes the choice data.
     monthly_report_closed_day_rule: ClosedDayRule = "as_is"
     final_month_report_due: dt.date | None = None
-    hearing_report_months_after_last: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _superseded(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for old, instead in _SUPERSEDED_DEADLINES.items():
+                if old in data:
+                    raise ValueError(f"{old} is superseded by deliverables: {instead}")
+        return data
 
 
 class ReminderPolicy(_Strict):

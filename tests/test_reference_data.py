@@ -91,7 +91,13 @@ def test_saitama():
     d = p.deadlines
     assert d.monthly_report_day == 10
     assert d.final_month_report_due == dt.date(2027, 3, 31)
-    assert d.hearing_report_months_after_last == 1
+    # 表2-7: the 調査報告書 one month after the last hearing, as a deliverable (one source).
+    (survey,) = [x for x in p.deliverables if x.id == "survey_report"]
+    assert (survey.due.kind, survey.due.track, survey.due.months) == (
+        "after_last_session",
+        "hearing",
+        1,
+    )
     assert d.monthly_report_closed_day_rule == "as_is"
 
 
@@ -115,7 +121,14 @@ def test_yamagata():
 
 def test_miyazaki():
     p = load_profile("miyazaki-2025")
-    assert p.deadlines.minutes_open_days == 3
+    # §7(4): the 議事録 3開庁日 after each 報告会, the 資料 the 開庁日 before (deliverables).
+    rules = {x.id: x.due for x in p.deliverables}
+    assert (rules["minutes"].kind, rules["minutes"].event, rules["minutes"].open_days) == (
+        "after_event",
+        "houkokukai",
+        3,
+    )
+    assert (rules["materials"].kind, rules["materials"].open_days) == ("before_event", 1)
     assert p.deadlines.monthly_report_day == 10
     assert p.term_end == dt.date(2026, 3, 31)
 

@@ -228,6 +228,15 @@ def _add_reports(
     dk.add_argument("--out", required=True, metavar="FILE.pptx")
     dk.add_argument("--now", metavar="ISO-8601", help=argparse.SUPPRESS)
 
+    pl = _command(
+        sub.add_parser("plan", help="an engagement's plan document (支援計画書) as Excel"),
+        "bot.cli_plan:cmd_plan",
+    )
+    pl.add_argument("case_id", metavar="CASE_ID")
+    pl.add_argument("--out", metavar="FILE.xlsx", help="default: CASE_ID_plan.xlsx here")
+    _program_option(pl, programs)
+    pl.add_argument("--now", metavar="ISO-8601", help=argparse.SUPPRESS)
+
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="dxbot", description="Municipal DX support desk bot.")

@@ -15,6 +15,7 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 
+from bot.demo_engagements import add_demo_engagements
 from reminders.calendar import BusinessCalendar
 from reminders.clock import JST
 from store import cases, reference, rules, sessions, users
@@ -340,7 +341,9 @@ async def seed_demo(s: Session, profile: ProgramProfile, now: dt.datetime) -> tu
     people = await add_people(s, munis, now)
     if await cases.has_demo(s, profile.id):
         return len(people), 0
-    return len(people), await add_history(s, profile, munis, people, now)
+    made = await add_history(s, profile, munis, people, now)
+    await add_demo_engagements(s, profile, now)  # the plans agreed on engagement tracks' cases
+    return len(people), made
 
 
 async def seed_with_demo(

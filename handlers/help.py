@@ -7,6 +7,7 @@ from bot.core.context import Context
 from bot.core.messages import Outbound
 from bot.core.permissions import Role, may_view_roster, role_label
 from bot.core.router import Router
+from handlers import engagements
 
 GREETING_WORDS = ("こんにちは", "こんばんは", "おはよう", "はじめまして", "hello", "hi")
 HELP_WORDS = ("ヘルプ", "help", "使い方", "つかいかた", "何ができる", "なにができる")
@@ -21,6 +22,7 @@ def help_text(ctx: Context) -> str:
         lines.append(t("help_roster"))
     if ctx.profile.intake_via_prefecture and role is Role.PREFECTURE:
         lines.append(t("help_behalf"))
+    lines += engagements.help_lines(ctx)  # where tracks run engagements (/dx engage, /dx plan)
     return "\n".join([*lines, t("help_footer")])
 
 

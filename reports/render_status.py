@@ -11,6 +11,7 @@ import datetime as dt
 from bot.core.catalog import t
 from reminders.calendar import BusinessCalendar, format_jp, format_jp_datetime
 from reminders.clock import JST
+from reports import engagement_view
 from reports import stages as stage_view
 from reports.status import (
     CaseView,
@@ -92,6 +93,7 @@ def render_program(v: ProgramStatus, cal: BusinessCalendar) -> str:
     lines += _cap_lines(v)
     lines.append(_experts_line(v))
     lines.append(_survey_line(v.survey))
+    lines += engagement_view.render_lines(v.engagements)
     if v.stages is not None:
         lines += stage_view.render_lines(v.stages)
     lines.append(t("sv_footer"))

@@ -29,6 +29,7 @@ from typing import Literal
 from reminders.calendar import BusinessCalendar
 from reminders.clock import JST
 from reports import stages as stage_view
+from store import engagements as engagement_store
 from store import reporting
 from store import stages as stage_store
 from store.db import Session
@@ -338,6 +339,9 @@ class ProgramStatus:
     survey: SurveySummary
     # The municipality × stage matrix (reports/stages.py); None without a stage model.
     stages: stage_view.StageMatrix | None = None
+    # Engaged vs expected municipalities per engagement track, and those not yet served
+    # (store/engagements.py, reports/engagement_view.py); empty without engagement tracks.
+    engagements: list[engagement_store.TrackEngagements] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -453,6 +457,7 @@ async def program_status(
         stages=stage_view.build(profile, await stage_store.matrix(s, profile.id))
         if profile.stage_model is not None
         else None,
+        engagements=await engagement_store.track_engagements(s, profile),
     )
 
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from reminders.calendar import BusinessCalendar
 from reminders.clock import JST
+from reports import engagement_view
 from reports import stages as stage_view
 from reports.render_status import flag_text
 from reports.status import (
@@ -129,6 +130,9 @@ class StatusJson(_Model):
     # The stage model and the municipality × stage matrix (reports/stages.py); program view
     # of a program with a stage model only.
     stages: stage_view.StagesJson | None = None
+    # Engaged vs expected municipalities per engagement track (reports/engagement_view.py);
+    # program view only, empty for an officer or an expert.
+    engagements: list[engagement_view.EngagementTrackJson] = []
 
 
 class CaseSessionJson(_Model):
@@ -285,6 +289,7 @@ def status_json(view: StatusView, profile: ProgramProfile, cal: BusinessCalendar
             reports=_reports(view.pending, cal, today),
             flags=_flags(profile, view.flags),
             stages=None if view.stages is None else stage_view.to_json(view.stages),
+            engagements=engagement_view.to_json(view.engagements),
         )
     if isinstance(view, OfficerStatus):
         scope = ScopeJson(

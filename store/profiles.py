@@ -98,6 +98,9 @@ class Track(_Strict):
     # How many municipalities the track expects to support through an engagement (Kumamoto
     # §2.1 about 8, Nagano §5(1) about 25); none: the track runs no engagements.
     expected_municipalities: int | None = Field(default=None, ge=1)
+    # The title of an engagement's plan document (`/dx plan`): the seed's own word (Kumamoto
+    # §2.5(1) 支援計画書, Saitama §6(4)ア 実施プラン); empty: the word for the track's kind.
+    plan_title: str = Field(default="", max_length=40)
     seed_ref: str = ""
 
     @model_validator(mode="after")
@@ -235,6 +238,7 @@ SectionKind = Literal[
     "proposals",
     "next_steps",
     "sessions_appendix",
+    "engagements",
     "text",
 ]
 

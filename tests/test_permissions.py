@@ -42,6 +42,7 @@ ALLOWED: dict[Action, set[Role]] = {
     Action.MANAGE_USERS: {A},
     Action.VIEW_ROSTER: {S, P, A},
     Action.OPEN_CASE_ON_BEHALF: {P, A},
+    Action.RECORD_ENGAGEMENT: {S, A},  # staff keep the engagement; others may read it
 }
 
 

@@ -320,6 +320,7 @@ def _merge_extensions() -> None:
         "bot.core.catalog_followup",
         "bot.core.catalog_roster",
         "bot.core.catalog_rules",
+        "bot.core.catalog_engagements",
         "bot.core.catalog_deliverables",
         "bot.core.catalog_stages",
     ):

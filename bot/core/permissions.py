@@ -44,6 +44,9 @@ class Action(StrEnum):
     # Open a consultation for a municipality's officer, where the profile routes consultations
     # via the prefecture (Kumamoto §2.3(1)).
     OPEN_CASE_ON_BEHALF = "open_case_on_behalf"
+    # Record or edit a case's engagement (theme, goal, scope, …; handlers/engagements.py);
+    # reading it goes with seeing the case.
+    RECORD_ENGAGEMENT = "record_engagement"
 
 
 _ALLOWED: dict[Role, frozenset[Action]] = {
@@ -71,6 +74,7 @@ _ALLOWED: dict[Role, frozenset[Action]] = {
             Action.DECK,
             Action.ASK_CALENDAR,
             Action.VIEW_ROSTER,
+            Action.RECORD_ENGAGEMENT,
         }
     ),
     Role.PREFECTURE: frozenset(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import calendar as _calendar
 import datetime as dt
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from bot.core.catalog import t
@@ -23,6 +23,7 @@ from reports.status import (
     progress_of_tracks,
     term_clock,
 )
+from store import engagements as engagement_store
 from store import reporting
 from store.db import Session
 from store.profiles import ProgramProfile
@@ -118,6 +119,9 @@ class DeckData:
     issues: list[tuple[str, int]]
     upcoming: list[SessionRow]
     narrative: Narrative | None = None
+    # Engaged vs expected municipalities per engagement track (store/engagements.py); an
+    # officer's deck holds their municipality's only.
+    engagements: list[engagement_store.TrackEngagements] = field(default_factory=list)
 
     @property
     def held(self) -> list[SessionRow]:
@@ -229,6 +233,7 @@ async def load_deck_data(
         highlights=_highlights(held_period, case_by_id, masker),
         issues=_issues(held_period, masker),
         upcoming=upcoming,
+        engagements=await engagement_store.track_engagements(s, profile, scope.municipality_code),
     )
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bot.core.catalog import t
 from reports.deck.builder import DeckBuilder
 from reports.deck.data import DeckData
+from reports.deck.engagements import with_engagements
 from reports.deck.sections import draw
 from reports.deck.slides import period_text, slide_contents, slide_month_summary, slide_title
 from store.profiles import ReportSection, SectionKind
@@ -44,7 +45,11 @@ def outline(d: DeckData) -> tuple[ReportSection, ...]:
     if d.kind == "monthly":
         return generic_outline()[1:]  # the month's figures replace the overview
     declared = d.profile.completion_report if d.kind == "completion" else None
-    return declared.sections if declared is not None else generic_outline()
+    if declared is not None:
+        return declared.sections
+    if d.kind == "summary":
+        return with_engagements(d, generic_outline())
+    return generic_outline()
 
 
 def build_deck(d: DeckData) -> tuple[bytes, int]:

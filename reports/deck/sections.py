@@ -17,6 +17,7 @@ from bot.core.catalog import t
 from reminders.calendar import format_jp
 from reports.deck.builder import LEFT, RIGHT, Box, DeckBuilder
 from reports.deck.data import DeckData, in_jst
+from reports.deck.engagements import slide_engagements
 from reports.deck.narrative import next_step_lines, num
 from reports.deck.slides import (
     short,
@@ -178,6 +179,7 @@ DRAWERS: dict[SectionKind, Drawer] = {
     "proposals": lambda b, d, s: slide_proposals(b, d, s.title),
     "next_steps": lambda b, d, s: slide_next(b, d, s.title),
     "sessions_appendix": lambda b, d, s: slide_appendix(b, d, s.title),
+    "engagements": lambda b, d, s: slide_engagements(b, d, s.title),
     "text": lambda b, d, s: slide_text(b, d, s.title, s.text),
 }
 if set(DRAWERS) != set(get_args(SectionKind)):  # import-time: a kind must never go undrawn

@@ -9,13 +9,33 @@ heavy is imported at module level: the store and the handlers are imported by ea
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import functools
+import sys
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bot.core.config import Settings
 
 AddProgram = Callable[[argparse.ArgumentParser, list[str]], None]
+Command = Callable[[argparse.Namespace, "Settings"], Awaitable[int]]
+
+
+def _exit_one(command: Command) -> Command:
+    """Bad input (an unknown kind or id, a date outside the term, an item already closed) is one
+    line ``error: …`` on stderr and exit code 1, as the issue asks of these commands."""
+
+    @functools.wraps(command)
+    async def run(args: argparse.Namespace, settings: Settings) -> int:
+        from bot.core.errors import CliError
+
+        try:
+            return await command(args, settings)
+        except CliError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+
+    return run
 
 
 def add_parsers(
@@ -56,6 +76,7 @@ def add_parsers(
     dd.add_argument("--now", metavar="ISO-8601", help=argparse.SUPPRESS)
 
 
+@_exit_one
 async def cmd_events_add(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import system_context
     from bot.cli_common import cli_services, parse_date
@@ -86,6 +107,7 @@ async def cmd_events_add(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+@_exit_one
 async def cmd_events_list(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli_common import cli_services
     from reminders.clock import JST
@@ -111,6 +133,7 @@ async def cmd_events_list(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+@_exit_one
 async def cmd_deliverables_list(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli_common import cli_services
     from reminders import deliverable_pass
@@ -139,6 +162,7 @@ async def cmd_deliverables_list(args: argparse.Namespace, settings: Settings) ->
     return 0
 
 
+@_exit_one
 async def cmd_deliverables_done(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import system_context
     from bot.cli_common import cli_services

@@ -16,6 +16,7 @@ import random
 from dataclasses import dataclass
 
 from bot.demo_engagements import add_demo_engagements
+from bot.demo_structure import add_demo_structure
 from reminders.calendar import BusinessCalendar
 from reminders.clock import JST
 from store import cases, reference, rules, sessions, users
@@ -343,6 +344,8 @@ async def seed_demo(s: Session, profile: ProgramProfile, now: dt.datetime) -> tu
         return len(people), 0
     made = await add_history(s, profile, munis, people, now)
     await add_demo_engagements(s, profile, now)  # the plans agreed on engagement tracks' cases
+    # Meetings and events held, their deliverables, one 議事録 late (bot/demo_structure.py).
+    await add_demo_structure(s, profile, BusinessCalendar(profile.closed_days), now)
     return len(people), made
 
 

@@ -60,7 +60,11 @@ def step_for(
 
 
 async def refresh(
-    s: Session, profile: ProgramProfile, cal: BusinessCalendar, now: dt.datetime
+    s: Session,
+    profile: ProgramProfile,
+    cal: BusinessCalendar,
+    now: dt.datetime,
+    is_demo: bool = False,
 ) -> tuple[int, int]:
     """Make the missing items and move the open ones whose rule now says another day;
     (made, moved). Called by the pass, and when staff record an event or list items."""
@@ -77,7 +81,7 @@ async def refresh(
         last,
         as_of=now.astimezone(JST).date(),
     )
-    return await item_store.sync(s, profile.id, wanted, now)
+    return await item_store.sync(s, profile.id, wanted, now, is_demo=is_demo)
 
 
 async def pings(

@@ -23,6 +23,7 @@ from reports.status import (
     TrackProgress,
     overdue_open_days,
 )
+from reports.structure_view import render_lines as structure_lines
 from store.cases import STATUSES
 from store.reporting import SessionRow, SurveySummary
 
@@ -96,6 +97,7 @@ def render_program(v: ProgramStatus, cal: BusinessCalendar) -> str:
     lines += engagement_view.render_lines(v.engagements)
     if v.stages is not None:
         lines += stage_view.render_lines(v.stages)
+    lines += structure_lines(v.structure)
     lines.append(t("sv_footer"))
     return "\n".join(lines)
 

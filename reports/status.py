@@ -29,6 +29,7 @@ from typing import Literal
 from reminders.calendar import BusinessCalendar
 from reminders.clock import JST
 from reports import stages as stage_view
+from reports import structure_view
 from store import engagements as engagement_store
 from store import reporting
 from store import stages as stage_store
@@ -342,6 +343,9 @@ class ProgramStatus:
     # Engaged vs expected municipalities per engagement track, and those not yet served
     # (store/engagements.py, reports/engagement_view.py); empty without engagement tracks.
     engagements: list[engagement_store.TrackEngagements] = field(default_factory=list)
+    # Deliverables overdue and due soon, events held vs expected (reports/structure_view.py);
+    # None when the profile declares neither.
+    structure: structure_view.StructureView | None = None
 
 
 @dataclass(frozen=True)
@@ -458,6 +462,7 @@ async def program_status(
         if profile.stage_model is not None
         else None,
         engagements=await engagement_store.track_engagements(s, profile),
+        structure=await structure_view.build(s, profile, cal, now),
     )
 
 

@@ -30,6 +30,12 @@ from reports.status import (
     TrackState,
     overdue_open_days,
 )
+from reports.structure_view import (
+    DeliverableJson,
+    EventKindJson,
+    deliverables_json,
+    events_json,
+)
 from store.profiles import ProgramProfile
 from store.reporting import (
     CountState,
@@ -133,6 +139,10 @@ class StatusJson(_Model):
     # Engaged vs expected municipalities per engagement track (reports/engagement_view.py);
     # program view only, empty for an officer or an expert.
     engagements: list[engagement_view.EngagementTrackJson] = []
+    # Every deliverable item (D12: spec, title, due, done, overdue_open_days) and the events held
+    # per kind against the profile's expected number (reports/structure_view.py); program view.
+    deliverables: list[DeliverableJson] = []
+    events: list[EventKindJson] = []
 
 
 class CaseSessionJson(_Model):
@@ -290,6 +300,8 @@ def status_json(view: StatusView, profile: ProgramProfile, cal: BusinessCalendar
             flags=_flags(profile, view.flags),
             stages=None if view.stages is None else stage_view.to_json(view.stages),
             engagements=engagement_view.to_json(view.engagements),
+            deliverables=deliverables_json(view.structure),
+            events=events_json(view.structure),
         )
     if isinstance(view, OfficerStatus):
         scope = ScopeJson(

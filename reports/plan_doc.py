@@ -84,9 +84,9 @@ def stage_label(profile: ProgramProfile, stage: int | None) -> str:
 async def load_plan(
     s: Session, profile: ProgramProfile, case_id: int, now: dt.datetime
 ) -> PlanData | None:
-    """The engagement of a case with its held sessions; None when it has none (or its case
-    was withdrawn)."""
-    found = await engagements.rows(s, profile.id, case_id=case_id)
+    """The engagement of a case with its held sessions (a withdrawn case's too: its plan is
+    still a record); None when it has none."""
+    found = await engagements.rows(s, profile.id, case_id=case_id, include_withdrawn=True)
     if not found:
         return None
     e = found[0]

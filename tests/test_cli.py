@@ -306,7 +306,8 @@ def test_calendar(
 # --- the argument tree -----------------------------------------------------------------------
 
 COMMANDS = (
-    "run chat serve db seed users experts remind sessions calendar programs status export deck"
+    "run chat serve db seed users experts remind sessions calendar programs status export deck plan"
+    " events deliverables"
 ).split()
 # What `dxbot --help` must not wait for: each is imported by the command that uses it.
 HEAVY = (
@@ -370,7 +371,8 @@ def test_every_command_names_a_coroutine_that_exists() -> None:
     from bot.cli_common import resolve
 
     handlers = [leaf.get_default("handler") for leaf in _leaves(build_parser())]
-    assert len(handlers) == 21  # with sessions cancel/move and programs list/check
+    # with sessions cancel/move, programs list/check, plan, events add/list, deliverables list/done
+    assert len(handlers) == 26
     for handler in handlers:
         assert inspect.iscoroutinefunction(resolve(handler)), handler
 

@@ -25,6 +25,7 @@ from store.models import Case, Municipality
 from store.profiles import ProgramProfile, Track
 from store.reference import domains
 from store.seed import SeedResult, seed_program
+from store.stages_demo import add_demo_stages
 
 
 @dataclass(frozen=True)
@@ -344,6 +345,7 @@ async def seed_demo(s: Session, profile: ProgramProfile, now: dt.datetime) -> tu
         return len(people), 0
     made = await add_history(s, profile, munis, people, now)
     await add_demo_engagements(s, profile, now)  # the plans agreed on engagement tracks' cases
+    await add_demo_stages(s, profile, now)  # where they are along the profile's stage model
     # Meetings and events held, their deliverables, one 議事録 late (bot/demo_structure.py).
     await add_demo_structure(s, profile, BusinessCalendar(profile.closed_days), now)
     return len(people), made

@@ -239,6 +239,7 @@ SectionKind = Literal[
     "next_steps",
     "sessions_appendix",
     "engagements",
+    "stages",
     "text",
 ]
 

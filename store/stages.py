@@ -146,8 +146,12 @@ async def marks_of(s: AsyncSession, case_id: int) -> dict[int, bool | None]:
     return {int(n): met for n, met in rows.all()}
 
 
-async def matrix(s: AsyncSession, program_id: str) -> list[MatrixRow]:
-    """Every engaged case of a program with its current stage and marks, by municipality."""
+async def matrix(
+    s: AsyncSession, program_id: str, municipality_code: str | None = None
+) -> list[MatrixRow]:
+    """Every engaged case of a program (of one municipality, for an officer's deck) with its
+    current stage and marks, by municipality."""
+    one = () if municipality_code is None else (Case.municipality_code == municipality_code,)
     rows = (
         await s.execute(
             select(
@@ -163,6 +167,7 @@ async def matrix(s: AsyncSession, program_id: str) -> list[MatrixRow]:
                 Case.program_id == program_id,
                 Case.status.not_in(ENDED_STATUSES),
                 _in_matrix(),
+                *one,
             )
             .order_by(Case.municipality_code, Case.id)
         )
@@ -194,9 +199,10 @@ async def matrix(s: AsyncSession, program_id: str) -> list[MatrixRow]:
 async def goal_gaps(
     s: AsyncSession, program_id: str, by_session: int, now: dt.datetime
 ) -> list[GoalGap]:
-    """Open cases whose Engagement has no goal ('') and whose ``by_session``-th held session
-    has ended by ``now``, unless their goal reminder is in the ledger already. Cancelled
-    sessions do not count."""
+    """Cases whose Engagement has no goal ('') and whose ``by_session``-th held session has
+    ended by ``now``, unless their goal reminder is in the ledger already. Cancelled sessions
+    do not count. A closed case is reminded too: its 支援計画書 and the 実績報告書 still need
+    the goal (Kumamoto §2.5(1),(3)); a withdrawn one is not."""
     rows = (
         await s.execute(
             select(Case.id, Case.case_no, Municipality.name, SupportSession.ends_at)
@@ -205,7 +211,7 @@ async def goal_gaps(
             .join(SupportSession, SupportSession.case_id == Case.id)
             .where(
                 Case.program_id == program_id,
-                Case.status.not_in(("withdrawn", "closed")),
+                Case.status.not_in(ENDED_STATUSES),
                 Engagement.goal == "",
                 SupportSession.status != "cancelled",
                 SupportSession.ends_at <= now,

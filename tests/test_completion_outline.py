@@ -125,7 +125,7 @@ def test_an_unknown_section_kind_is_refused_naming_the_field_and_the_known_kinds
         " Input should be 'overview', 'kpis', 'monthly_trend', 'domains', 'municipalities',"
         " 'experts', 'expert_pool', 'highlights', 'issues', 'surveys', 'joint_work', 'structure',"
         " 'roadmap', 'proposals', 'next_steps', 'sessions_appendix',"
-        " 'engagements' or 'text'"
+        " 'engagements', 'stages' or 'text'"
     )
 
 

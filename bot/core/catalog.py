@@ -60,6 +60,7 @@ MESSAGES: dict[str, str] = {
         "・相談の取下げ・完了: 「/dx withdraw 案件番号 理由」「/dx close 案件番号」"
         "（今後の支援があれば、中止してよいか確認します）\n"
         "・確認待ちの支援実施報告（承認・差戻し）: 「/dx review」\n"
+        "・伴走支援の到達ステップの修正: 「/dx stage 案件番号 ステップ番号 はい|いいえ」\n"
         "・報告資料（PowerPoint）: 「/deck」、一覧の出力: 「/dx export cases」\n"
         "・報告期限の確認: 「/dx due 2026-12-25」"
     ),

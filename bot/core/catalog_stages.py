@@ -50,15 +50,17 @@ MESSAGES: dict[str, str] = {
     # --- the goal reminder (handlers/stages.py) -------------------------------------------------
     "goal_reminder": (
         "【取組目標の未設定】支援{n}回目を目途に取組目標を設定することになっていますが、"
-        "次の市町村はまだ取組目標が記録されていません。市町村と協議のうえ記録をお願いします:\n"
-        "{lines}"
+        "次の市町村はまだ取組目標が記録されていません。市町村と協議のうえ"
+        "「/dx engage 案件番号 目標=…」で記録をお願いします:\n{lines}"
     ),
     "goal_reminder_line": "・{case_no} {municipality}（{held}回実施、{n}回目 {day}）",
     # --- /status and decks (reports/stages.py, reports/deck) ------------------------------------
     "sv_section_stages": "■ {model}（対象{total}団体）",
     "sv_stage_line": "・{stage}: {total}団体中 到達{reached}・KPI達成{met}",
     "sv_stage_line_no_kpi": "・{stage}: {total}団体中 到達{reached}",
-    "sv_stage_current": "　{municipality}: {stage}",
+    "deck_stages_title": "支援段階の到達状況（市町村×ステップ）",
+    "deck_stages_summary": "{model}: 対象{total}団体",
+    "deck_stages_count": "ステップ{number}: 到達{reached}・KPI達成{met}",
     "deck_stages_legend": "○ 到達・KPI達成　△ 到達（KPI未達成・未確認）　— 未到達",
     "deck_stages_none": "伴走支援の対象市町村はまだ記録されていません。",
     "deck_stages_more": "ほか{n}団体（全件は dxbot status --json の stages）",

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from bot.core.catalog import t
 from reminders.calendar import BusinessCalendar
 from reminders.clock import JST
+from reports import stages as stage_view
 from reports.casebook import Masker
 from reports.status import (
     ExpertSpread,
@@ -25,6 +26,7 @@ from reports.status import (
 )
 from store import engagements as engagement_store
 from store import reporting
+from store import stages as stage_store
 from store.db import Session
 from store.profiles import ProgramProfile
 from store.reporting import (
@@ -122,6 +124,9 @@ class DeckData:
     # Engaged vs expected municipalities per engagement track (store/engagements.py); an
     # officer's deck holds their municipality's only.
     engagements: list[engagement_store.TrackEngagements] = field(default_factory=list)
+    # The municipality × stage matrix (reports/stages.py); None without a stage model. An
+    # officer's deck holds their municipality's row only.
+    stages: stage_view.StageMatrix | None = None
 
     @property
     def held(self) -> list[SessionRow]:
@@ -234,6 +239,11 @@ async def load_deck_data(
         issues=_issues(held_period, masker),
         upcoming=upcoming,
         engagements=await engagement_store.track_engagements(s, profile, scope.municipality_code),
+        stages=stage_view.build(
+            profile, await stage_store.matrix(s, profile.id, scope.municipality_code)
+        )
+        if profile.stage_model is not None
+        else None,
     )
 
 

@@ -16,6 +16,7 @@ from reports.deck.data import DeckData
 from reports.deck.engagements import with_engagements
 from reports.deck.sections import draw
 from reports.deck.slides import period_text, slide_contents, slide_month_summary, slide_title
+from reports.deck.stages import with_stages
 from store.profiles import ReportSection, SectionKind
 
 PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
@@ -48,7 +49,7 @@ def outline(d: DeckData) -> tuple[ReportSection, ...]:
     if declared is not None:
         return declared.sections
     if d.kind == "summary":
-        return with_engagements(d, generic_outline())
+        return with_stages(d, with_engagements(d, generic_outline()))
     return generic_outline()
 
 

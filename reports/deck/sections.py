@@ -34,6 +34,7 @@ from reports.deck.slides import (
     slide_text,
     slide_trend,
 )
+from reports.deck.stages import slide_stages
 from store.profiles import ReportSlide, SectionKind
 
 
@@ -180,6 +181,7 @@ DRAWERS: dict[SectionKind, Drawer] = {
     "next_steps": lambda b, d, s: slide_next(b, d, s.title),
     "sessions_appendix": lambda b, d, s: slide_appendix(b, d, s.title),
     "engagements": lambda b, d, s: slide_engagements(b, d, s.title),
+    "stages": lambda b, d, s: slide_stages(b, d, s.title),
     "text": lambda b, d, s: slide_text(b, d, s.title, s.text),
 }
 if set(DRAWERS) != set(get_args(SectionKind)):  # import-time: a kind must never go undrawn

@@ -171,7 +171,8 @@ def test_a_malformed_outline_is_refused_in_the_loaders_words(outline: Any, probl
 
 async def test_kumamoto_completion_follows_its_jisseki_houkokusho(db: Database) -> None:
     """熊本 §2.5(3) 実績報告書: 事業概要、事業実施体制、事業実施スケジュール、事業実施内容, with
-    the 業務日報 attached — declared in its profile, not coded."""
+    the 支援計画書 (as the list of engagements) and the 業務日報 attached — declared in its
+    profile, not coded."""
     slides = _slides(await _completion(db, load_profile("kumamoto-2026")))
     assert slides[0][0] == "実績報告書"
     assert slides[1][1].splitlines() == [
@@ -179,6 +180,7 @@ async def test_kumamoto_completion_follows_its_jisseki_houkokusho(db: Database) 
         "事業実施体制",
         "事業実施スケジュール",
         "事業実施内容",
+        "添付: 市町村毎の支援計画書（一覧）",
         "添付: 業務日報（支援実施一覧）",
     ]
     assert len(slides) - 1 >= 10  # ten body slides or more, even before any session

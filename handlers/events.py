@@ -17,7 +17,7 @@ from bot.core.context import Context
 from bot.core.dates import normalize, parse_one_date
 from bot.core.errors import UserError
 from bot.core.messages import Outbound
-from bot.core.permissions import Action, require
+from bot.core.permissions import Action, can, require
 from bot.core.router import Router
 from reminders import deliverable_pass
 from reminders.calendar import format_jp
@@ -196,6 +196,19 @@ async def events_command(ctx: Context, args: str) -> list[Outbound]:
     if ctx.profile.events:
         lines.append(t("events_counts", counts=count_text(ctx.profile.events, held)))
     return [Outbound(text="\n".join(lines))]
+
+
+def help_lines(ctx: Context) -> list[str]:
+    """The `/dx help` lines of staff and admins where the profile declares events or
+    deliverables."""
+    if not can(ctx.actor, Action.SCHEDULE):
+        return []
+    lines = []
+    if ctx.profile.events:
+        lines.append(t("help_events", kinds="、".join(k.name for k in ctx.profile.events)))
+    if ctx.profile.deliverables:
+        lines.append(t("help_deliverables"))
+    return lines
 
 
 def register(router: Router) -> None:

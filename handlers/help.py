@@ -8,6 +8,7 @@ from bot.core.messages import Outbound
 from bot.core.permissions import Role, may_view_roster, role_label
 from bot.core.router import Router
 from handlers import engagements
+from handlers import events as structure
 
 GREETING_WORDS = ("こんにちは", "こんばんは", "おはよう", "はじめまして", "hello", "hi")
 HELP_WORDS = ("ヘルプ", "help", "使い方", "つかいかた", "何ができる", "なにができる")
@@ -23,6 +24,7 @@ def help_text(ctx: Context) -> str:
     if ctx.profile.intake_via_prefecture and role is Role.PREFECTURE:
         lines.append(t("help_behalf"))
     lines += engagements.help_lines(ctx)  # where tracks run engagements (/dx engage, /dx plan)
+    lines += structure.help_lines(ctx)  # events and deliverables (/dx event, /dx done)
     return "\n".join([*lines, t("help_footer")])
 
 

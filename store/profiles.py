@@ -240,6 +240,7 @@ SectionKind = Literal[
     "sessions_appendix",
     "engagements",
     "stages",
+    "events",
     "text",
 ]
 

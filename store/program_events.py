@@ -43,6 +43,13 @@ async def record(
     return event
 
 
+async def move(s: AsyncSession, event: ProgramEvent, held_on: dt.date) -> None:
+    """Correct an event's day; the next refresh of the deliverables moves its open items'
+    due days along (store/deliverables.py ``sync``), never making a second item."""
+    event.held_on = held_on
+    await s.flush()
+
+
 async def get(s: AsyncSession, program_id: str, event_id: int) -> ProgramEvent | None:
     """One event of this program, or None (another program's id is not found either)."""
     event = await s.get(ProgramEvent, event_id)

@@ -107,6 +107,7 @@ async def test_a_profile_without_an_outline_gets_the_generic_one(db: Database) -
         "月別の支援実施件数",
         "相談の分野",
         "支援した市町村",
+        "会議・行事と成果物",  # the profile's events and deliverables (reports/deck/events.py)
         "専門人材の稼働と公平性",
         "主な成果（支援実施報告より）",
         "課題と学び",
@@ -125,7 +126,7 @@ def test_an_unknown_section_kind_is_refused_naming_the_field_and_the_known_kinds
         " Input should be 'overview', 'kpis', 'monthly_trend', 'domains', 'municipalities',"
         " 'experts', 'expert_pool', 'highlights', 'issues', 'surveys', 'joint_work', 'structure',"
         " 'roadmap', 'proposals', 'next_steps', 'sessions_appendix',"
-        " 'engagements', 'stages' or 'text'"
+        " 'engagements', 'stages', 'events' or 'text'"
     )
 
 

@@ -219,3 +219,35 @@ async def test_the_survey_report_follows_the_last_hearing(bot: ChatBot, clock: F
     await remind_once(services)
     survey = [(t, d) for _, t, d in await open_items(bot) if t == "市町村DX推進状況調査報告書"]
     assert survey == [("市町村DX推進状況調査報告書", dt.date(2026, 12, 13))]
+
+
+async def test_help_tells_staff_the_event_and_deliverable_commands(miyazaki: ChatBot) -> None:
+    (staff,) = await miyazaki.say("staff1", "/dx help")
+    assert (
+        "・会議・行事の記録: 「/dx event 種類 日付 場所=… 参加=氏名,氏名 メモ=…」"
+        "（種類: 月次報告会、職員研修・意見交換会）、一覧: 「/dx events」"
+    ) in staff.text.splitlines()
+    assert "「/dx done D番号」" in staff.text
+    (officer,) = await miyazaki.say("officer1", "/dx help")
+    assert "/dx event" not in officer.text and "/dx done" not in officer.text
+
+
+async def test_a_moved_meeting_takes_its_open_items_along_and_nothing_doubles(
+    miyazaki: ChatBot,
+) -> None:
+    from reminders import deliverable_pass
+
+    await record_meeting(miyazaki)
+    services: Any = miyazaki.services
+    profile, cal, now = services.profile, services.calendar, clock_of(miyazaki).now()
+    async with services.db.transaction() as s:
+        (event,) = await program_events.listed(s, profile.id)
+        # Thu 12/25 → Mon 12/22: 議事録 12/23, 12/24, 12/25 (3); 資料 Fri 12/19.
+        await program_events.move(s, event, dt.date(2025, 12, 22))
+        assert await deliverable_pass.refresh(s, profile, cal, now) == (0, 2)
+        assert await deliverable_pass.refresh(s, profile, cal, now) == (0, 0)
+        items = await item_store.for_event(s, profile.id, event.id)
+    assert [(i.spec_id, i.period, i.due_on) for i in items] == [
+        ("materials", "E1", dt.date(2025, 12, 19)),
+        ("minutes", "E1", dt.date(2025, 12, 25)),
+    ]

@@ -9,6 +9,7 @@ Miyazaki, now Wed 2026-01-07 10:00: the 報告会 of Thu 2025-12-25 had its 議�
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -161,3 +162,38 @@ async def test_cli_refuses_bad_input_with_a_clear_message(
     run = await asyncio.to_thread(cli, db_url, capsys, *args)
     assert run.returncode == 1
     assert message in run.stderr
+
+
+async def test_summary_and_completion_decks_show_events_against_expected(miyazaki: ChatBot) -> None:
+    from pptx import Presentation
+
+    from reminders.calendar import BusinessCalendar
+    from reports import deck
+    from reports.status import Period
+
+    minutes, _ = await two_meetings(miyazaki)
+    services: Any = miyazaki.services
+    profile = services.profile
+    cal = BusinessCalendar(profile.closed_days)
+    for kind, period in (
+        ("summary", Period(profile.term_start, NOW.date())),
+        ("completion", Period(profile.term_start, profile.term_end)),
+    ):
+        async with services.db.transaction() as s:
+            data = await deck.load_deck_data(s, profile, cal, NOW, kind, period)
+        prs = Presentation(io.BytesIO(deck.build_deck(data)[0]))
+        (slide,) = [s for s in prs.slides if s.shapes.title.text_frame.text == "会議・行事と成果物"]
+        events, items = [sh.table for sh in slide.shapes if sh.has_table]
+        assert [[c.text for c in r.cells] for r in events.rows] == [
+            ["会議・行事", "開催／予定"],
+            ["月次報告会", "1／12"],
+            ["職員研修・意見交換会", "0"],
+        ]
+        rows = [[c.text for c in r.cells] for r in items.rows]
+        assert rows[0] == ["成果物", "期限", "状況"]
+        assert [f"D{minutes} 議事録（12/25）", "2026年1月6日(火)", "1開庁日超過"] in rows
+        assert [
+            "D5 報告会資料（12/25）",
+            "2025年12月24日(水)",
+            "提出済（2025年12月22日(月)）",
+        ] in rows

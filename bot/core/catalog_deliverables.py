@@ -30,6 +30,11 @@ MESSAGES: dict[str, str] = {
     "events_counts": "回数: {counts}",
     "events_count_item": "{name} {held}回",
     "events_count_item_expected": "{name} {held}/{expected}回",
+    "help_events": (
+        "・会議・行事の記録: 「/dx event 種類 日付 場所=… 参加=氏名,氏名 メモ=…」"
+        "（種類: {kinds}）、一覧: 「/dx events」"
+    ),
+    "help_deliverables": "・成果物の提出期限の一覧: 「/dx deliverables」、提出済みの記録: 「/dx done D番号」",
     # --- /dx deliverables, /dx done D12 -------------------------------------------------------
     "deliv_usage": "提出済みの記録は「/dx done D番号」の形でお送りください（例: /dx done D12）。",
     "deliv_not_found": (
@@ -59,6 +64,18 @@ MESSAGES: dict[str, str] = {
     "status_deliv_line": "  ・D{item_id} {title} 期限 {due}{state}",
     "status_deliv_more": "  ほか{n}件（「/dx deliverables」で一覧）",
     "status_events_line": "会議・行事: {counts}",
+    # --- decks (reports/deck/events.py) -------------------------------------------------------
+    "deck_events_title": "会議・行事と成果物",
+    "deck_events_summary": "成果物 {total}件のうち提出済み {done}件（期限超過 {late}件）",
+    "deck_events_none": "この事業には会議・行事・成果物の定めがありません。",
+    "deck_events_kind": "会議・行事",
+    "deck_events_held": "開催／予定",
+    "deck_events_item": "成果物",
+    "deck_events_due": "期限",
+    "deck_events_state": "状況",
+    "deck_events_done": "提出済（{day}）",
+    "deck_events_late": "{days}開庁日超過",
+    "deck_events_open": "未提出",
 }
 
 MESSAGES_EN: dict[str, str] = {

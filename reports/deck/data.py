@@ -24,6 +24,8 @@ from reports.status import (
     progress_of_tracks,
     term_clock,
 )
+from reports.structure_view import StructureView
+from reports.structure_view import build as build_structure
 from store import engagements as engagement_store
 from store import reporting
 from store import stages as stage_store
@@ -127,6 +129,9 @@ class DeckData:
     # The municipality × stage matrix (reports/stages.py); None without a stage model. An
     # officer's deck holds their municipality's row only.
     stages: stage_view.StageMatrix | None = None
+    # Events held vs expected and the deliverables (reports/structure_view.py), as of the deck's
+    # cut-off; None for an officer's deck or a profile that declares neither.
+    structure: StructureView | None = None
 
     @property
     def held(self) -> list[SessionRow]:
@@ -244,6 +249,9 @@ async def load_deck_data(
         )
         if profile.stage_model is not None
         else None,
+        structure=None
+        if scope.municipality_code
+        else await build_structure(s, profile, cal, cutoff),
     )
 
 

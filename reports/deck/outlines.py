@@ -14,6 +14,7 @@ from bot.core.catalog import t
 from reports.deck.builder import DeckBuilder
 from reports.deck.data import DeckData
 from reports.deck.engagements import with_engagements
+from reports.deck.events import with_events
 from reports.deck.sections import draw
 from reports.deck.slides import period_text, slide_contents, slide_month_summary, slide_title
 from reports.deck.stages import with_stages
@@ -49,8 +50,8 @@ def outline(d: DeckData) -> tuple[ReportSection, ...]:
     if declared is not None:
         return declared.sections
     if d.kind == "summary":
-        return with_stages(d, with_engagements(d, generic_outline()))
-    return generic_outline()
+        return with_events(d, with_stages(d, with_engagements(d, generic_outline())))
+    return with_events(d, generic_outline())  # a completion deck without a declared outline
 
 
 def build_deck(d: DeckData) -> tuple[bytes, int]:

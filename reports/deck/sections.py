@@ -18,6 +18,7 @@ from reminders.calendar import format_jp
 from reports.deck.builder import LEFT, RIGHT, Box, DeckBuilder
 from reports.deck.data import DeckData, in_jst
 from reports.deck.engagements import slide_engagements
+from reports.deck.events import slide_events
 from reports.deck.narrative import next_step_lines, num
 from reports.deck.slides import (
     short,
@@ -182,6 +183,7 @@ DRAWERS: dict[SectionKind, Drawer] = {
     "sessions_appendix": lambda b, d, s: slide_appendix(b, d, s.title),
     "engagements": lambda b, d, s: slide_engagements(b, d, s.title),
     "stages": lambda b, d, s: slide_stages(b, d, s.title),
+    "events": lambda b, d, s: slide_events(b, d, s.title),
     "text": lambda b, d, s: slide_text(b, d, s.title, s.text),
 }
 if set(DRAWERS) != set(get_args(SectionKind)):  # import-time: a kind must never go undrawn

@@ -251,3 +251,72 @@ async def test_a_moved_meeting_takes_its_open_items_along_and_nothing_doubles(
         ("materials", "E1", dt.date(2025, 12, 19)),
         ("minutes", "E1", dt.date(2025, 12, 25)),
     ]
+
+
+async def test_two_replicas_racing_send_a_deliverable_reminder_once(
+    miyazaki: ChatBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two processes' passes both plan the 議事録's due-day step before either claims it."""
+    import asyncio
+    from collections.abc import Sequence
+
+    from store import reminders as ledger_store
+
+    await record_meeting(miyazaki)
+    real = ledger_store.claim_steps
+    barrier = asyncio.Barrier(2)
+
+    async def after_both_planned(s: Any, claims: Sequence[Any], now: dt.datetime) -> set[str]:
+        if claims:
+            await asyncio.wait_for(barrier.wait(), 30)
+        return await real(s, claims, now)
+
+    monkeypatch.setattr(ledger_store, "claim_steps", after_both_planned)
+    services: Any = miyazaki.services
+    clock = clock_of(miyazaki)
+    clock.set(jst(2026, 1, 6, 10))
+    a = build_services(services.settings, clock=clock)
+    c = build_services(services.settings, clock=clock)
+    try:
+        ra, rc = await asyncio.gather(remind_once(a), remind_once(c))
+    finally:
+        await a.db.dispose()
+        await c.db.dispose()
+    await miyazaki.deliver()
+    minutes = await item_id_of(miyazaki, "議事録（12/25）")
+    assert [x for x in ra.sent + rc.sent if x.startswith(f"staff deliverable D{minutes} ")] == [
+        f"staff deliverable D{minutes} due"
+    ]
+    lines = [ln for text in miyazaki.sender.texts("staff") for ln in text.splitlines()]
+    assert sum(ln.startswith(f"・D{minutes} ") for ln in lines) == 1
+
+
+async def test_the_pass_makes_each_months_item_once_its_month_has_begun(db: Any) -> None:
+    """A profile's monthly deliverable (day 10, next 開庁日): April's due Mon 5/11 (5/10 is a
+    Sunday), May's Wed 6/10; June's appears on 6/1, not before."""
+    from reminders import deliverable_pass
+    from reminders.calendar import BusinessCalendar
+    from store.profile_structure import Deliverable
+    from store.seed import seed_program
+
+    base = load_profile("saitama-2026")
+    monthly = Deliverable.model_validate(
+        {
+            "id": "monthly",
+            "name": "月次報告",
+            "due": {"kind": "monthly", "day": 10, "closed_day_rule": "next_open_day"},
+        }
+    )
+    profile = base.model_copy(update={"deliverables": (monthly,)})
+    cal = BusinessCalendar()
+    async with db.transaction() as s:
+        await seed_program(s, base, jst(2026, 4, 1))
+        assert await deliverable_pass.refresh(s, profile, cal, jst(2026, 5, 29)) == (2, 0)
+        assert await deliverable_pass.refresh(s, profile, cal, jst(2026, 5, 29)) == (0, 0)
+        assert await deliverable_pass.refresh(s, profile, cal, jst(2026, 6, 1)) == (1, 0)
+        items = await item_store.listed(s, profile.id)
+    assert [(i.period, i.title, i.due_on) for i in items] == [
+        ("2026-04", "月次報告（4月分）", dt.date(2026, 5, 11)),
+        ("2026-05", "月次報告（5月分）", dt.date(2026, 6, 10)),
+        ("2026-06", "月次報告（6月分）", dt.date(2026, 7, 10)),
+    ]

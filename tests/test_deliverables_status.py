@@ -56,19 +56,19 @@ async def test_status_shows_the_late_minutes_and_the_counts_and_forgets_a_closed
     (status,) = await miyazaki.say("staff1", "/status")
     lines = status.text.splitlines()
     # Held by today: the 12/25 one (the 1/9 one is ahead).
-    assert "会議・行事: 月次報告会 1/12回、職員研修・意見交換会 0回" in lines
-    at = next(i for i, line in enumerate(lines) if line.startswith("成果物: "))
+    assert "■ 会議・行事（開催／想定） 月次報告会 1/12回、職員研修・意見交換会 0回" in lines
+    at = next(i for i, line in enumerate(lines) if line.startswith("■ 成果物 "))
     # Late: the four 速やかに items of April (made late, in December), and the 議事録.
-    assert lines[at] == "成果物: 期限超過 5件・3開庁日以内に期限 1件"
+    assert lines[at] == "■ 成果物 期限超過 5件・3開庁日以内に期限 1件"
     shown = lines[at + 1 : at + 7]
-    assert f"  ・D{minutes} 議事録（12/25） 期限 2026年1月6日(火)【1開庁日超過】" in shown
-    assert shown[-1] == "  ほか1件（「/dx deliverables」で一覧）"
+    assert f"　D{minutes} 議事録（12/25） 期限2026年1月6日(火)【1開庁日超過】" in shown
+    assert shown[-1] == "　…ほか1件（「/dx deliverables」で一覧）"
 
     await miyazaki.say("staff1", f"/dx done D{minutes}")
     (status,) = await miyazaki.say("staff1", "/status")
     assert f"D{minutes} " not in status.text
-    assert "成果物: 期限超過 4件・3開庁日以内に期限 1件" in status.text
-    assert f"  ・D{materials} 報告会資料（1/9） 期限 2026年1月8日(木)" in status.text
+    assert "■ 成果物 期限超過 4件・3開庁日以内に期限 1件" in status.text
+    assert f"　D{materials} 報告会資料（1/9） 期限2026年1月8日(木)" in status.text
 
 
 async def test_json_lists_every_item_and_the_events_against_expected(

@@ -47,9 +47,9 @@ async def test_demo_has_events_closed_items_and_one_late(db: Database, program_i
     late = [i for i in items if i.done_at is None and i.due_on < today]
     assert [i.title for i in late] == [LATE_TITLE[program_id]]
     assert any(i.done_at is not None and i.done_by == "佐藤 美咲" for i in items)
-    (line,) = [x for x in text.splitlines() if x.startswith("成果物: 期限超過 1件")]
-    assert f"D{late[0].id} {late[0].title}" in text
-    assert "会議・行事: " in text, line
+    (line,) = [x for x in text.splitlines() if x.startswith("■ 成果物 期限超過 1件")]
+    assert f"　D{late[0].id} {late[0].title} 期限" in text
+    assert "■ 会議・行事（開催／想定） " in text, line
 
 
 def test_meeting_days_are_monthly_on_the_first_open_day_from_the_15th() -> None:

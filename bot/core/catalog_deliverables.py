@@ -60,10 +60,10 @@ MESSAGES: dict[str, str] = {
     "ping_deliv_due_closed": "・D{item_id} {title}（{to}）: 期限の{due}は閉庁日のため、本日が最終開庁日です。",
     "ping_deliv_overdue": "・D{item_id} {title}（{to}）: 期限の{due}を過ぎています。",
     # --- /status ------------------------------------------------------------------------------
-    "status_deliv_header": "成果物: 期限超過 {overdue}件・{days}開庁日以内に期限 {soon}件",
-    "status_deliv_line": "  ・D{item_id} {title} 期限 {due}{state}",
-    "status_deliv_more": "  ほか{n}件（「/dx deliverables」で一覧）",
-    "status_events_line": "会議・行事: {counts}",
+    "status_deliv_header": "■ 成果物 期限超過 {overdue}件・{days}開庁日以内に期限 {soon}件",
+    "status_deliv_line": "　D{item_id} {title} 期限{due}{state}",
+    "status_deliv_more": "　…ほか{n}件（「/dx deliverables」で一覧）",
+    "status_events_line": "■ 会議・行事（開催／想定） {counts}",
     # --- decks (reports/deck/events.py) -------------------------------------------------------
     "deck_events_title": "会議・行事と成果物",
     "deck_events_summary": "成果物 {total}件のうち提出済み {done}件（期限超過 {late}件）",

@@ -22,6 +22,7 @@ from bot.core.router import Router
 from reminders import deliverable_pass
 from reminders.calendar import format_jp
 from reminders.clock import JST
+from reports.structure_view import EventCount, events_text
 from store import deliverables as item_store
 from store import program_events as event_store
 from store.models import DeliverableItem, ProgramEvent
@@ -159,18 +160,6 @@ async def event_command(ctx: Context, args: str) -> list[Outbound]:
     return [Outbound(text="\n".join(lines))]
 
 
-def count_text(kinds: Sequence[EventKind], held: dict[str, int]) -> str:
-    """定例会 3/12回、研修 1回 — each kind the profile declares, against its expected number."""
-    return "、".join(
-        t("events_count_item", name=k.name, held=held.get(k.id, 0))
-        if k.expected is None
-        else t(
-            "events_count_item_expected", name=k.name, held=held.get(k.id, 0), expected=k.expected
-        )
-        for k in kinds
-    )
-
-
 async def events_command(ctx: Context, args: str) -> list[Outbound]:
     require(ctx.actor, Action.SCHEDULE)
     events = await event_store.listed(ctx.s, ctx.profile.id)
@@ -194,7 +183,10 @@ async def events_command(ctx: Context, args: str) -> list[Outbound]:
     today = ctx.now().astimezone(JST).date()
     held = await event_store.counts(ctx.s, ctx.profile.id, held_by=today)
     if ctx.profile.events:
-        lines.append(t("events_counts", counts=count_text(ctx.profile.events, held)))
+        counts = tuple(
+            EventCount(k.id, k.name, held.get(k.id, 0), k.expected) for k in ctx.profile.events
+        )
+        lines.append(t("events_counts", counts=events_text(counts)))
     return [Outbound(text="\n".join(lines))]
 
 

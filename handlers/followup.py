@@ -6,7 +6,8 @@ expert may paste free notes instead: labelled lines (「課題：…」) are rea
 LLM configured the rest is extracted too; only the gaps are then asked. Nothing required is left
 empty. The expert confirms or corrects one field; the record is stored (amendments keep the
 history), a report file goes to the staff channel, the case moves to 報告済, and the officer is
-asked for the survey.
+asked for the survey. On an engagement of a program with a stage model, the stage reached (and
+its KPI) is asked last (handlers/followup_stage.py).
 
 The reminder pass's port (what each ping says and to whom) is in handlers/followup_reminders.py.
 """

@@ -108,7 +108,8 @@ class Services:
     dispatcher: Dispatcher
 
     def deliverer(self, sender: Sender, platform: str | None = None) -> OutboxDeliverer:
-        return OutboxDeliverer(self.db, sender, self.clock, platform)
+        lease = dt.timedelta(seconds=self.settings.lease_seconds)
+        return OutboxDeliverer(self.db, sender, self.clock, platform, lease=lease)
 
 
 def load_program(settings: Settings, program_id: str | None = None) -> ProgramProfile:

@@ -3,6 +3,7 @@ the in-process scheduler (APScheduler) that runs the periodic jobs."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import TextIO
 
@@ -11,8 +12,11 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[impo
 
 from bot.app import Services, expire_conversations, remind_programs
 from bot.core.notifier import Sender
+from store import inbox
 
 log = logging.getLogger("dxbot.runtime")
+
+INBOX_KEPT = dt.timedelta(days=7)  # handled deliveries kept this long (Slack retries for hours)
 
 
 def make_sender(services: Services, out: TextIO) -> Sender:
@@ -32,7 +36,8 @@ def make_sender(services: Services, out: TextIO) -> Sender:
 
 
 def start_scheduler(services: Services, sender: Sender) -> AsyncIOScheduler:
-    """Reminder pass every 5 minutes, outbox delivery every 15 s, conversation expiry each minute.
+    """Reminder pass every 5 minutes, outbox delivery every 15 s, conversation expiry (and the
+    forgetting of handled inbox rows) each minute.
 
     Jobs never overlap themselves (max_instances=1), and a failing job is logged, not swallowed:
     the next run starts from the database state, so nothing is lost.
@@ -55,11 +60,22 @@ def start_scheduler(services: Services, sender: Sender) -> AsyncIOScheduler:
     async def expire() -> None:
         try:
             await expire_conversations(services)
+            async with services.db.transaction() as s:
+                await inbox.purge(s, services.clock.now() - INBOX_KEPT)
         except Exception:
             log.exception("conversation expiry failed")
 
     scheduler.add_job(remind, "interval", minutes=5, max_instances=1, coalesce=True, id="remind")
-    scheduler.add_job(deliver, "interval", seconds=15, max_instances=1, coalesce=True, id="deliver")
+    # Delivery also runs at once: what a stopped or killed run left in the outbox goes out now.
+    scheduler.add_job(
+        deliver,
+        "interval",
+        seconds=15,
+        max_instances=1,
+        coalesce=True,
+        id="deliver",
+        next_run_time=dt.datetime.now(dt.UTC),
+    )
     scheduler.add_job(expire, "interval", minutes=1, max_instances=1, coalesce=True, id="expire")
     scheduler.start()
     return scheduler

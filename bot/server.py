@@ -12,21 +12,24 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_sdk.signature import SignatureVerifier
 
+from bot.adapters.http_body import MAX_BODY, read_body, refuse
 from bot.app import Services, build_services, ensure_program, ensure_schema
 from bot.core.config import Settings
 from bot.core.errors import CliError
 from bot.core.notifier import Sender
 
 if TYPE_CHECKING:  # imported where used: LoGo and the CLI need not load Bolt
-    from bot.adapters.slack import SlackAdapter, SlackDelivery
+    from bot.adapters.slack import SlackAdapter
 
 log = logging.getLogger("dxbot.server")
+
+SHUTDOWN_GRACE = 1.0  # seconds open requests get at SIGTERM (the whole stop stays under 10 s)
 
 
 def healthz_route(services: Services) -> web.RouteDef:
@@ -40,58 +43,88 @@ def healthz_route(services: Services) -> web.RouteDef:
     return web.get("/healthz", healthz)
 
 
-def slack_route(adapter: SlackAdapter) -> web.RouteDef:
+def slack_route(adapter: SlackAdapter, secret: str) -> web.RouteDef:
+    verifier = SignatureVerifier(secret)
+    unhandled: set[str] = set()
+
     async def events(request: web.Request) -> web.Response:
+        # The raw bytes are read (bounded in size and time) and their signature checked before
+        # anything parses them: an unsigned body never reaches a JSON or form parser.
+        raw = await read_body(request, log)
+        if isinstance(raw, web.Response):
+            return raw
+        headers = request.headers
+        if not verifier.is_valid(
+            raw, headers.get("X-Slack-Request-Timestamp"), headers.get("X-Slack-Signature")
+        ):
+            return refuse(log, 401, "invalid signature", logging.WARNING)
         # Slack sends JSON (events) or a form (commands; interactivity with a JSON payload).
         # Bolt parses the body once, here; what it cannot parse, or parses to nothing, is 400.
         if request.content_type not in ("application/json", "application/x-www-form-urlencoded"):
-            return _malformed()
+            return refuse(log, 400, "malformed body")
         try:
             bolt_request = await to_bolt_request(request)
-        except (ValueError, TypeError, AttributeError):
-            return _malformed()
+        except (ValueError, TypeError, AttributeError, RecursionError):
+            return refuse(log, 400, "malformed body")
         body = bolt_request.body
         if not isinstance(body, dict) or not body:
-            return _malformed()
+            return refuse(log, 400, "malformed body")
         if request.content_type != "application/json" and not FORM_KEYS & body.keys():
-            return _malformed()  # a form that is neither a command, a payload nor an SSL check
-        return await to_aiohttp_response(await adapter.app.async_dispatch(bolt_request))
+            # a form that is neither a command, a payload nor an SSL check
+            return refuse(log, 400, "malformed body")
+        response = await adapter.app.async_dispatch(bolt_request)
+        if response.status == 404:
+            # A delivery no listener takes (app_rate_limited, view_closed, a shortcut of
+            # another callback): acknowledged, or Slack would report errors and retry it.
+            kind = _delivery_kind(body)
+            if kind not in unhandled:
+                unhandled.add(kind)
+                log.info("slack delivery %s not handled; acknowledged", kind)
+            return web.Response(status=200)
+        return await to_aiohttp_response(response)
 
     return web.post("/slack/events", events)
+
+
+def _delivery_kind(body: dict[str, Any]) -> str:
+    """A short name for a delivery, for the log: its type, and the event's type within."""
+    kind = str(body.get("type") or body.get("command") or "unknown")[:40]
+    event = body.get("event")
+    if isinstance(event, dict) and event.get("type"):
+        kind += f"/{str(event['type'])[:40]}"
+    return kind
 
 
 # A command, interactivity ("payload", already decoded by Bolt: "type"), or Slack's SSL check.
 FORM_KEYS = frozenset({"command", "type", "ssl_check"})
 
 
-def _malformed() -> web.Response:
-    return web.json_response({"error": "malformed body"}, status=400)
-
-
 def build_web_app(
     services: Services,
     adapter_name: str,
-    handoff: Callable[[SlackDelivery], None] | None = None,
     *,
+    inline: bool = True,
     socket_mode: bool = False,
 ) -> tuple[web.Application, Sender, SlackAdapter | None]:
-    """The aiohttp app for one adapter; ``handoff`` sends Slack's deliveries to worker
-    processes. Under Socket Mode without a signing secret, ``POST /slack/events`` is not
-    mounted at all: nothing could verify what arrived there."""
-    app = web.Application(client_max_size=2 * 1024 * 1024)
+    """The aiohttp app for one adapter. Deliveries are stored in the inbox before they are
+    acknowledged; ``inline``: this process also answers them (else worker processes do).
+    Under Socket Mode without a signing secret, ``POST /slack/events`` is not mounted at all:
+    nothing could verify what arrived there."""
+    app = web.Application(client_max_size=MAX_BODY)
     routes = [healthz_route(services)]
     adapter: SlackAdapter | None
     if adapter_name == "slack":
         from bot.adapters.slack import SlackAdapter, signing_secret
 
-        adapter = SlackAdapter(services, handoff=handoff, receives_http=not socket_mode)
-        if signing_secret(services.settings) is not None:
-            routes.append(slack_route(adapter))
+        adapter = SlackAdapter(services, inline=inline, receives_http=not socket_mode)
+        secret = signing_secret(services.settings)
+        if secret is not None:
+            routes.append(slack_route(adapter, secret))
         sender: Sender = adapter.sender
     else:
         from bot.adapters import logo
 
-        logo.add_routes(app, services)
+        logo.add_routes(app, services, inline=inline)
         adapter = None
         sender = logo.LogoSender.from_settings(services.settings)
     app.add_routes(routes)
@@ -133,12 +166,13 @@ async def serve(
     try:
         await ensure_schema(services.db, auto=False)
         await ensure_program(services, demo=False)
-        if adapter == "slack" and workers > 0:
+        if workers > 0:
             from bot.workers import WorkerPool
 
-            pool = WorkerPool(settings, workers)
+            pool = WorkerPool(settings, workers, adapter)
+            pool.supervise(asyncio.get_running_loop())
         app, sender, slack_adapter = build_web_app(
-            services, adapter, pool.submit if pool is not None else None, socket_mode=socket_mode
+            services, adapter, inline=pool is None, socket_mode=socket_mode
         )
         scheduler = start_scheduler(services, sender)
         if stop is None:
@@ -147,9 +181,12 @@ async def serve(
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError):
                     loop.add_signal_handler(sig, stop.set)
-        runner = web.AppRunner(app, access_log=None)
+        # A request still open at shutdown gets this long; what it stored stays in the inbox.
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_GRACE)
         await runner.setup()
         await web.TCPSite(runner, host, port).start()
+        if slack_adapter is not None and slack_adapter.runner is not None:
+            slack_adapter.runner.start()  # the backlog a previous run left, at once
         log.info("serving %s on %s:%s", adapter, host, port)
         socket_handler = None
         if socket_mode:
@@ -164,11 +201,12 @@ async def serve(
             # slack_bolt leaves these two coroutines unannotated.
             await socket_handler.connect_async()  # type: ignore[no-untyped-call]  # unannotated in Bolt
         await stop.wait()
+        log.info("stopping")
         scheduler.shutdown(wait=False)
-        if slack_adapter is not None:
-            await slack_adapter.close()
         if socket_handler is not None:
             await socket_handler.close_async()  # type: ignore[no-untyped-call]  # unannotated in Bolt
+        if slack_adapter is not None:
+            await slack_adapter.close()
         await runner.cleanup()
     finally:
         if pool is not None:

@@ -402,6 +402,29 @@ class ProcessedEvent(Base):
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
+class InboxItem(Base):
+    """A chat delivery as it arrived, stored before it is acknowledged (store/inbox.py); a worker
+    leases it, handles it and marks it done in the same transaction as the handling."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("platform", "delivery_id", name="uq_inbox_delivery"),
+        Index("ix_inbox_open", "done_at", "id"),
+        Index("ix_inbox_person", "person", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    delivery_id: Mapped[str] = mapped_column(String(200), doc="the platform's event id")
+    person: Mapped[str] = mapped_column(String(120), doc="whose messages stay in order")
+    kind: Mapped[str] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
 class AuditEntry(Base):
     __tablename__ = "audit_log"
 

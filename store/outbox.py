@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -57,7 +57,9 @@ async def enqueue(
 async def due_ids(
     s: AsyncSession, now: dt.datetime, limit: int = 50, platform: str | None = None
 ) -> list[int]:
-    """Messages due now; with ``platform``, only those addressed on that platform."""
+    """Messages due now, those to a person ahead of channel notices (an expert's ping must not
+    wait behind a pass's escalations), each kind oldest first; with ``platform``, only those
+    addressed on that platform."""
     q = (
         select(OutboxMessage.id)
         .where(
@@ -65,7 +67,7 @@ async def due_ids(
             OutboxMessage.next_attempt_at <= now,
             or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until <= now),
         )
-        .order_by(OutboxMessage.id)
+        .order_by(case((OutboxMessage.target_kind == "channel", 1), else_=0), OutboxMessage.id)
         .limit(limit)
     )
     if platform is not None:
@@ -73,8 +75,11 @@ async def due_ids(
     return list((await s.scalars(q)).all())
 
 
-async def claim(s: AsyncSession, msg_id: int, now: dt.datetime) -> OutboxMessage | None:
-    """Take a lease on one message; None when another deliverer holds it or it went out."""
+async def claim(
+    s: AsyncSession, msg_id: int, now: dt.datetime, lease: dt.timedelta = LEASE
+) -> OutboxMessage | None:
+    """Take a lease on one message; None when another deliverer holds it or it went out.
+    ``attempts`` counts the claims: above 1, an earlier attempt may have reached the platform."""
     result = await s.execute(
         update(OutboxMessage)
         .where(
@@ -82,7 +87,7 @@ async def claim(s: AsyncSession, msg_id: int, now: dt.datetime) -> OutboxMessage
             OutboxMessage.delivered_at.is_(None),
             or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until <= now),
         )
-        .values(lease_until=now + LEASE, attempts=OutboxMessage.attempts + 1)
+        .values(lease_until=now + lease, attempts=OutboxMessage.attempts + 1)
         .execution_options(synchronize_session=False)
     )
     if not rowcount(result):

@@ -81,10 +81,11 @@ def _journey_expectations(case_no: str, expert: str, expert_id: str) -> list[str
         "bot> 日程を登録しました（状態: 実施予定）。",
         "日時: 2026年12月8日(火) 14:00（1時間）",
         "報告期限: 2026年12月15日(火)",
-        f"[→ #staff] 【{case_no}】状態が「調整中」から「実施予定」に変わりました（佐藤 美咲）",
-        f"[→ #prefecture] 【{case_no}】状態が「調整中」から「実施予定」に変わりました",
+        # People's messages go out ahead of the channels' notices.
         f"[→ @officer1] 相談（{case_no}）の支援日程が決まりました。",
         f"[→ @{expert_id}] 支援の日程が決まりました。",
+        f"[→ #staff] 【{case_no}】状態が「調整中」から「実施予定」に変わりました（佐藤 美咲）",
+        f"[→ #prefecture] 【{case_no}】状態が「調整中」から「実施予定」に変わりました",
     ]
 
 

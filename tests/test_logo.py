@@ -466,6 +466,9 @@ async def test_a_refused_reply_is_queued_and_delivered_once(logo: LogoRig) -> No
     logo.fake.fail("/messages", 500, target=room)
     await logo.say("LSTAFF", "/dx help", "ev-q")
     assert len(logo.fake.of("/messages:failed", target=room)) == 1
+    assert await _undelivered(logo.services) == 1  # kept in the outbox, not lost
+    logo.clock.advance(seconds=6)  # the first retry waits 5 s
+    await logo.adapter.deliver_outbox()
     assert len(logo.fake.of("/messages", target=room)) == 1  # retried from the outbox
     await logo.adapter.deliver_outbox()
     assert len(logo.fake.of("/messages", target=room)) == 1

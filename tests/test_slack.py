@@ -166,6 +166,7 @@ async def slack(db_url: str, clock: FixedClock) -> AsyncIterator[SlackRig]:
     client = TestClient(TestServer(app))
     await client.start_server()
     yield SlackRig(fake, client, services, adapter)
+    await adapter.close()
     await client.close()
     await services.db.dispose()
     await fake.stop()
@@ -302,7 +303,8 @@ async def test_rate_limited_messages_are_retried_and_sent_once(
     )
     await slack.click("UOFF", "choice#0", "submit", 7)
     assert any("SAI-2026-0001" in t for t in slack.fake.texts("CSTAFF"))
-    # The reply to the next command and its first retry are rate limited.
+    # The reply to the next command and the next message sent (the staff's notice) are rate
+    # limited.
     for _ in range(2):
         slack.fake.fail(
             "chat.postMessage", 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "30"}
@@ -314,7 +316,7 @@ async def test_rate_limited_messages_are_retried_and_sent_once(
             .select_from(OutboxMessage)
             .where(OutboxMessage.delivered_at.is_(None))
         )
-    assert pending == 1  # one message waits for Retry-After; nothing was dropped
+    assert pending == 2  # both wait for Retry-After; nothing was dropped
     delivered = len(slack.fake.of("chat.postMessage"))
     await slack.adapter.deliver_outbox()  # too early: Retry-After is not over yet
     assert len(slack.fake.of("chat.postMessage")) == delivered
@@ -591,3 +593,38 @@ def test_more_than_five_choices_become_one_select() -> None:
         ("専門家5", "5"),
         ("専門家6", "6"),
     ]
+
+
+async def test_a_reply_slack_took_but_answered_late_is_not_posted_again(
+    slack: SlackRig, clock: FixedClock
+) -> None:
+    """Slack posted the reply but the app heard a 504: the retry finds the reply's outbox id in
+    the conversation's message metadata and posts nothing."""
+    slack.fake.take_then_fail = 1
+    assert await slack.dm("USTAFF", "/dx help", "EvLate") == 200
+    (taken,) = slack.fake.of("chat.postMessage:taken")
+    assert taken.args["metadata"]["event_type"] == "dxbot_outbox"
+    assert slack.fake.of("chat.postMessage") == []
+    clock.advance(seconds=6)  # the first retry waits 5 s
+    await slack.adapter.deliver_outbox()
+    assert slack.fake.of("conversations.history")  # looked before posting again
+    assert slack.fake.of("chat.postMessage") == []  # and found it there
+    async with slack.services.db.transaction() as s:
+        pending = await s.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.delivered_at.is_(None))
+        )
+    assert pending == 0
+
+
+async def test_a_reply_lost_on_the_way_is_posted_by_the_retry(
+    slack: SlackRig, clock: FixedClock
+) -> None:
+    slack.fake.fail("chat.postMessage", 503, "<html>Service Unavailable</html>")
+    assert await slack.dm("USTAFF", "/dx help", "EvLost") == 200
+    assert slack.fake.of("chat.postMessage") == []
+    clock.advance(seconds=6)
+    await slack.adapter.deliver_outbox()
+    (posted,) = slack.fake.of("chat.postMessage")
+    assert posted.args["channel"] == "DUSTAFF"

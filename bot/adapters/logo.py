@@ -30,8 +30,8 @@ Ids may be strings or numbers. Headers::
 
 Answers: 401 for a missing or wrong signature or a timestamp more than 5 minutes away from now;
 400 for a body that is not a JSON object or a ``message`` event missing its ids; 200
-``{"ok": true}`` at once for a verified ``message`` event, which is processed after the
-acknowledgement (one person's messages in the order they arrived); 200
+``{"ok": true}`` for a verified ``message`` event once it is stored in the inbox, which is
+processed after the acknowledgement (one person's messages in the order they arrived); 200
 ``{"ok": true, "ignored": …}`` for other event types and for messages written by bots
 (``user.is_bot``, so the bot never answers itself). Redeliveries and replays of the same
 ``event_id`` are answered 200 and handled once (the dispatcher claims the id in the database).
@@ -48,8 +48,11 @@ Out — REST calls to ``LOGO_BASE_URL`` with ``Authorization: Bearer <LOGO_BOT_T
   ``text`` (the message the file belongs to; sent with the first file so a message and its file
   arrive as one post) and ``file`` (UTF-8 filename, as browsers send it, and content type).
 
-Any 2xx is success. 429 with ``Retry-After: <seconds>``, 5xx, other 4xx and network errors all
-raise ``DeliveryError``; the outbox retries (honouring ``Retry-After``), so nothing is lost.
+Any 2xx is success. 429 with ``Retry-After: <seconds>``, 5xx, other 4xx, timeouts and network
+errors all raise ``DeliveryError``; the outbox retries (honouring ``Retry-After``), so nothing is
+lost. The API is assumed to have no idempotency key: a call LoGo Chat took but whose answer was
+lost (a timeout, a crash in between) is posted again by the retry — at most the replies in flight
+at such a moment show twice.
 
 Text rendering: the message text, then ``label: value`` lines for fields, then choices as
 ``1. label`` lines (the user answers with the number; the core maps it back). Mention syntax in
@@ -60,7 +63,6 @@ addresses are left alone.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 import hashlib
@@ -68,7 +70,6 @@ import hmac
 import json
 import logging
 import re
-import zlib
 from collections.abc import AsyncIterator, Mapping
 from types import TracebackType
 from typing import Any, Literal
@@ -77,12 +78,16 @@ import aiohttp
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bot.adapters.http_body import read_body
 from bot.app import Services
 from bot.core.catalog import t
 from bot.core.config import Settings
 from bot.core.errors import CliError
 from bot.core.messages import FileOut, FileRef, Inbound, Outbound
-from bot.core.notifier import DeliveryError, queue_failed_reply
+from bot.core.notifier import DeliveryError
+from bot.workers import InboxRunner, Reply, receive, settle
+from store.db import Session
+from store.models import InboxItem
 
 log = logging.getLogger("dxbot.logo")
 
@@ -97,8 +102,9 @@ SIGNATURE_VERSION = "v1"
 MAX_CLOCK_SKEW_SECONDS = 5 * 60
 MESSAGES_PATH = "/messages"
 FILES_PATH = "/files"
-HTTP_TIMEOUT = aiohttp.ClientTimeout(total=30)
-WORKERS = 8  # events handled at once after the ack (each person's messages stay in order)
+# A slow call holds one task for at most this long; the message then waits in the outbox.
+HTTP_TIMEOUT = aiohttp.ClientTimeout(total=10, sock_connect=5)
+WORKERS = 8  # events handled at once in the server without worker processes
 ZWSP = "\u200b"
 
 
@@ -367,10 +373,15 @@ def _reply(status: int, **body: Any) -> web.Response:
 
 
 class LogoAdapter:
-    """Verifies and acknowledges webhooks, then turns each message into an Inbound for the
-    dispatcher and posts the replies; no business rule lives here."""
+    """Verifies webhooks, stores them in the inbox and acknowledges them; ``handle_item`` turns
+    a stored one into an Inbound for the dispatcher and queues the replies; no business rule
+    lives here."""
 
-    def __init__(self, services: Services, sender: LogoSender | None = None) -> None:
+    platform = PLATFORM
+
+    def __init__(
+        self, services: Services, sender: LogoSender | None = None, *, inline: bool = True
+    ) -> None:
         secret = services.settings.logo_webhook_secret
         if secret is None or not secret.get_secret_value():
             # An unverified webhook would let anyone act as any officer: refuse to start.
@@ -378,44 +389,25 @@ class LogoAdapter:
         self.services = services
         self.sender = sender or LogoSender.from_settings(services.settings)
         self._secret = secret.get_secret_value().encode()
-        self._queues: list[asyncio.Queue[LogoEvent]] = [asyncio.Queue() for _ in range(WORKERS)]
-        self._workers: set[asyncio.Task[None]] = set()
-
-    # Work runs after the ack on a few workers, each with its own queue. A person's messages
-    # always land on the same queue, so "1" typed right after a question is handled after it;
-    # different people are served in parallel, and a burst never delays the next ack.
-    def _enqueue(self, event: LogoEvent) -> None:
-        if not self._workers:
-            self._workers = {asyncio.ensure_future(self._work(q)) for q in self._queues}
-        shard = zlib.crc32(event.user.id.encode()) % len(self._queues)
-        self._queues[shard].put_nowait(event)
-
-    async def _work(self, queue: asyncio.Queue[LogoEvent]) -> None:
-        while True:
-            event = await queue.get()
-            try:
-                await self.handle_event(event)
-            except Exception:
-                log.exception("logo event handling failed")
-            finally:
-                queue.task_done()
+        # Without worker processes this process answers what it stores, a few at a time; the
+        # inbox's claim keeps one person's messages in order.
+        self.runner = InboxRunner(services, self, tasks=WORKERS) if inline else None
 
     async def drain(self) -> None:
         """Wait until every acknowledged event has been handled (tests, shutdown)."""
-        for queue in self._queues:
-            await queue.join()
+        if self.runner is not None:
+            await self.runner.drain()
 
     async def close(self) -> None:
-        await self.drain()
-        for task in self._workers:
-            task.cancel()
-        await asyncio.gather(*self._workers, return_exceptions=True)
-        self._workers = set()
+        if self.runner is not None:
+            await self.runner.stop()
         await self.sender.close()
 
     async def events(self, request: web.Request) -> web.Response:
-        """``POST /logo/events``: verify, validate, acknowledge; the work runs afterwards."""
-        body = await request.read()
+        """``POST /logo/events``: verify, validate, store, acknowledge; the work runs after."""
+        body = await read_body(request, log)
+        if isinstance(body, web.Response):
+            return body
         now = self.services.clock.now().timestamp()
         headers = request.headers
         if not verify(
@@ -425,7 +417,8 @@ class LogoAdapter:
             return _reply(401, ok=False, error="invalid signature")
         try:
             payload = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
+            log.info("logo webhook refused: malformed JSON")
             return _reply(400, ok=False, error="malformed JSON")
         if not isinstance(payload, dict):
             return _reply(400, ok=False, error="malformed JSON")
@@ -438,54 +431,86 @@ class LogoAdapter:
             return _reply(400, ok=False, error="invalid message event")
         if event.user.is_bot:
             return _reply(200, ok=True, ignored="bot message")
-        self._enqueue(event)
+        # Stored before the 200: what LoGo Chat hears acknowledged survives any crash.
+        await receive(
+            self.services,
+            platform=PLATFORM,
+            delivery_id=event.event_id,
+            person=event.user.id,
+            kind=MESSAGE_EVENT,
+            body=event.model_dump_json(),
+        )
+        if self.runner is not None:
+            self.runner.start()
+            self.runner.wake()
         return _reply(200, ok=True)
 
+    async def handle_item(self, item: InboxItem) -> None:
+        """Answer one stored event; the row is settled in the handling's transaction."""
+        try:
+            event = LogoEvent.model_validate_json(item.body)
+        except ValidationError:
+            log.exception("inbox %s: unreadable logo event set aside", item.id)
+            async with self.services.db.transaction() as s:
+                await settle(s, item, (), self.services.clock.now())
+            return
+        inbound = event.to_inbound(item.received_at)
+        ids: list[int] = []
+
+        async def settle_replies(s: Session, replies: list[Outbound]) -> None:
+            stored = [
+                Reply(
+                    "channel",
+                    inbound.channel,
+                    r.model_copy(update={"thread": r.thread or inbound.thread, "form": None}),
+                )
+                for r in replies
+            ]
+            ids.extend(await settle(s, item, stored, self.services.clock.now()))
+
+        await self.services.dispatcher.handle(inbound, settle_replies)
+        deliverer = self.services.deliverer(self.sender, PLATFORM)
+        await deliverer.deliver_ids(ids)
+        await deliverer.deliver_due()
+
     async def handle_event(self, payload: LogoEvent | Mapping[str, Any]) -> None:
-        """Dispatch one message event and post its replies where it was written."""
+        """Dispatch one message event and post its replies where it was written (a caller
+        holding an event rather than a stored row: it is stored, then handled)."""
         event = payload if isinstance(payload, LogoEvent) else LogoEvent.model_validate(payload)
         if event.user.is_bot:
             return
-        inbound = event.to_inbound(self.services.clock.now())
-        for reply in await self.services.dispatcher.handle(inbound):
-            await self._send_reply(inbound, reply)
-        await self.deliver_outbox()
-
-    async def _send_reply(self, inbound: Inbound, reply: Outbound) -> None:
-        """Replies go straight back to the room; a refused one is queued in the outbox."""
-        message = reply.model_copy(update={"thread": reply.thread or inbound.thread})
-        try:
-            await self.sender.send("channel", inbound.channel, message)
-        except DeliveryError as exc:
-            log.warning("logo reply failed (%s); queued for retry", exc)
-            await queue_failed_reply(
-                self.services.db,
-                self.services.clock,
-                target_kind="channel",
-                target=inbound.channel,
-                platform=PLATFORM,
-                message=message.model_copy(update={"form": None}),
-            )
+        await receive(
+            self.services,
+            platform=PLATFORM,
+            delivery_id=event.event_id,
+            person=event.user.id,
+            kind=MESSAGE_EVENT,
+            body=event.model_dump_json(),
+        )
+        await self.drain()
 
     async def deliver_outbox(self) -> None:
-        """Send what this event queued (notifications) now rather than at the next tick."""
+        """Send what is due now rather than at the next tick."""
         await self.services.deliverer(self.sender, PLATFORM).deliver_due()
 
 
 LOGO_ADAPTER = web.AppKey("logo_adapter", LogoAdapter)
 
 
-def add_routes(app: web.Application, services: Services) -> None:
-    """Mount ``POST /logo/events`` on the shared aiohttp app (``GET /healthz`` is the server's)."""
-    adapter = LogoAdapter(services)
+def add_routes(app: web.Application, services: Services, *, inline: bool = True) -> None:
+    """Mount ``POST /logo/events`` on the shared aiohttp app (``GET /healthz`` is the server's);
+    ``inline``: this process also answers what it stores (no worker processes)."""
+    adapter = LogoAdapter(services, inline=inline)
     app[LOGO_ADAPTER] = adapter
     app.router.add_post(EVENTS_PATH, adapter.events)
 
     async def on_startup(_app: web.Application) -> None:
         await adapter.sender.start()
+        if adapter.runner is not None:
+            adapter.runner.start()  # the backlog a previous run left, at once
 
     async def on_shutdown(_app: web.Application) -> None:
-        await adapter.close()  # finish acknowledged work before the process goes
+        await adapter.close()  # what is unfinished stays in the inbox for the next start
 
     app.on_startup.append(on_startup)
     app.on_shutdown.append(on_shutdown)

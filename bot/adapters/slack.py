@@ -1,12 +1,13 @@
 """The Slack adapter: slack-bolt ``AsyncApp`` in, Block Kit out. It only translates.
 
 In: events (``message.im``), slash commands (/consult /status /report /deck /dx), interactivity
-(buttons, selects, modal submissions) and ``app_home_opened``. Every request is acknowledged at
-once (``process_before_response=True``) and handed on as it came, a ``SlackDelivery`` — to tasks
-in this process, or to worker processes under `dxbot serve` (bot/workers.py) — where it becomes
-an ``Inbound`` for the dispatcher. So Slack's 3-second limit holds even when the LLM or a deck
-is slow, and the ack path does no more than Bolt's own checks. One person's deliveries always go
-to the same worker, so their messages are handled in order.
+(buttons, selects, modal submissions) and ``app_home_opened``. Every request is stored as it came
+in the inbox (store/inbox.py) and only then acknowledged (``process_before_response=True``: the
+answer goes back when the listener returns); a worker (bot/workers.py) later leases it, turns it
+into an ``Inbound`` for the dispatcher, and settles it — replies into the outbox, the row marked
+done — in the handling's transaction. So Slack's 3-second limit holds even when the LLM or a deck
+is slow, and nothing acknowledged is lost when a process dies. One person's requests are handled
+in order (the inbox hands out a person's oldest unfinished row only).
 
 Out: ``Outbound`` rendered as Block Kit (bot/adapters/slack_blocks.py: buttons, or a select
 when there are many choices; label/value fields; modals for forms), files with
@@ -18,21 +19,24 @@ to be built (``SigningSecretMissing``), because Bolt would otherwise verify agai
 and accept forged requests. Socket Mode needs no signing secret (Slack's own authenticated
 WebSocket carries the events), and neither do the worker processes, which receive no requests.
 
-Duplicates (Slack's retries with ``X-Slack-Retry-Num``, the same ``event_id``) are absorbed by
-the dispatcher, which claims each event id in the database.
+Duplicates (Slack's retries with ``X-Slack-Retry-Num``, the same ``event_id``) are stored once
+(the inbox is unique per event id) and handled once (the dispatcher claims each event id).
+Replies leave through the outbox carrying their outbox id as message metadata; a retry first
+looks for that metadata in the conversation, so a message Slack took but answered late is not
+posted twice.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
+import json
 import logging
 import re
 import uuid
-import zlib
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal, NamedTuple
 
+import aiohttp
 from pydantic import BaseModel
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
@@ -41,7 +45,6 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.request.internals import parse_body
 from slack_bolt.request.payload_utils import to_action, to_event, to_view
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack_blocks import escape, form_values, plain_text, render_blocks, render_modal
@@ -49,13 +52,18 @@ from bot.app import Services
 from bot.core.config import Settings
 from bot.core.errors import CliError
 from bot.core.messages import FileOut, FileRef, Inbound, Outbound
-from bot.core.notifier import DeliveryError, queue_failed_reply
+from bot.core.notifier import DeliveryError
+from bot.workers import InboxRunner, Reply, receive, settle
+from store.db import Session
+from store.models import InboxItem
 
 log = logging.getLogger("dxbot.slack")
 
 PLATFORM = "slack"
 COMMANDS = re.compile(r"^/(consult|status|report|deck|dx)$")
-WORKERS = 4
+WORKERS = 4  # rows handled at once in the server process when it has no worker processes
+CLIENT_TIMEOUT = 10  # seconds per Web API call; a slow call holds one task, then the outbox
+METADATA_EVENT = "dxbot_outbox"  # message metadata naming the outbox row a message came from
 
 
 # --- sending -----------------------------------------------------------------------------------
@@ -67,9 +75,11 @@ def make_client(settings: Settings) -> AsyncWebClient:
         token=token,
         base_url=settings.slack_api_url,
         proxy=settings.https_proxy,
-        # Rate limits and server errors are retried by the outbox, durably and without holding
-        # the delivery loop; only a dropped connection is retried here at once.
-        retry_handlers=[AsyncConnectionErrorRetryHandler()],
+        timeout=CLIENT_TIMEOUT,
+        # Every failure — rate limit, server error, timeout, dropped connection — is retried by
+        # the outbox, durably, after looking for the earlier attempt (``send_keyed``); an
+        # immediate retry here could post twice what Slack had taken but not yet answered.
+        retry_handlers=[],
     )
 
 
@@ -104,7 +114,7 @@ class SlackSender:
         return cls(make_client(settings))
 
     async def channel_for(self, target_kind: str, target: str) -> str:
-        if target_kind != "user":
+        if target_kind not in ("user", "dm"):
             return target
         if target not in self._dm:
             resp = await self.client.conversations_open(users=target)
@@ -112,16 +122,65 @@ class SlackSender:
         return self._dm[target]
 
     async def send(self, target_kind: str, target: str, message: Outbound) -> None:
+        await self.send_keyed(target_kind, target, message, key="", retry=False)
+
+    async def send_keyed(
+        self, target_kind: str, target: str, message: Outbound, *, key: str, retry: bool
+    ) -> None:
+        """Deliver an outbox message. Targets: ``user`` (a person's DM; their App Home is
+        refreshed after), ``dm`` (a reply in a person's DM), ``channel``, and ``ephemeral``
+        (``channel|user``). The message carries ``key`` as metadata; on a retry, a message
+        already carrying it in the conversation means the earlier attempt was posted, and
+        nothing is posted again. Ephemeral messages and files carry no metadata and are not
+        looked for (README: a late-accepted upload may show twice)."""
+        user = None
+        if target_kind == "ephemeral":
+            target, _, user = target.partition("|")
         try:
             channel = await self.channel_for(target_kind, target)
-            await self.post(channel, message)
+            thread = message.thread
+            if retry and key and await self._posted(channel, key, thread):
+                log.info("outbox %s was posted by an earlier attempt; not posted again", key)
+            else:
+                await self.post(channel, message, user=user, key=key)
         except SlackApiError as exc:
             raise _delivery_error(exc) from exc
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            # No answer in CLIENT_TIMEOUT, or the connection dropped: Slack may or may not have
+            # taken it; the outbox's retry looks for the metadata before posting again.
+            raise DeliveryError(f"slack unreachable: {type(exc).__name__}") from exc
         if target_kind == "user" and self.on_user_message is not None:
             await self.on_user_message(target)
 
+    async def _posted(self, channel: str, key: str, thread: str | None) -> bool:
+        """Whether a message carrying ``key`` is in the conversation (or the thread)."""
+        try:
+            if thread:
+                resp = await self.client.conversations_replies(
+                    channel=channel, ts=thread, include_all_metadata=True, limit=200
+                )
+            else:
+                resp = await self.client.conversations_history(
+                    channel=channel, include_all_metadata=True, limit=200
+                )
+        except SlackApiError as exc:
+            log.warning("could not look for an earlier attempt: %s", _delivery_error(exc))
+            return False
+        for found in resp.get("messages") or []:
+            meta = found.get("metadata") or {}
+            payload = meta.get("event_payload") or {}
+            if meta.get("event_type") == METADATA_EVENT and payload.get("outbox_id") == key:
+                return True
+        return False
+
     async def post(
-        self, channel: str, message: Outbound, *, thread: str | None = None, user: str | None = None
+        self,
+        channel: str,
+        message: Outbound,
+        *,
+        thread: str | None = None,
+        user: str | None = None,
+        key: str = "",
     ) -> None:
         thread = message.thread or thread
         if message.files and not message.choices and not message.ephemeral:
@@ -137,11 +196,15 @@ class SlackSender:
                 blocks=render_blocks(message),
             )
         else:
+            metadata = (
+                {"event_type": METADATA_EVENT, "event_payload": {"outbox_id": key}} if key else None
+            )
             await self.client.chat_postMessage(
                 channel=channel,
                 text=escape(message.text)[:3000],
                 blocks=render_blocks(message),
                 thread_ts=thread,
+                metadata=metadata,
             )
         if message.files:
             await self.upload(channel, message.files, thread)
@@ -170,24 +233,18 @@ Listener = Literal["command", "message", "action", "view", "home"]
 
 
 class SlackDelivery(NamedTuple):
-    """What an ack hands on: Slack's request as it came, which listener took it, whose it is and
-    when it arrived. Turning it into an ``Inbound`` waits until the work runs (``to_job``), off
-    the ack path: building and serialising the models there cost a third of what Bolt itself
-    spends on a request (bench/bench_ack.py). A plain tuple, so that it crosses to a worker
-    process as cheaply as it can; ``Inbound``, a pydantic model, is the checked boundary.
+    """A stored request as the worker reads it back: which listener took it, whose it is, the
+    body as Slack sent it and when it arrived. Turning it into an ``Inbound`` waits until the
+    work runs (``to_job``), off the ack path: building and serialising the models there cost a
+    third of what Bolt itself spends on a request (bench/bench_ack.py).
 
-    ``body`` is the raw HTTP body, or the parsed payload under Socket Mode (which has none).
+    ``body`` is the raw HTTP body, or the payload as JSON under Socket Mode (which has none).
     """
 
     listener: Listener
     user_id: str
     body: str | dict[str, Any]
     received_at: dt.datetime
-
-    def shard(self, n: int) -> int:
-        """The worker for this delivery: always the same one for the same person (stable hash),
-        so one person's messages are handled in order."""
-        return zlib.crc32(self.user_id.encode()) % n
 
 
 class SlackJob(BaseModel):
@@ -348,19 +405,24 @@ def _bolt_logger() -> logging.Logger:
 
 
 class SlackAdapter:
-    """Builds the Bolt app whose listeners acknowledge Slack's requests and hand them on."""
+    """Builds the Bolt app whose listeners store Slack's requests in the inbox and acknowledge
+    them; ``handle_item`` answers a stored one (in a worker, or here with ``inline``)."""
+
+    platform = PLATFORM
 
     def __init__(
         self,
         services: Services,
         client: AsyncWebClient | None = None,
         *,
-        handoff: Callable[[SlackDelivery], None] | None = None,
+        inline: bool = True,
         receives_http: bool = True,
     ) -> None:
         """``receives_http``: Slack's requests arrive over HTTP (``POST /slack/events``), so
         they must be verified and a signing secret is required. False under Socket Mode and in
-        the worker processes, which take no requests from the network."""
+        the worker processes, which take no requests from the network. ``inline``: this
+        process also answers what it stores (tests, ``--workers 0``); else worker processes do.
+        """
         settings = services.settings
         secret = signing_secret(settings)
         if receives_http and secret is None:
@@ -369,9 +431,7 @@ class SlackAdapter:
         self.services = services
         self.client = client or make_client(settings)
         self.sender = SlackSender(self.client, on_user_message=self.publish_home)
-        self.handoff = handoff
-        self.tasks: set[asyncio.Task[None]] = set()
-        self.queues: list[asyncio.Queue[SlackDelivery]] = [asyncio.Queue() for _ in range(WORKERS)]
+        self.runner = InboxRunner(services, self, tasks=WORKERS) if inline else None
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
 
         async def authorize(**_: Any) -> AuthorizeResult:
@@ -388,54 +448,14 @@ class SlackAdapter:
         )
         self._register()
 
-    # Work runs after the ack. With a handoff (`dxbot serve`), deliveries go to worker
-    # processes, so the work never shares a CPU with the acks; otherwise to a few tasks of this
-    # process, each fed by its own queue so one person's deliveries run in order. Tests and
-    # shutdown wait for the queues with drain().
-    def submit(self, delivery: SlackDelivery) -> None:
-        if self.handoff is not None:
-            self.handoff(delivery)
-            return
-        if not self.tasks:
-            for q in self.queues:
-                task = asyncio.ensure_future(self._worker(q))
-                self.tasks.add(task)
-        self.queues[delivery.shard(len(self.queues))].put_nowait(delivery)
-
-    async def _worker(self, queue: asyncio.Queue[SlackDelivery]) -> None:
-        while True:
-            delivery = await queue.get()
-            try:
-                await self.run(delivery)
-            except Exception:
-                log.exception("slack job failed")
-            finally:
-                queue.task_done()
-
-    async def run(self, delivery: SlackDelivery) -> None:
-        job = to_job(delivery)
-        if job is None:
-            return
-        if job.kind == "home":
-            await self.publish_home(job.user_id)
-        elif job.inbound is not None:
-            await self._dispatch(
-                job.inbound,
-                channel=job.channel,
-                thread=job.thread,
-                reply_to=job.reply_to,
-                trigger_id=job.trigger_id,
-            )
-
     async def drain(self) -> None:
-        for q in self.queues:
-            await q.join()
+        """Wait until every stored request is answered (tests, shutdown of ``inline``)."""
+        if self.runner is not None:
+            await self.runner.drain()
 
     async def close(self) -> None:
-        await self.drain()
-        for task in self.tasks:
-            task.cancel()
-        self.tasks.clear()
+        if self.runner is not None:
+            await self.runner.stop()
 
     def _register(self) -> None:
         app = self.app
@@ -449,77 +469,90 @@ class SlackAdapter:
         app.event(re.compile(".*"))(self._on_other_event)
 
     def _acker(self, listener: Listener) -> Callable[..., Awaitable[None]]:
-        """A listener that acknowledges at once and hands the request on, untranslated."""
-        clock = self.services.clock
+        """A listener that stores the request as it came, then acknowledges it: Bolt answers
+        only once the listener returns (``process_before_response``), so Slack hears 200 only
+        for what is in the database. A failed write answers 500, and Slack sends it again."""
+        services = self.services
 
-        async def ack_and_hand_on(
+        async def store_and_ack(
             ack: Callable[..., Awaitable[None]],
             request: AsyncBoltRequest,
             context: AsyncBoltContext,
         ) -> None:
+            body = request.raw_body or json.dumps(request.body, ensure_ascii=False)
+            event_id = request.body.get("event_id") if listener in ("message", "home") else None
+            await receive(
+                services,
+                platform=PLATFORM,
+                # Slack's retries of an event carry its event_id; commands and clicks are not
+                # retried by Slack, and the dispatcher dedupes them by their own ids.
+                delivery_id=str(event_id or f"{listener}:{uuid.uuid4()}"),
+                person=context.user_id or "",
+                kind=listener,
+                body=body,
+            )
             await ack()
-            body = request.raw_body or request.body
-            delivery = SlackDelivery(listener, context.user_id or "", body, clock.now())
-            asyncio.get_running_loop().call_soon(self.submit, delivery)
+            if self.runner is not None:
+                self.runner.start()
+                self.runner.wake()
 
-        return ack_and_hand_on
+        return store_and_ack
 
     async def _on_other_event(self, ack: Callable[..., Awaitable[None]]) -> None:
         await ack()
 
-    async def _dispatch(
-        self,
-        inbound: Inbound,
-        *,
-        channel: str | None = None,
-        thread: str | None = None,
-        reply_to: str | None = None,
-        trigger_id: str | None = None,
-    ) -> None:
+    async def handle_item(self, item: InboxItem) -> None:
+        """Answer one stored request; the row is settled in the handling's transaction."""
+        clock = self.services.clock
         try:
-            replies = await self.services.dispatcher.handle(inbound)
-            for reply in replies:
-                await self._reply(
-                    inbound,
-                    reply,
-                    channel=channel,
-                    thread=thread,
-                    reply_to=reply_to,
-                    trigger_id=trigger_id,
-                )
-            await self.deliver_outbox()
+            job = to_job(SlackDelivery(item.kind, item.person, item.body, item.received_at))  # type: ignore[arg-type]  # kind is a Listener when stored here
         except Exception:
-            log.exception("slack handling failed")
+            log.exception("inbox %s: unreadable slack delivery set aside", item.id)
+            job = None
+        if job is None or job.kind == "home" or job.inbound is None:
+            async with self.services.db.transaction() as s:
+                await settle(s, item, (), clock.now())
+            if job is not None and job.kind == "home":
+                await self.publish_home(job.user_id)
+            return
+        await self._dispatch(item, job, job.inbound)
 
-    async def _reply(
-        self,
-        inbound: Inbound,
-        reply: Outbound,
-        *,
-        channel: str | None,
-        thread: str | None,
-        reply_to: str | None,
-        trigger_id: str | None,
-    ) -> None:
-        try:
-            if reply.form is not None and trigger_id:
-                await self.client.views_open(trigger_id=trigger_id, view=render_modal(reply.form))
-                return  # the modal is the answer; its text is only for text platforms
-            target = channel or await self.sender.channel_for("user", reply_to or inbound.user_id)
-            await self.sender.post(target, reply, thread=thread, user=inbound.user_id)
-        except SlackApiError as exc:
-            log.warning("slack reply failed (%s); queued for retry", exc.response.get("error"))
-            kind, target = (
-                ("channel", channel) if channel else ("user", reply_to or inbound.user_id)
-            )
-            await queue_failed_reply(
-                self.services.db,
-                self.services.clock,
-                target_kind=kind,
-                target=target,
-                platform=PLATFORM,
-                message=reply.model_copy(update={"thread": thread, "form": None}),
-            )
+    async def _dispatch(self, item: InboxItem, job: SlackJob, inbound: Inbound) -> None:
+        modals: list[Outbound] = []
+        ids: list[int] = []
+
+        async def settle_replies(s: Session, replies: list[Outbound]) -> None:
+            stored = []
+            for reply in replies:
+                if reply.form is not None and job.trigger_id:
+                    modals.append(reply)  # opened at once below: a trigger lives 3 seconds
+                else:
+                    stored.append(self._reply_to(inbound, reply, job))
+            ids.extend(await settle(s, item, stored, self.services.clock.now()))
+
+        await self.services.dispatcher.handle(inbound, settle_replies)
+        for modal in modals:
+            assert modal.form is not None and job.trigger_id is not None
+            try:
+                await self.client.views_open(
+                    trigger_id=job.trigger_id, view=render_modal(modal.form)
+                )
+            except Exception as exc:  # the person can press the button again
+                log.warning("views.open failed: %s", exc)
+        deliverer = self.services.deliverer(self.sender, PLATFORM)
+        await deliverer.deliver_ids(ids)
+        await deliverer.deliver_due()
+
+    @staticmethod
+    def _reply_to(inbound: Inbound, reply: Outbound, job: SlackJob) -> Reply:
+        """Where a reply goes: the conversation it answers (ephemeral where asked, outside a
+        DM), else the person's DM; in the thread it was written in."""
+        message = reply.model_copy(update={"thread": reply.thread or job.thread, "form": None})
+        if job.channel:
+            if reply.ephemeral and not job.channel.startswith("D"):
+                return Reply("ephemeral", f"{job.channel}|{inbound.user_id}", message)
+            return Reply("channel", job.channel, message)
+        return Reply("dm", job.reply_to or inbound.user_id, message)
 
     async def deliver_outbox(self) -> None:
         await self.services.deliverer(self.sender, PLATFORM).deliver_due()
@@ -545,4 +578,6 @@ class SlackAdapter:
                 user_id=user_id, view={"type": "home", "blocks": blocks[:100]}
             )
         except SlackApiError as exc:
-            log.warning("views.publish failed: %s", exc.response.get("error"))
+            log.warning("views.publish failed: %s", _delivery_error(exc))
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            log.warning("views.publish failed: %s", type(exc).__name__)

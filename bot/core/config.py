@@ -47,6 +47,9 @@ class Settings(BaseSettings):
 
     conversation_ttl_minutes: int = Field(default=60 * 24, alias="DXBOT_CONVERSATION_TTL_MINUTES")
     max_message_chars: int = Field(default=4000, alias="DXBOT_MAX_MESSAGE_CHARS")
+    # How long a worker's claim on an inbox row or an outbox message holds; a process killed
+    # while holding one leaves it to be taken over when it runs out (store/inbox.py).
+    lease_seconds: float = Field(default=60.0, gt=0, alias="DXBOT_LEASE_SECONDS")
 
     @field_validator("program", "profiles_dir", mode="before")
     @classmethod

@@ -26,13 +26,16 @@ from bot.core.router import Router
 from reminders.calendar import BusinessCalendar
 from reminders.clock import Clock
 from store import events, users
-from store.db import Conflict, Database
+from store.db import Conflict, Database, Session
 from store.models import ProgramMember
 from store.profiles import ProgramProfile
 
 log = logging.getLogger("dxbot.dispatch")
 
 KEEP_CONTROL = {"\n", "\t"}
+
+#: Called with an event's replies in the transaction that settles it (see ``Dispatcher.handle``).
+Settle = Callable[[Session, list[Outbound]], Awaitable[None]]
 
 
 def clean_text(text: str) -> str:
@@ -69,23 +72,34 @@ class Dispatcher:
         # Several programs may share the database: each person works in theirs.
         self.programs = ProgramCatalog()
 
-    async def handle(self, inbound: Inbound) -> list[Outbound]:
+    async def handle(self, inbound: Inbound, settle: Settle | None = None) -> list[Outbound]:
+        """Handle one inbound message; its replies.
+
+        ``settle`` (the inbox worker's) is called with the replies inside the transaction that
+        commits the handling — or, when nothing is committed (a refusal before the database, a
+        concurrent duplicate, a failure rolled back), in a transaction of its own — so the
+        worker can store the replies and mark the delivery done atomically with the work.
+        """
         event_id_var.set(inbound.event_id)
         case_id_var.set("-")
         inbound = inbound.model_copy(update={"text": clean_text(inbound.text)})
         refusal = self._check_text(inbound)
         if refusal is not None:
+            await self._settle_alone(settle, [refusal])
             return [refusal]
         background: list[BackgroundJob] = []
         try:
-            replies = await self._handle_in_transaction(inbound, background)
+            replies = await self._handle_in_transaction(inbound, background, settle)
         except Conflict:
             # A concurrent duplicate delivery won the race for the event id.
             log.info("duplicate event (concurrent); ignored")
+            await self._settle_alone(settle, [])
             return []
         except Exception:
             log.exception("inbound handling failed; rolled back")
-            return [Outbound(text=t("internal_error"))]
+            replies = [Outbound(text=t("internal_error"))]
+            await self._settle_alone(settle, replies)
+            return replies
         if self.after_commit is not None:
             self.after_commit()
         for job in background:
@@ -94,6 +108,11 @@ class Dispatcher:
             else:
                 await job()
         return replies
+
+    async def _settle_alone(self, settle: Settle | None, replies: list[Outbound]) -> None:
+        if settle is not None:
+            async with self.db.transaction() as s:
+                await settle(s, replies)
 
     def _check_text(self, ib: Inbound) -> Outbound | None:
         if ib.kind == "message" and not ib.text.strip() and not ib.files:
@@ -104,39 +123,47 @@ class Dispatcher:
         return None
 
     async def _handle_in_transaction(
-        self, ib: Inbound, background: list[BackgroundJob]
+        self, ib: Inbound, background: list[BackgroundJob], settle: Settle | None
     ) -> list[Outbound]:
         async with self.db.transaction() as s:
-            if not await events.claim(s, ib.platform, ib.event_id, self.clock.now()):
-                log.info("duplicate event; ignored")
-                return []
-            user = await users.get_by_platform_id(s, ib.platform, ib.user_id)
-            if user is None:
-                log.info("unknown user on %s", ib.platform)
-                return [Outbound(text=t("unknown_user", platform_id=ib.user_id[:64]))]
-            actor = Actor.of_user(user)
-            profile, members = await self.programs.of_person(s, user.id, self.profile)
-            ctx = Context(
-                s=s,
-                db=self.db,
-                clock=self.clock,
-                settings=self.settings,
-                profile=profile or self.profile,
-                actor=actor,
-                inbound=ib,
-                notifier=Notifier(s, self.clock, self.settings, ib.platform),
-                calendar=self._calendar(profile or self.profile),
-                llm=self.llm,
-            )
-            try:
-                async with s.begin_nested():
-                    replies = await self._route(ctx, profile, members)
-            except UserError as exc:
-                log.info("refused: %s", exc.key)
-                return [Outbound(text=exc.render())]
-            background.extend(ctx.background)
-            log.info("handled %s from %s", ib.kind, actor.role.value)
+            replies = await self._handle_in(s, ib, background)
+            if settle is not None:
+                await settle(s, replies)
             return replies
+
+    async def _handle_in(
+        self, s: Session, ib: Inbound, background: list[BackgroundJob]
+    ) -> list[Outbound]:
+        if not await events.claim(s, ib.platform, ib.event_id, self.clock.now()):
+            log.info("duplicate event; ignored")
+            return []
+        user = await users.get_by_platform_id(s, ib.platform, ib.user_id)
+        if user is None:
+            log.info("unknown user on %s", ib.platform)
+            return [Outbound(text=t("unknown_user", platform_id=ib.user_id[:64]))]
+        actor = Actor.of_user(user)
+        profile, members = await self.programs.of_person(s, user.id, self.profile)
+        ctx = Context(
+            s=s,
+            db=self.db,
+            clock=self.clock,
+            settings=self.settings,
+            profile=profile or self.profile,
+            actor=actor,
+            inbound=ib,
+            notifier=Notifier(s, self.clock, self.settings, ib.platform),
+            calendar=self._calendar(profile or self.profile),
+            llm=self.llm,
+        )
+        try:
+            async with s.begin_nested():
+                replies = await self._route(ctx, profile, members)
+        except UserError as exc:
+            log.info("refused: %s", exc.key)
+            return [Outbound(text=exc.render())]
+        background.extend(ctx.background)
+        log.info("handled %s from %s", ib.kind, actor.role.value)
+        return replies
 
     def _calendar(self, profile: ProgramProfile) -> BusinessCalendar:
         """The configured program's own calendar, or another program's closed days."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.core.config import Settings
 from bot.core.messages import Outbound
@@ -38,6 +38,16 @@ class Sender(Protocol):
     """Implemented by each adapter: deliver one message to a user or a channel."""
 
     async def send(self, target_kind: str, target: str, message: Outbound) -> None: ...
+
+
+@runtime_checkable
+class KeyedSender(Protocol):
+    """A Sender that can tell whether an earlier attempt of the same outbox message reached the
+    platform (Slack: message metadata carrying the key), so a retry never posts it twice."""
+
+    async def send_keyed(
+        self, target_kind: str, target: str, message: Outbound, *, key: str, retry: bool
+    ) -> None: ...
 
 
 class Notifier:
@@ -161,17 +171,39 @@ class OutboxDeliverer:
     addressed on that platform, so a console session never 'delivers' a Slack user's message."""
 
     def __init__(
-        self, db: Database, sender: Sender, clock: Clock, platform: str | None = None
+        self,
+        db: Database,
+        sender: Sender,
+        clock: Clock,
+        platform: str | None = None,
+        *,
+        lease: dt.timedelta = outbox.LEASE,
     ) -> None:
         self.db = db
         self.sender = sender
         self.clock = clock
         self.platform = platform
+        self.lease = lease
 
-    async def deliver_due(self, limit: int = 50) -> DeliveryReport:
+    async def deliver_due(self, limit: int = 200) -> DeliveryReport:
+        """Everything due now, in batches of ``limit`` (people first, then channels): a pass
+        that queued 10,000 pings delivers all of them, not a first thousand."""
         report = DeliveryReport()
-        async with self.db.transaction() as s:
-            ids = await outbox.due_ids(s, self.clock.now(), limit, self.platform)
+        tried: set[int] = set()
+        while True:
+            async with self.db.transaction() as s:
+                ids = await outbox.due_ids(s, self.clock.now(), limit, self.platform)
+            fresh = [i for i in ids if i not in tried]
+            if not fresh:
+                return report
+            tried.update(fresh)
+            await self.deliver_ids(fresh, report)
+
+    async def deliver_ids(
+        self, ids: list[int], report: DeliveryReport | None = None
+    ) -> DeliveryReport:
+        """These messages, in this order (a reply's parts right after it was handled)."""
+        report = report if report is not None else DeliveryReport()
         for msg_id in ids:
             ok = await self._deliver_one(msg_id)
             if ok is True:
@@ -182,11 +214,21 @@ class OutboxDeliverer:
 
     async def _deliver_one(self, msg_id: int) -> bool | None:
         async with self.db.transaction() as s:
-            msg = await outbox.claim(s, msg_id, self.clock.now())
+            msg = await outbox.claim(s, msg_id, self.clock.now(), self.lease)
         if msg is None:
             return None
         try:
-            await self.sender.send(msg.target_kind, msg.target, Outbound.from_payload(msg.payload))
+            message = Outbound.from_payload(msg.payload)
+            if isinstance(self.sender, KeyedSender):
+                await self.sender.send_keyed(
+                    msg.target_kind,
+                    msg.target,
+                    message,
+                    key=f"{msg.id}",
+                    retry=msg.attempts > 1,
+                )
+            else:
+                await self.sender.send(msg.target_kind, msg.target, message)
         except DeliveryError as exc:
             retry_at = self.clock.now() + backoff(msg.attempts, exc.retry_after)
             async with self.db.transaction() as s:

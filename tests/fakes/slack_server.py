@@ -33,6 +33,10 @@ class FakeSlack:
         default_factory=dict
     )
     envelopes: list[dict[str, Any]] = field(default_factory=list)  # pushed over Socket Mode
+    # channel -> messages posted there (ts, thread_ts, metadata), for conversations.history
+    posted: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    gate: asyncio.Event | None = None  # while set to an unset Event, posts wait for their answer
+    take_then_fail: int = 0  # this many next posts are taken (listed in history) but answered 504
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
     _runner: web.AppRunner | None = None
     port: int = 0
@@ -44,6 +48,7 @@ class FakeSlack:
     async def start(self, port: int = 0) -> None:
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)  # slack_sdk reads history with GET
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/ws", self._socket_mode)
         self._runner = web.AppRunner(app, access_log=None)
@@ -114,6 +119,12 @@ class FakeSlack:
         if request.headers.get("Authorization", "") != expected:
             self._record(method, args)
             return web.json_response({"ok": False, "error": "invalid_auth"})
+        if method == "chat.postMessage" and self.take_then_fail > 0:
+            # Slack took the message, but the answer that reaches the app is an error page.
+            self.take_then_fail -= 1
+            self._answer(method, args)
+            self._record(method + ":taken", args)
+            return web.Response(text="<html>Gateway Timeout</html>", status=504)
         pending = self.failures.get(method)
         if pending:
             status, headers, body = pending.pop(0)
@@ -122,7 +133,10 @@ class FakeSlack:
                 return web.Response(text=body, status=status, headers=headers)
             return web.json_response(body, status=status, headers=headers)
         self._record(method, args)
-        return web.json_response(self._answer(method, args))
+        answer = self._answer(method, args)
+        if self.gate is not None and method == "chat.postMessage":
+            await self.gate.wait()  # taken, but answered late (or never: a timeout)
+        return web.json_response(answer)
 
     def _record(self, method: str, args: dict[str, Any]) -> None:
         self.calls.append(Call(method, args))
@@ -135,7 +149,25 @@ class FakeSlack:
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": f"D{args.get('users', 'X')}"}}
         if method in ("chat.postMessage", "chat.postEphemeral"):
-            return {"ok": True, "channel": args.get("channel"), "ts": f"1700000000.{n:06d}"}
+            ts = f"1700000000.{n:06d}"
+            if method == "chat.postMessage":
+                self.posted.setdefault(str(args.get("channel")), []).append(
+                    {"ts": ts, "thread_ts": args.get("thread_ts"), "metadata": args.get("metadata")}
+                )
+            return {"ok": True, "channel": args.get("channel"), "ts": ts}
+        if method in ("conversations.history", "conversations.replies"):
+            # Newest first, as Slack lists them; metadata only when asked for.
+            found = list(reversed(self.posted.get(str(args.get("channel")), [])))
+            if method == "conversations.replies":
+                found = [m for m in found if m["thread_ts"] == args.get("ts")]
+            with_meta = str(args.get("include_all_metadata")).lower() in ("1", "true")
+            return {
+                "ok": True,
+                "messages": [
+                    {"ts": m["ts"], **({"metadata": m["metadata"]} if with_meta else {})}
+                    for m in found
+                ],
+            }
         if method == "files.getUploadURLExternal":
             file_id = f"F{n:05d}"
             return {

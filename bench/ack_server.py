@@ -79,8 +79,12 @@ async def our_app(db_path: Path, api_url: str, workers: int) -> tuple[web.Applic
             now=services.clock.now(),
             name="佐藤",
         )
-    pool = WorkerPool(settings, workers) if workers else None
-    app, _, _ = build_web_app(services, "slack", pool.submit if pool else None)
+    pool = WorkerPool(settings, workers, "slack") if workers else None
+    if pool is not None:
+        pool.supervise(asyncio.get_running_loop())
+    app, _, adapter = build_web_app(services, "slack", inline=pool is None)
+    if adapter is not None and adapter.runner is not None:
+        adapter.runner.start()
     return app, pool
 
 

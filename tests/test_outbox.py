@@ -199,6 +199,29 @@ async def test_message_claimed_by_a_dead_deliverer_goes_out_after_the_lease(
     assert sender.texts() == ["orphan"]
 
 
+async def test_people_first_and_every_due_message_in_one_delivery(
+    db: Database, clock: FixedClock, settings: Settings
+) -> None:
+    """A pass that queued 30 channel notices, then 450 pings to people: one delivery sends all
+    480 (no ceiling per run), every ping before any notice."""
+    await _notify(db, clock, settings, *(f"notice {n}" for n in range(30)))
+    async with db.transaction() as s:
+        for n in range(450):
+            await outbox.enqueue(
+                s,
+                target_kind="user",
+                target=f"U{n % 9}",
+                payload=Outbound(text=f"ping {n}").to_payload(),
+                now=clock.now(),
+            )
+    sender = RecordingSender()
+    report = await OutboxDeliverer(db, sender, clock).deliver_due(limit=100)
+    assert report.delivered == 480
+    kinds = [kind for kind, _target, _message in sender.sent]
+    assert kinds == ["user"] * 450 + ["channel"] * 30
+    assert sender.texts()[:2] == ["ping 0", "ping 1"]  # each kind oldest first
+
+
 # --- two deliverers --------------------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@
    a reminder pass that found that many pings due.
 
     .venv/bin/python -m bench.bench_replies [--events 10000] [--pings 10000] [--workers 1]
+        [--postgres]   # the burst on a fresh database on DXBOT_BENCH_PG_URL's server
 
 Goal (issue 16): 1,000 replies per second on two cores; the report says what limits it.
 """
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.common import machine
+from bench.common import create_database, drop_database, machine
 from tests.fakes.slack_server import FakeSlack, dm_event, signed_headers
 
 SECRET = "bench-secret"
@@ -62,11 +63,14 @@ async def _prepare(db_url: str) -> None:
         await db.dispose()
 
 
-async def burst(events: int, workers: int) -> None:
+async def burst(events: int, workers: int, postgres: bool) -> None:
     fake = FakeSlack()
     await fake.start()
     with tempfile.TemporaryDirectory() as tmp:
-        db_url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+        if postgres:
+            db_url = await create_database("dxbot_bench_replies")
+        else:
+            db_url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
         await _prepare(db_url)
         port = _port()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DXBOT_"))}
@@ -111,8 +115,11 @@ async def burst(events: int, workers: int) -> None:
             proc.terminate()
             await proc.wait()
             await fake.stop()
+            if postgres:
+                await drop_database(db_url)
     print(
-        f"burst of {events} with {workers} worker(s): acked in {acked:.1f} s "
+        f"burst of {events} on {'PostgreSQL' if postgres else 'SQLite'} with {workers} "
+        f"worker(s): acked in {acked:.1f} s "
         f"({events / acked:.0f}/s); all answered in {took:.1f} s ({events / took:.0f} replies/s)"
     )
 
@@ -178,9 +185,10 @@ async def main() -> None:
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--pings", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--postgres", action="store_true", help="the burst on PostgreSQL")
     args = parser.parse_args()
     print(machine())
-    await burst(args.events, args.workers)
+    await burst(args.events, args.workers, args.postgres)
     await pings(args.pings)
 
 

@@ -292,11 +292,12 @@ def make_work(services: Services, platform: str) -> tuple[InboxWork, Callable[[]
     if platform == "slack":
         from bot.adapters.slack import SlackAdapter
 
-        slack = SlackAdapter(services, receives_http=False)  # the server verified them
+        # The server verified and stored them; the runner below answers them.
+        slack = SlackAdapter(services, inline=False, receives_http=False)
         return slack, slack.close
     from bot.adapters.logo import LogoAdapter
 
-    logo = LogoAdapter(services)
+    logo = LogoAdapter(services, inline=False)
     return logo, logo.close
 
 

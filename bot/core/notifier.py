@@ -138,22 +138,6 @@ class Notifier:
         )
 
 
-async def queue_failed_reply(
-    db: Database, clock: Clock, *, target_kind: str, target: str, platform: str, message: Outbound
-) -> None:
-    """A direct reply the platform refused (rate limit, outage) goes to the outbox, so it is
-    retried like any notification instead of being lost."""
-    async with db.transaction() as s:
-        await outbox.enqueue(
-            s,
-            target_kind=target_kind,
-            target=target,
-            platform=platform,
-            payload=message.to_payload(),
-            now=clock.now(),
-        )
-
-
 @dataclass
 class DeliveryReport:
     delivered: int = 0

@@ -133,7 +133,8 @@ MONTHLY_DUE = "本日2027年6月16日(水)は2027年5月分の月例業務報告
 
 # Each reminder pass and what it delivers (the module docstring works the dates out).
 PASSES = [
-    (at(8, 15), [("staff", ENDED), ("prefecture", ENDED), ("expert1", ASKED)]),
+    # People's pings go out ahead of the channels' notices.
+    (at(8, 15), [("expert1", ASKED), ("staff", ENDED), ("prefecture", ENDED)]),
     (at(9, 8, 29), []),  # before office hours
     (at(9, 8, 30), [("staff", MONTHLY_BEFORE)]),  # 3開庁日 before 6/16, 6/11 being closed
     (at(15, 10), []),  # an extra closed day (and the 15th, the monthly report's day)

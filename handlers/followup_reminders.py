@@ -186,6 +186,7 @@ class FollowupReminders(DeliverableReminders):
     async def goal_ping(self, s: Session, gaps: list[GoalGap]) -> None:
         await stages.goal_ping(self.make_context(s), gaps)
 
+
 def _ping_key(
     audience: str, user_id: int | None, day: dt.date, items: list[tuple[PendingReport, Step]]
 ) -> str:

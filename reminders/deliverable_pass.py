@@ -28,6 +28,7 @@ from store import program_events as event_store
 from store import reminders as ledger
 from store.db import Session
 from store.models import DeliverableItem
+from store.profile_structure import AfterLastSession
 from store.profiles import ProgramProfile, ReminderPolicy
 
 BEFORE, DUE, OVERDUE = "before", "due", "overdue"
@@ -71,7 +72,8 @@ async def refresh(
     if not profile.deliverables:
         return 0, 0
     events = [EventDay(e.id, e.kind, e.held_on) for e in await event_store.listed(s, profile.id)]
-    last = await item_store.last_held_days(s, profile.id, now)
+    tracks = {d.due.track for d in profile.deliverables if isinstance(d.due, AfterLastSession)}
+    last = await item_store.last_held_days(s, profile.id, now, tracks)
     wanted = due_items(
         profile.deliverables,
         profile.term_start,

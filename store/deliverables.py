@@ -7,7 +7,7 @@ due date follows its event or the track's last session, and a closed item is lef
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Protocol
 
 from sqlalchemy import func, literal, select, update
@@ -126,17 +126,21 @@ async def mark_done(s: AsyncSession, item: DeliverableItem, by: str, now: dt.dat
 
 
 async def last_held_days(
-    s: AsyncSession, program_id: str, as_of: dt.datetime
+    s: AsyncSession, program_id: str, as_of: dt.datetime, tracks: Collection[str]
 ) -> dict[str, dt.date]:
     """The day (JST) of each track's last session held by ``as_of`` (ended, not cancelled, as
     store.reporting.counting counts 'held'): what 'N months after the last session' counts
-    from. A session still ahead does not count."""
+    from. A session still ahead does not count. Only ``tracks`` are read (those a rule names:
+    the pass asks every few minutes, and a program's other tracks may hold many sessions)."""
+    if not tracks:
+        return {}
     rows = await s.execute(
         select(SupportSession.track_id, func.max(SupportSession.starts_at))
         .where(
             SupportSession.program_id == program_id,
             SupportSession.status != literal("cancelled", literal_execute=True),
             SupportSession.ends_at <= as_of,
+            SupportSession.track_id.in_(sorted(tracks)),
         )
         .group_by(SupportSession.track_id)
     )

@@ -19,6 +19,7 @@ async def record(
     object_type: str = "",
     object_id: str = "",
     detail: dict[str, Any] | None = None,
+    program_id: str = "",
 ) -> None:
     s.add(
         AuditEntry(
@@ -28,5 +29,6 @@ async def record(
             object_type=object_type,
             object_id=object_id,
             detail=detail or {},
+            program_id=program_id,
         )
     )

@@ -426,7 +426,14 @@ class InboxItem(Base):
 
 
 class AuditEntry(Base):
+    """Who did what to which object, and when. ``program_id`` lets the trail be read, archived
+    and erased per program at contract end (issue 17); '' for actions outside any program."""
+
     __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_program_at", "program_id", "at"),
+        Index("ix_audit_log_object", "object_type", "object_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
@@ -435,6 +442,7 @@ class AuditEntry(Base):
     object_type: Mapped[str] = mapped_column(String(40), default="")
     object_id: Mapped[str] = mapped_column(String(60), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    program_id: Mapped[str] = mapped_column(String(40), default="")
 
 
 class ConversationState(Base):
@@ -576,3 +584,46 @@ class DeliverableItem(Base):
     done_by: Mapped[str] = mapped_column(String(120), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class WebLink(Base):
+    """A one-time sign-in link for the web view (issue 18). Only the SHA-256 of the token is
+    stored, so a copy of the database signs nobody in; ``used_at`` makes it single-use."""
+
+    __tablename__ = "web_links"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    program_id: Mapped[str] = mapped_column(String(40), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class WebSession(Base):
+    """A signed-in browser: the cookie carries a random token whose SHA-256 is stored here."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    program_id: Mapped[str] = mapped_column(String(40), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class ErasureRecord(Base):
+    """What an erasure removed, when and by whom (issue 17): the 消去証明 the operator files.
+    It keeps counts only, never the erased values, so it survives the erasure it records."""
+
+    __tablename__ = "erasure_records"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    program_id: Mapped[str] = mapped_column(String(40), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(120))
+    archive_sha256: Mapped[str] = mapped_column(String(64), default="")
+    record: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -324,6 +324,12 @@ def _merge_extensions() -> None:
         "bot.core.catalog_engagements",
         "bot.core.catalog_deliverables",
         "bot.core.catalog_stages",
+        # Each added by its issue's work; a module not yet written is skipped below.
+        "bot.core.catalog_deck",  # issue 15: completion and monthly report wording
+        "bot.core.catalog_data",  # issue 17: archive README, erasure record, audit
+        "bot.core.catalog_web",  # issue 18: the web view
+        "bot.core.catalog_conversation",  # issue 19: drafts, pauses, cancel words
+        "bot.core.catalog_queue",  # issue 20: the staff queue
     ):
         try:
             module = importlib.import_module(name)

@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/dxbot.db"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:3000"
 
 
 class Settings(BaseSettings):
@@ -45,13 +46,17 @@ class Settings(BaseSettings):
 
     https_proxy: str | None = Field(default=None, alias="HTTPS_PROXY")
 
+    # The base of the web view's links as people's browsers reach it (on LGWAN the internal
+    # address, e.g. https://dxbot.pref.example.lg.jp); unset, the local default below.
+    public_url: str | None = Field(default=None, alias="DXBOT_PUBLIC_URL")
+
     conversation_ttl_minutes: int = Field(default=60 * 24, alias="DXBOT_CONVERSATION_TTL_MINUTES")
     max_message_chars: int = Field(default=4000, alias="DXBOT_MAX_MESSAGE_CHARS")
     # How long a worker's claim on an inbox row or an outbox message holds; a process killed
     # while holding one leaves it to be taken over when it runs out (store/inbox.py).
     lease_seconds: float = Field(default=60.0, gt=0, alias="DXBOT_LEASE_SECONDS")
 
-    @field_validator("program", "profiles_dir", mode="before")
+    @field_validator("program", "profiles_dir", "public_url", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         """``DXBOT_PROGRAM=`` as in .env.example means unset, not a program called ''."""
@@ -65,6 +70,20 @@ class Settings(BaseSettings):
         if self.logo_base_url or self.logo_bot_token:
             return "logo"
         return "console"
+
+    @property
+    def web_base_url(self) -> str:
+        """Where the web view lives, without a trailing slash (``dxbot serve``'s default port)."""
+        return (self.public_url or DEFAULT_PUBLIC_URL).strip().rstrip("/")
+
+    @property
+    def web_secure(self) -> bool:
+        """Behind TLS: the session cookie is then sent over HTTPS only."""
+        return self.web_base_url.lower().startswith("https://")
+
+    def web_sign_in_url(self, token: str) -> str:
+        """The one-time sign-in link for a token (``store.web_auth``)."""
+        return f"{self.web_base_url}/web/signin?t={token}"
 
     @property
     def llm_enabled(self) -> bool:

@@ -75,6 +75,9 @@ def build_router(flows: dict[str, Flow], ttl: dt.timedelta) -> Router:
         module.register(router)
     # A person in several programs switches with `/dx program` (bot/core/program_choice.py).
     router.dx_command("program", switch_program)
+    from handlers import web
+
+    web.register(router)  # /dx web: a sign-in link to the web view (issue 18)
     router.fallback = help.not_understood
     return router
 

@@ -238,6 +238,26 @@ def _add_reports(
     pl.add_argument("--now", metavar="ISO-8601", help=argparse.SUPPRESS)
 
 
+def _add_web(sub: argparse._SubParsersAction[argparse.ArgumentParser], programs: list[str]) -> None:
+    web = _command(
+        sub.add_parser("web", help="the read-only web view alone (README 'Web view')"),
+        "bot.cli_web:cmd_web",
+    )
+    web.add_argument("--host", default="127.0.0.1")
+    web.add_argument("--port", type=int, default=3000)
+    _program_option(web, programs)
+    web.add_argument("--now", metavar="ISO-8601", help=argparse.SUPPRESS)
+    link = _command(
+        web.add_subparsers(dest="web_command").add_parser(
+            "link", help="print a one-time sign-in link (valid 10 minutes)"
+        ),
+        "bot.cli_web:cmd_web_link",
+    )
+    link.add_argument("--as", dest="as_user", required=True, metavar="PLATFORM_ID")
+    _program_option(link, programs)
+    link.add_argument("--now", metavar="ISO-8601", help=argparse.SUPPRESS)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="dxbot", description="Municipal DX support desk bot.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -247,6 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_programs(sub)
     _add_reports(sub, programs)
     cli_structure.add_parsers(sub, programs, _program_option)  # events, deliverables
+    _add_web(sub, programs)  # the web view (issue 18)
     return p
 
 

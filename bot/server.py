@@ -128,6 +128,9 @@ def build_web_app(
         adapter = None
         sender = logo.LogoSender.from_settings(services.settings)
     app.add_routes(routes)
+    from bot.web import mount
+
+    mount(app, services)  # the read-only web view under /web/ (issue 18)
     return app, sender, adapter
 
 

@@ -80,6 +80,9 @@ class Track(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     kind: TrackKind
     name: str = Field(min_length=1)
+    # The track's name where space is short (deck chart labels, legends, table columns): the
+    # profile's own short word (伴走（電子契約）), never a name cut mid-word; empty: the name.
+    short_label: str = Field(default="", max_length=12)
     target: int | None = Field(default=None, ge=0, description="expected count (〜程度)")
     minimum: int | None = Field(default=None, ge=0, description="contractual floor (以上)")
     per_municipality_cap: int | None = Field(default=None, ge=1)
@@ -102,6 +105,11 @@ class Track(_Strict):
     # §2.5(1) 支援計画書, Saitama §6(4)ア 実施プラン); empty: the word for the track's kind.
     plan_title: str = Field(default="", max_length=40)
     seed_ref: str = ""
+
+    @property
+    def label(self) -> str:
+        """The short label, or the name when the profile gives none."""
+        return self.short_label or self.name
 
     @model_validator(mode="after")
     def _coherent(self) -> Track:

@@ -5,13 +5,9 @@ the LLM narrative with its fallback, and (where LibreOffice is installed) conver
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import io
-import os
 import re
-import shutil
-import subprocess
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -183,7 +179,7 @@ async def test_kpi_chart_figures_match_the_rows(db: Database) -> None:
     goals = dict(zip(cats, kpi.plots[0].series[1].values, strict=True))
     for track in PROFILE.tracks:
         expected = len([1 for c, s in w.live() if c.track == track.id and s.ends <= NOW])
-        label = track.name[:17] + "…" if len(track.name) > 18 else track.name
+        label = track.label  # the profile's short label, never a name cut mid-word
         assert held[label] == expected, track.id
         assert goals[label] == (track.target or 0)
     trend = next(c for c in _charts(prs) if c.chart_type == XL_CHART_TYPE.COLUMN_STACKED)
@@ -432,53 +428,3 @@ async def test_cli_deck(db: Database, db_url: str, tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert back.returncode == 2 and b"--to is before --from" in back.stderr
-
-
-SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
-
-
-@pytest.fixture
-async def sqlite_db(sqlite_template: Path, tmp_path: Path) -> Any:
-    """The files do not depend on the engine, so LibreOffice converts them once (from SQLite)."""
-    target = tmp_path / "lo.db"
-    shutil.copy(sqlite_template, target)
-    database = Database(f"sqlite+aiosqlite:///{target}")
-    yield database
-    await database.dispose()
-
-
-# CI (.ci/run) installs LibreOffice, so there a missing soffice fails instead of skipping.
-@pytest.mark.skipif(
-    SOFFICE is None and os.environ.get("CI") != "true",
-    reason="LibreOffice (soffice) is not installed here; .ci/run installs it",
-)
-@pytest.mark.parametrize("kind", deck.KINDS)
-async def test_libreoffice_converts_each_kind_to_pdf(
-    sqlite_db: Database, kind: deck.DeckKind, tmp_path: Path
-) -> None:
-    async with sqlite_db.transaction() as s:
-        await build_world(s)
-    _, prs, content = await _deck(sqlite_db, kind)
-    src = tmp_path / f"{kind}.pptx"
-    src.write_bytes(content)
-    profile_dir = tmp_path / "lo-profile"
-    assert SOFFICE is not None
-    run = await asyncio.to_thread(
-        subprocess.run,
-        [
-            SOFFICE,
-            f"-env:UserInstallation=file://{profile_dir}",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(tmp_path),
-            str(src),
-        ],
-        capture_output=True,
-        timeout=180,
-    )
-    pdf = tmp_path / f"{kind}.pdf"
-    assert run.returncode == 0 and pdf.exists(), run.stderr.decode()
-    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes()))
-    assert pages == len(prs.slides)

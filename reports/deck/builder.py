@@ -32,6 +32,7 @@ from pptx.text.text import Font, TextFrame
 from pptx.util import Emu, Inches, Length, Pt
 
 from bot.core.catalog import t
+from reports.deck import tables
 
 FONT = "Yu Gothic"
 WIDTH, HEIGHT = Emu(12192000), Emu(6858000)  # 16:9, 13.333 × 7.5 in
@@ -210,8 +211,11 @@ class DeckBuilder:
         size: float = 18,
         bullet: bool = True,
     ) -> None:
+        shown = [ln for ln in lines if ln]
+        marked = [t("deck_bullet") + x if bullet else x for x in shown]
+        size = tables.fit_size(marked, box.width, box.height, size)  # never past the box
         shape = slide.shapes.add_textbox(*box.emu())
-        self._lines(shape.text_frame, [ln for ln in lines if ln], size, bullet)
+        self._lines(shape.text_frame, shown, size, bullet)
 
     def table(
         self,
@@ -219,39 +223,70 @@ class DeckBuilder:
         headers: Sequence[str],
         rows: Sequence[Sequence[str]],
         box: Box = BODY,
-        widths: Sequence[float] | None = None,
         size: float = 12,
-    ) -> None:
+        lay: tables.TableLayout | None = None,
+    ) -> float:
+        """One table at the top of ``box``: columns sized to their content, each row as tall as
+        its measured (wrapped) text, numbers right-aligned. A table taller than the box is drawn
+        smaller until it fits (long tables go through ``paged_table``). The height used, in
+        inches."""
+        if lay is None:
+            lay = tables.layout(headers, rows, box.width, size)
+            while size > 8 and lay.height_in(0, len(rows)) > box.height:
+                size -= 0.5
+                lay = tables.layout(headers, rows, box.width, size)
         n_rows = len(rows) + 1
-        height = min(box.height, 0.4 * n_rows)
+        height = lay.height_in(0, len(rows))
         # python-pptx makes a header and one body row; the other body rows are copies of that
         # row's XML (thousands of cells in a deck: its per-cell API would cost seconds).
         shape = slide.shapes.add_table(
             min(n_rows, 2), len(headers), *Box(box.left, box.top, box.width, height).emu()
         )
         tbl = shape.table._tbl
-        row_height = str(int(Inches(height) / n_rows))
-        for tr in tbl.tr_lst:
-            tr.set("h", row_height)
         if n_rows > 2:
             template = tbl.tr_lst[-1]
             for _ in range(n_rows - 2):
                 tbl.append(deepcopy(template))
-        if widths:
-            total = sum(widths)
-            for col, w in zip(tbl.tblGrid.gridCol_lst, widths, strict=True):
-                col.set("w", str(int(Inches(box.width) * w / total)))
+        for col, w in zip(tbl.tblGrid.gridCol_lst, lay.widths, strict=True):
+            col.set("w", str(int(Inches(w))))
+        heights = [lay.header_pt, *lay.rows_pt]
         for r, (tr, values) in enumerate(zip(tbl.tr_lst, [headers, *rows], strict=True)):
-            for tc, text in zip(tr.tc_lst, values, strict=True):
-                self._cell(tc, text, size, bold=r == 0)
+            tr.set("h", str(int(Pt(heights[r]))))
+            for tc, text, right in zip(tr.tc_lst, values, lay.right, strict=True):
+                self._cell(tc, text, size, bold=r == 0, right=right and r > 0)
+        return height
+
+    def paged_table(
+        self,
+        title: str,
+        headers: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        box: Box = BODY,
+        size: float = 12,
+        decorate: tables.Decorate | None = None,
+    ) -> int:
+        """The rows over as many slides titled ``title`` (1/n) as their measured heights need,
+        the header on each, the same column widths throughout; ``decorate`` adds a slide's notes.
+        The number of slides."""
+        lay = tables.layout(headers, rows, box.width, size)
+        pages = tables.paginate(lay, box.height)
+        for n, (first, last) in enumerate(pages, start=1):
+            slide = self.slide(tables.page_title(title, n, len(pages)))
+            part = tables.TableLayout(lay.widths, lay.header_pt, lay.rows_pt[first:last], lay.right)
+            self.table(slide, headers, rows[first:last], box, size, lay=part)
+            if decorate is not None:
+                decorate(slide, n, len(pages))
+        return len(pages)
 
     @staticmethod
-    def _cell(tc: Any, text: str, size: float, bold: bool = False) -> None:
+    def _cell(tc: Any, text: str, size: float, bold: bool = False, right: bool = False) -> None:
         """One table cell (``a:tc``), written as XML directly: an appendix holds thousands of
         cells, and python-pptx's per-property API costs about a millisecond each."""
         p = tc.txBody.find(A_P)
         for child in list(p):
             p.remove(child)
+        if right:
+            etree.SubElement(p, A_PPR, {"algn": "r"})
         r = etree.SubElement(p, A_R)
         rpr = etree.SubElement(
             r, A_RPR, {"lang": "ja-JP", "sz": str(int(size * 100)), "b": "1" if bold else "0"}

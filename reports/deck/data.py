@@ -146,6 +146,13 @@ class DeckData:
         except KeyError:
             return track_id
 
+    def track_label(self, track_id: str) -> str:
+        """The profile's short label of the track (its name when it declares none)."""
+        try:
+            return self.profile.track(track_id).label
+        except KeyError:
+            return track_id
+
 
 def _day_start(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(0), tzinfo=JST)

@@ -10,17 +10,16 @@ The summary deck shows it after the municipalities for a program with engagement
 
 from __future__ import annotations
 
+from pptx.slide import Slide
+
 from bot.core.catalog import t
 from reports.deck.builder import TOP_NOTE, Box, DeckBuilder
 from reports.deck.data import DeckData
-from reports.deck.slides import short
 from reports.engagement_view import names_with_more
 from reports.plan_doc import stage_label
 from store.engagements import TrackEngagements
 from store.profiles import ReportSection
 
-ROWS = 10
-MAX_PAGES = 3
 NOT_SERVED_NAMES = 12
 TABLE = Box(0.6, 1.95, 12.13, 4.2)
 BOTTOM = Box(0.6, 6.2, 12.13, 0.8)
@@ -30,9 +29,9 @@ def _rows(d: DeckData, item: TrackEngagements) -> list[list[str]]:
     return [
         [
             e.municipality_name,
-            short(e.theme, 30) or "－",
-            short(e.goal, 44) or t("plan_goal_unset"),
-            short(stage_label(d.profile, e.stage), 20),
+            e.theme or "－",
+            e.goal or t("plan_goal_unset"),
+            stage_label(d.profile, e.stage),
         ]
         for e in item.engaged
     ]
@@ -40,33 +39,17 @@ def _rows(d: DeckData, item: TrackEngagements) -> list[list[str]]:
 
 def _track_slides(b: DeckBuilder, d: DeckData, title: str, item: TrackEngagements) -> None:
     rows = _rows(d, item)
-    pages = [rows[i : i + ROWS] for i in range(0, len(rows), ROWS)][:MAX_PAGES] or [[]]
     summary = t(
         "deck_engagements_summary",
-        track=short(item.track_name, 40),
+        track=item.track_name,
         engaged=len(item.engaged),
         expected=item.expected,
     )
     # An officer's deck is their own municipality's: no list of the others.
     names = [n for _, n in item.not_served] if not d.scope_label else []
-    for n, page in enumerate(pages, start=1):
-        suffix = t("deck_page", page=n, pages=len(pages)) if len(pages) > 1 else ""
-        slide = b.slide(title + suffix)
+
+    def decorate(slide: Slide, n: int, pages: int) -> None:
         b.text(slide, [summary], TOP_NOTE, size=14, bullet=False)
-        if page:
-            b.table(
-                slide,
-                [
-                    t(f"deck_engagements_col_{k}")
-                    for k in ("municipality", "theme", "goal", "stage")
-                ],
-                page,
-                TABLE,
-                widths=(1.6, 3.2, 4.6, 2.6),
-                size=11,
-            )
-        else:
-            b.text(slide, [t("deck_engagements_none")], TABLE, size=16)
         if names:
             text = t(
                 "deck_engagements_not_served",
@@ -74,6 +57,20 @@ def _track_slides(b: DeckBuilder, d: DeckData, title: str, item: TrackEngagement
                 names=names_with_more(names, NOT_SERVED_NAMES),
             )
             b.text(slide, [text], BOTTOM, size=11, bullet=False)
+
+    if not rows:
+        slide = b.slide(title)
+        b.text(slide, [t("deck_engagements_none")], TABLE, size=16)
+        decorate(slide, 1, 1)
+        return
+    b.paged_table(
+        title,
+        [t(f"deck_engagements_col_{k}") for k in ("municipality", "theme", "goal", "stage")],
+        rows,
+        TABLE,
+        size=11,
+        decorate=decorate,
+    )
 
 
 def slide_engagements(b: DeckBuilder, d: DeckData, title: str) -> None:

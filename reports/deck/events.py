@@ -13,7 +13,6 @@ from bot.core.catalog import t
 from reminders.calendar import format_jp
 from reports.deck.builder import TOP_NOTE, Box, DeckBuilder
 from reports.deck.data import DeckData, in_jst
-from reports.deck.slides import short
 from reports.structure_view import ItemRow
 from store.profiles import ReportSection
 
@@ -58,13 +57,12 @@ def slide_events(b: DeckBuilder, d: DeckData, title: str) -> None:
             [t("deck_events_kind"), t("deck_events_held")],
             [
                 [
-                    short(e.name, 16),
+                    e.name,
                     f"{e.held}" if e.expected is None else f"{e.held}／{e.expected}",
                 ]
                 for e in v.events
             ],
             EVENT_TABLE,
-            widths=(3.0, 1.6),
             size=12,
         )
     shown = _items_shown(items)
@@ -72,12 +70,8 @@ def slide_events(b: DeckBuilder, d: DeckData, title: str) -> None:
         b.table(
             slide,
             [t("deck_events_item"), t("deck_events_due"), t("deck_events_state")],
-            [
-                [f"{i.short_id} {short(i.title, 22)}", format_jp(i.due_on), _item_state(i)]
-                for i in shown
-            ],
+            [[f"{i.short_id} {i.title}", format_jp(i.due_on), _item_state(i)] for i in shown],
             ITEM_TABLE if v.events else Box(0.6, 1.95, 12.13, 4.6),
-            widths=(3.6, 1.9, 1.73) if v.events else (6.5, 3.0, 2.63),
             size=11,
         )
 

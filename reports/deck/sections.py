@@ -21,7 +21,6 @@ from reports.deck.engagements import slide_engagements
 from reports.deck.events import slide_events
 from reports.deck.narrative import next_step_lines, num
 from reports.deck.slides import (
-    short,
     slide_appendix,
     slide_domains,
     slide_experts,
@@ -63,7 +62,7 @@ def slide_joint_work(b: DeckBuilder, d: DeckData, title: str) -> None:
         *[
             t(
                 "deck_joint_track",
-                name=short(tp.name, 40),
+                name=d.track_label(tp.track_id),
                 held=tp.held,
                 minimum=tp.minimum if tp.minimum is not None else "－",
                 onsite=tp.onsite_held,
@@ -77,7 +76,7 @@ def slide_joint_work(b: DeckBuilder, d: DeckData, title: str) -> None:
         [
             format_jp(in_jst(r.starts_at).date()),
             "・".join(r.municipality_names),
-            short(d.track_name(r.track_id), 14),
+            d.track_label(r.track_id),
         ]
         for r in d.joint[:10]
     ]
@@ -87,7 +86,6 @@ def slide_joint_work(b: DeckBuilder, d: DeckData, title: str) -> None:
             [t("deck_col_date"), t("deck_col_municipality"), t("deck_col_track")],
             rows,
             RIGHT,
-            widths=(2, 3, 2.2),
             size=11,
         )
     else:
@@ -105,7 +103,6 @@ def slide_structure(b: DeckBuilder, d: DeckData, title: str, sentences: Sequence
         [t("deck_col_role"), t("deck_col_people"), t("deck_col_duty")],
         rows,
         Box(0.6, 1.35, 12.13, 2.6),
-        widths=(2, 1, 8),
         size=12,
     )
     approver = t(f"deck_structure_approver_{d.profile.match_approver}")
@@ -129,7 +126,10 @@ def slide_roadmap(b: DeckBuilder, d: DeckData, title: str) -> None:
     top = "、".join(name for name, _ in d.domains[:3]) or t("deck_unclassified")
     uncovered = max(d.total_municipalities - len({m.code for m in d.municipalities}), 0)
     rows = [
-        [t("deck_roadmap_short"), t("deck_roadmap_short_text", overdue=d.reports["overdue"], top=top)],
+        [
+            t("deck_roadmap_short"),
+            t("deck_roadmap_short_text", overdue=d.reports["overdue"], top=top),
+        ],
         [t("deck_roadmap_mid"), t("deck_roadmap_mid_text", n=uncovered)],
         [t("deck_roadmap_long"), t("deck_roadmap_long_text")],
     ]
@@ -138,12 +138,9 @@ def slide_roadmap(b: DeckBuilder, d: DeckData, title: str) -> None:
         [t("deck_col_horizon"), t("deck_col_actions")],
         rows,
         Box(0.6, 1.35, 12.13, 3.2),
-        widths=(1.6, 8),
         size=13,
     )
-    b.text(
-        slide, [short(x, 110) for x in next_step_lines(d)][:4], Box(0.6, 4.8, 12.13, 2.1), size=14
-    )
+    b.text(slide, next_step_lines(d)[:4], Box(0.6, 4.8, 12.13, 2.1), size=14)
 
 
 def slide_proposals(b: DeckBuilder, d: DeckData, title: str) -> None:

@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 
 from pptx.enum.chart import XL_CHART_TYPE
+from pptx.slide import Slide
 
 from bot.core.catalog import t
 from reminders.calendar import format_jp
@@ -16,9 +17,7 @@ from reports.deck.data import DeckData, in_jst
 from reports.deck.narrative import highlight_lines, issue_lines, next_step_lines, num
 from store.reporting import SessionRow
 
-APPENDIX_ROWS = 16
-APPENDIX_MAX_SLIDES = 30
-TABLE_ROWS = 12
+APPENDIX_LIMIT = 480  # sessions listed in an appendix (about 30 slides); the rest counted
 HIDE_ZERO = '0;-0;""'  # no "0" label on a bar for a track without that kind of goal
 
 SlideFn = Callable[[DeckBuilder, DeckData], None]
@@ -35,7 +34,7 @@ def period_text(d: DeckData) -> str:
 
 
 def _track_label(d: DeckData, track_id: str) -> str:
-    return short(d.track_name(track_id), 18)
+    return d.track_label(track_id)
 
 
 def slide_title(b: DeckBuilder, d: DeckData) -> None:
@@ -82,7 +81,7 @@ def slide_overview(b: DeckBuilder, d: DeckData, title: str | None = None) -> Non
     b.text(slide, lines, Box(0.6, 1.35, 12.13, 2.3), size=16)
     rows = [
         [
-            short(tr.name, 30),
+            tr.name,
             str(tr.target) if tr.target is not None else "－",
             str(tr.minimum) if tr.minimum is not None else "－",
             str(tr.per_municipality_cap) if tr.per_municipality_cap else "－",
@@ -96,7 +95,6 @@ def slide_overview(b: DeckBuilder, d: DeckData, title: str | None = None) -> Non
         [t(f"deck_col_{k}") for k in ("track", "target", "minimum", "cap", "hours", "deadline")],
         rows,
         Box(0.6, 3.8, 12.13, 3.0),
-        widths=(5, 1.2, 1.2, 1.6, 1.4, 2),
         size=12,
     )
 
@@ -128,10 +126,8 @@ def slide_month_summary(b: DeckBuilder, d: DeckData) -> None:
     ]
     b.text(slide, lines, LEFT, size=18)
     by_track = Counter(r.track_id for r in held)
-    rows = [[short(tr.name, 24), str(by_track.get(tr.id, 0))] for tr in d.profile.tracks]
-    b.table(
-        slide, [t("deck_col_track"), t("deck_col_sessions")], rows, RIGHT, widths=(4, 1.3), size=13
-    )
+    rows = [[tr.name, str(by_track.get(tr.id, 0))] for tr in d.profile.tracks]
+    b.table(slide, [t("deck_col_track"), t("deck_col_sessions")], rows, RIGHT, size=13)
 
 
 def slide_kpi(b: DeckBuilder, d: DeckData, title: str | None = None) -> None:
@@ -184,7 +180,7 @@ def slide_kpi(b: DeckBuilder, d: DeckData, title: str | None = None) -> None:
         lines.append(
             t(
                 "deck_kpi_onsite",
-                names="・".join(short(d.track_name(x), 10) for x in rule.tracks),
+                names="・".join(d.track_label(x) for x in rule.tracks),
                 onsite=rule.onsite_held,
                 minimum=rule.minimum,
                 state=t("deck_state_achieved" if rule.met else "deck_onsite_unmet"),
@@ -211,7 +207,7 @@ def slide_domains(b: DeckBuilder, d: DeckData, title: str | None = None) -> None
     b.chart(
         slide,
         XL_CHART_TYPE.BAR_CLUSTERED,
-        [short(name, 22) for name, _ in top],
+        [name for name, _ in top],
         [(t("deck_series_cases"), [n for _, n in top])],
         Box(0.6, 1.35, 8.2, 5.55),
         legend=False,
@@ -229,39 +225,29 @@ def slide_municipalities(b: DeckBuilder, d: DeckData, title: str | None = None) 
         slide = b.slide(heading)
         b.text(slide, [t("deck_no_sessions")])
         return
-    pages = [lines[i : i + TABLE_ROWS] for i in range(0, len(lines), TABLE_ROWS)][:5]
-    for n, page in enumerate(pages, start=1):
-        slide = b.slide(
-            heading + (t("deck_page", page=n, pages=len(pages)) if len(pages) > 1 else "")
-        )
-        b.text(
-            slide,
-            [t("deck_munis_note", covered=len(lines), total=d.total_municipalities)],
-            TOP_NOTE,
-            size=14,
-            bullet=False,
-        )
-        rows = [
-            [
-                m.name,
-                str(m.sessions),
-                num(m.hours),
-                "・".join(f"{short(d.track_name(k), 8)}{v}" for k, v in m.by_track.items()),
-                "、".join(short(x, 14) for x in m.domains) or "－",
-            ]
-            for m in page
+    rows = [
+        [
+            m.name,
+            str(m.sessions),
+            num(m.hours),
+            "・".join(f"{d.track_label(k)} {v}" for k, v in m.by_track.items()),
+            "、".join(m.domains) or "－",
         ]
-        b.table(
-            slide,
-            [
-                t(f"deck_col_{k}")
-                for k in ("municipality", "sessions", "hours", "by_track", "domains")
-            ],
-            rows,
-            UNDER_NOTE,
-            widths=(1.6, 1, 1, 3.6, 4.4),
-            size=12,
-        )
+        for m in lines
+    ]
+    note = t("deck_munis_note", covered=len(lines), total=d.total_municipalities)
+
+    def decorate(slide: Slide, n: int, pages: int) -> None:
+        b.text(slide, [note], TOP_NOTE, size=14, bullet=False)
+
+    b.paged_table(
+        heading,
+        [t(f"deck_col_{k}") for k in ("municipality", "sessions", "hours", "by_track", "domains")],
+        rows,
+        UNDER_NOTE,
+        size=12,
+        decorate=decorate,
+    )
 
 
 def slide_experts(b: DeckBuilder, d: DeckData, title: str | None = None) -> None:
@@ -275,7 +261,7 @@ def slide_experts(b: DeckBuilder, d: DeckData, title: str | None = None) -> None
     b.chart(
         slide,
         XL_CHART_TYPE.COLUMN_CLUSTERED,
-        [short(e.name, 8) for e in shown],
+        [e.name for e in shown],
         [
             (t("deck_series_held"), [e.held for e in shown]),
             (t("deck_series_scheduled"), [e.scheduled for e in shown]),
@@ -305,13 +291,13 @@ def slide_experts(b: DeckBuilder, d: DeckData, title: str | None = None) -> None
 def slide_highlights(b: DeckBuilder, d: DeckData, title: str | None = None) -> None:
     heading = title or t("deck_highlights_title")
     slide = b.slide(heading)
-    b.text(slide, [short(x, 110) for x in highlight_lines(d)], size=16)
+    b.text(slide, highlight_lines(d), size=16)
 
 
 def slide_issues(b: DeckBuilder, d: DeckData, title: str | None = None) -> None:
     heading = title or t("deck_issues_title")
     slide = b.slide(heading)
-    b.text(slide, [short(x, 110) for x in issue_lines(d)], size=16)
+    b.text(slide, issue_lines(d), size=16)
 
 
 def slide_survey(b: DeckBuilder, d: DeckData, title: str | None = None) -> None:
@@ -360,7 +346,7 @@ def slide_text(b: DeckBuilder, d: DeckData, title: str, lines: Sequence[str]) ->
 def slide_next(b: DeckBuilder, d: DeckData, title: str | None = None) -> None:
     heading = title or t("deck_next_title")
     slide = b.slide(heading)
-    b.text(slide, [short(x, 110) for x in next_step_lines(d)], size=16)
+    b.text(slide, next_step_lines(d), size=16)
 
 
 def _report_cell(r: SessionRow, cutoff: dt.datetime, today: dt.date) -> str:
@@ -379,51 +365,45 @@ def slide_appendix(b: DeckBuilder, d: DeckData, title: str | None = None) -> Non
         b.text(slide, [t("deck_no_sessions")])
         return
     today = in_jst(d.now).date()
-    limit = APPENDIX_ROWS * APPENDIX_MAX_SLIDES
-    pages = [rows[i : i + APPENDIX_ROWS] for i in range(0, min(len(rows), limit), APPENDIX_ROWS)]
-    for n, page in enumerate(pages, start=1):
-        slide = b.slide(
-            heading + (t("deck_page", page=n, pages=len(pages)) if len(pages) > 1 else "")
-        )
-        table_rows = [
-            [
-                format_jp(in_jst(r.starts_at).date()),
-                r.case_no,
-                "・".join(r.municipality_names),
-                short(d.track_name(r.track_id), 12),
-                t(f"sv_method_{r.method}") if r.method in ("online", "onsite") else r.method,
-                num(r.hours),
-                "、".join(r.expert_names) or "－",
-                _report_cell(r, d.cutoff, today),
-            ]
-            for r in page
+    shown = rows[:APPENDIX_LIMIT]
+    table_rows = [
+        [
+            format_jp(in_jst(r.starts_at).date()),
+            r.case_no,
+            "・".join(r.municipality_names),
+            d.track_label(r.track_id),
+            t(f"sv_method_{r.method}") if r.method in ("online", "onsite") else r.method,
+            num(r.hours),
+            "、".join(r.expert_names) or "－",
+            _report_cell(r, d.cutoff, today),
         ]
-        box = BODY
-        if n == len(pages) and len(rows) > limit:
-            b.text(
-                slide,
-                [t("deck_appendix_more", n=len(rows) - limit)],
-                Box(0.6, 6.5, 12.13, 0.4),
-                size=12,
-                bullet=False,
+        for r in shown
+    ]
+    more = len(rows) - len(shown)
+    box = Box(BODY.left, BODY.top, BODY.width, BODY.height - (0.45 if more else 0))
+
+    def decorate(slide: Slide, n: int, pages: int) -> None:
+        if more and n == pages:
+            note = t("deck_appendix_more", n=more)
+            b.text(slide, [note], Box(0.6, 6.5, 12.13, 0.4), size=12, bullet=False)
+
+    b.paged_table(
+        heading,
+        [
+            t(f"deck_col_{k}")
+            for k in (
+                "date",
+                "case",
+                "municipality",
+                "track",
+                "method",
+                "hours",
+                "experts",
+                "report",
             )
-        b.table(
-            slide,
-            [
-                t(f"deck_col_{k}")
-                for k in (
-                    "date",
-                    "case",
-                    "municipality",
-                    "track",
-                    "method",
-                    "hours",
-                    "experts",
-                    "report",
-                )
-            ],
-            table_rows,
-            box,
-            widths=(2.1, 2.0, 2.2, 2.2, 1.2, 0.8, 2.0, 1.6),
-            size=10,
-        )
+        ],
+        table_rows,
+        box,
+        size=10,
+        decorate=decorate,
+    )

@@ -9,15 +9,14 @@ The summary deck shows it after the engagements for a program with a stage model
 
 from __future__ import annotations
 
+from pptx.slide import Slide
+
 from bot.core.catalog import t
 from reports.deck.builder import TOP_NOTE, Box, DeckBuilder
 from reports.deck.data import DeckData
-from reports.deck.slides import short
 from reports.stages import StageMatrix
 from store.profiles import ReportSection
 
-ROWS = 12
-MAX_PAGES = 3
 TABLE = Box(0.6, 1.95, 12.13, 4.0)
 KEY = Box(0.6, 6.0, 12.13, 1.0)
 
@@ -27,7 +26,7 @@ def _rows(m: StageMatrix, several_tracks: bool, track_names: dict[str, str]) -> 
     for r in m.rows:
         name = r.municipality_name
         if several_tracks:
-            name += f"（{short(track_names.get(r.track_id, r.track_id), 8)}）"
+            name += f"（{track_names.get(r.track_id, r.track_id)}）"
         current = t("stage_label", number=r.stage, name="").strip() if r.stage is not None else "－"
         marks = [c.mark(st) for c, st in zip(r.cells, m.model.stages, strict=True)]
         out.append([name, current, *marks])
@@ -41,10 +40,7 @@ def slide_stages(b: DeckBuilder, d: DeckData, title: str) -> None:
         b.text(b.slide(title), [t("stage_no_model")])
         return
     several = len({r.track_id for r in m.rows}) > 1
-    rows = _rows(m, several, {tr.id: tr.name for tr in d.profile.tracks})
-    pages = [rows[i : i + ROWS] for i in range(0, len(rows), ROWS)] or [[]]
-    left_out = sum(len(p) for p in pages[MAX_PAGES:])
-    pages = pages[:MAX_PAGES]
+    rows = _rows(m, several, {tr.id: tr.label for tr in d.profile.tracks})
     counts = "　".join(
         t("deck_stages_count", number=c.stage.number, reached=c.reached, met=c.kpi_met)
         for c in m.counts
@@ -55,31 +51,18 @@ def slide_stages(b: DeckBuilder, d: DeckData, title: str) -> None:
         t("deck_stages_current"),
         *(t("stage_label", number=st.number, name="").strip() for st in m.model.stages),
     ]
-    for n, page in enumerate(pages, start=1):
-        suffix = t("deck_page", page=n, pages=len(pages)) if len(pages) > 1 else ""
-        slide = b.slide(title + suffix)
-        b.text(
-            slide,
-            [t("deck_stages_summary", model=short(m.model.name, 40), total=len(m.rows)), counts],
-            TOP_NOTE,
-            size=11,
-            bullet=False,
-        )
-        if page:
-            b.table(
-                slide,
-                headers,
-                page,
-                TABLE,
-                widths=(2.6, 1.4, *([1.0] * len(m.model.stages))),
-                size=11,
-            )
-        else:
-            b.text(slide, [t("deck_stages_none")], TABLE, size=16)
-        notes = [t("deck_stages_legend"), short(key, 400)]
-        if left_out and n == len(pages):
-            notes.append(t("deck_stages_more", n=left_out))
-        b.text(slide, notes, KEY, size=9, bullet=False)
+    summary = [t("deck_stages_summary", model=m.model.name, total=len(m.rows)), counts]
+
+    def decorate(slide: Slide, n: int, pages: int) -> None:
+        b.text(slide, summary, TOP_NOTE, size=11, bullet=False)
+        b.text(slide, [t("deck_stages_legend"), key], KEY, size=9, bullet=False)
+
+    if not rows:
+        slide = b.slide(title)
+        b.text(slide, [t("deck_stages_none")], TABLE, size=16)
+        decorate(slide, 1, 1)
+        return
+    b.paged_table(title, headers, rows, TABLE, size=11, decorate=decorate)
 
 
 def with_stages(d: DeckData, sections: tuple[ReportSection, ...]) -> tuple[ReportSection, ...]:

@@ -1,0 +1,223 @@
+"""Decks as a prefecture official sees them: every deck kind of every shipped program, converted
+to PDF by LibreOffice headless, with no text cut or hidden.
+
+Each program's demo database is seeded once (the files do not depend on the engine, so SQLite),
+every deck kind is built from it — summary, monthly, the completion report midway through the
+term (中間) and at its end — and all the files are converted in ONE soffice call. Then, per
+deck: one PDF page per slide, and every text of each slide's shapes and table cells appears in
+``pdftotext``'s text of that page cropped to the slide (a row LibreOffice pushed off the slide is
+cut from the crop and fails), none of it under the footer (a table drawn into the footer fails).
+
+Skipped only where soffice or pdftotext is absent locally; CI (``CI=true``, ``.ci/run``
+installs LibreOffice and poppler-utils) fails instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pptx import Presentation
+
+from bot.demo import seed_demo
+from reminders.calendar import BusinessCalendar
+from reminders.clock import JST
+from reports import deck
+from store.db import Database
+from store.migrate import upgrade
+from store.profiles import ProgramProfile, load_profile
+from store.seed import seed_program
+
+PROGRAMS = ("yamagata-2026", "kumamoto-2026", "nagano-2024", "miyazaki-2025", "saitama-2026")
+# (kind, when): the completion report both midway (中間) and after the term's end.
+BUILDS: tuple[tuple[deck.DeckKind, str], ...] = (
+    ("summary", "mid"),
+    ("monthly", "mid"),
+    ("completion", "mid"),
+    ("completion", "end"),
+)
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+PDFTOTEXT = shutil.which("pdftotext")
+PAGE_W, PAGE_H = 960, 540  # points: 13.333 × 7.5 in
+FOOTER_TOP = 7.0 * 72  # the footer's box starts at 7.05 in
+
+needs_tools = pytest.mark.skipif(
+    (SOFFICE is None or PDFTOTEXT is None) and os.environ.get("CI") != "true",
+    reason="LibreOffice (soffice) or pdftotext is not installed here; .ci/run installs both",
+)
+
+
+def mid_term(p: ProgramProfile) -> dt.datetime:
+    """About seven months into the term: the demo's history is behind, the term is not over."""
+    return dt.datetime.combine(p.term_start + dt.timedelta(days=200), dt.time(18), tzinfo=JST)
+
+
+def after_term(p: ProgramProfile) -> dt.datetime:
+    return dt.datetime.combine(p.term_end + dt.timedelta(days=1), dt.time(10), tzinfo=JST)
+
+
+async def seeded_demo(path: Path, profile: ProgramProfile) -> Database:
+    """A migrated SQLite file holding the program and its demo history up to mid-term."""
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    await upgrade(db.engine)
+    async with db.transaction() as s:
+        await seed_program(s, profile, mid_term(profile))
+        await seed_demo(s, profile, mid_term(profile))
+    return db
+
+
+async def build_file(
+    db: Database, profile: ProgramProfile, kind: deck.DeckKind, now: dt.datetime
+) -> bytes:
+    cal = BusinessCalendar(profile.closed_days)
+    async with db.transaction() as s:
+        data = await deck.load_deck_data(
+            s, profile, cal, now, kind, deck.default_period(kind, profile, now.date())
+        )
+    return deck.build_deck(data)[0]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    pptx: Path
+    pdf: Path
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Rendered]:
+    """Every build of every program, converted by one soffice call."""
+    if SOFFICE is None or PDFTOTEXT is None:
+        pytest.fail("soffice and pdftotext are needed on CI (.ci/run installs them)")
+    root = tmp_path_factory.mktemp("render")
+
+    async def build_all() -> dict[str, Path]:
+        files = {}
+        for pid in PROGRAMS:
+            profile = load_profile(pid)
+            db = await seeded_demo(root / f"{pid}.db", profile)
+            try:
+                for kind, when in BUILDS:
+                    now = mid_term(profile) if when == "mid" else after_term(profile)
+                    name = f"{pid}_{kind}_{when}"
+                    files[name] = root / f"{name}.pptx"
+                    files[name].write_bytes(await build_file(db, profile, kind, now))
+            finally:
+                await db.dispose()
+        return files
+
+    files = asyncio.run(build_all())
+    out = root / "pdf"
+    run = subprocess.run(
+        [
+            SOFFICE,
+            f"-env:UserInstallation=file://{root / 'lo-profile'}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(out),
+            *map(str, files.values()),
+        ],
+        capture_output=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stderr.decode()
+    return {name: Rendered(path, out / f"{name}.pdf") for name, path in files.items()}
+
+
+def slide_texts(slide: Any) -> list[str]:
+    """The texts of a slide's shapes: each paragraph of a text frame, each table cell."""
+    out = []
+    for shape in slide.shapes:
+        if shape.has_text_frame:
+            out += [p.text for p in shape.text_frame.paragraphs if p.text.strip()]
+        if getattr(shape, "has_table", False):
+            out += [c.text for row in shape.table.rows for c in row.cells if c.text.strip()]
+    return out
+
+
+def _squash(text: str) -> str:
+    """pdftotext breaks lines where the text wrapped and drops a hyphen it wrapped at."""
+    return re.sub(r"[\s\-]+", "", text)
+
+
+def missing_from(page_text: str, texts: list[str]) -> list[str]:
+    """The words of ``texts`` not on the page, each occurrence consumed once (a row cut whose
+    words also appear in a row above still fails), longest first."""
+    page = _squash(page_text)
+    words = sorted((w for x in texts for w in x.replace("-", "").split()), key=len, reverse=True)
+    missing = []
+    for word in words:
+        at = page.find(word)
+        if at < 0:
+            missing.append(word)
+        else:
+            page = page[:at] + "\0" + page[at + len(word) :]
+    return missing
+
+
+WORD = re.compile(
+    r'<word xMin="[\d.]+" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)</word>'
+)
+
+
+def words_in_footer_band(bbox_html: str) -> list[list[str]]:
+    """Per page, the words whose box reaches into the footer's band."""
+    pages = bbox_html.split("<page ")[1:]
+    return [[w for y0, y1, w in WORD.findall(p) if float(y1) > FOOTER_TOP] for p in pages]
+
+
+@needs_tools
+@pytest.mark.parametrize("program", PROGRAMS)
+@pytest.mark.parametrize("build", [f"{k}_{w}" for k, w in BUILDS])
+def test_every_text_of_every_slide_is_on_its_rendered_page(
+    rendered: dict[str, Rendered], program: str, build: str
+) -> None:
+    r = rendered[f"{program}_{build}"]
+    prs = Presentation(str(r.pptx))
+    crop = ["-x", "0", "-y", "0", "-W", str(PAGE_W), "-H", str(PAGE_H)]
+    text = subprocess.run(
+        [str(PDFTOTEXT), *crop, str(r.pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert text.count("\f") == len(prs.slides)  # one page per slide (each ends in a form feed)
+    pages = text.split("\f")[: len(prs.slides)]
+    cut = {}
+    for n, (slide, page) in enumerate(zip(prs.slides, pages, strict=True), start=1):
+        missing = missing_from(page, slide_texts(slide))
+        if missing:
+            cut[n] = missing[:5]
+    assert not cut, f"text cut or hidden (slide: words): {cut}"
+    bbox = subprocess.run(
+        [str(PDFTOTEXT), "-bbox", str(r.pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    into_footer = {
+        n: [w for w in words if _squash(w) not in _footer_of(slide)]
+        for n, (slide, words) in enumerate(
+            zip(prs.slides, words_in_footer_band(bbox), strict=True), start=1
+        )
+    }
+    assert not {n: w for n, w in into_footer.items() if w}, "body text drawn into the footer"
+
+
+def _footer_of(slide: Any) -> str:
+    """The squashed text of the slide's footer (its last text box, at 7.05 in); empty on the
+    title slide, which has none."""
+    boxes = [sh for sh in slide.shapes if sh.has_text_frame and sh.top > 6.9 * 914400]
+    return _squash(boxes[-1].text_frame.text) if boxes else ""
+
+
+def test_the_checker_catches_a_cut_row() -> None:
+    """A row missing from the rendered page is reported (what a table off the slide does)."""
+    texts = ["2026年10月26日(月)", "NAG-2024-0007", "提出済 11/27"]
+    page = "2026年10月26日(月)\nNAG-2024-0007\n提出済 11/27\n"
+    assert missing_from(page, texts) == []
+    assert missing_from(page, [*texts, "2026年10月26日(月)"]) == ["2026年10月26日(月)"]
+    assert missing_from("eL-\nQR の活用", ["eL-QR の活用"]) == []

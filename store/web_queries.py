@@ -23,7 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVarTuple
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reminders.clock import JST
@@ -269,10 +269,12 @@ async def monthly_trend(
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     start, end = window.bounds()
     if scope.everything:
+        # Literals, not bound parameters: PostgreSQL must see the same expression in GROUP BY.
+        month_of_key = func.substr(SessionTally.key, literal_column("1"), literal_column("7"))
         q = (
             select(
                 SessionTally.track_id,
-                func.substr(SessionTally.key, 1, 7),
+                month_of_key,
                 func.sum(SessionTally.sessions),
             )
             .where(
@@ -282,7 +284,7 @@ async def monthly_trend(
                 SessionTally.key < today.isoformat(),
                 SessionTally.key <= window.last.isoformat(),
             )
-            .group_by(SessionTally.track_id, func.substr(SessionTally.key, 1, 7))
+            .group_by(SessionTally.track_id, month_of_key)
         )
         for track, month, n in (await s.execute(q)).all():
             counts[track][month] += int(n or 0)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from multidict import MultiDictProxy
 
 from bot.app import Services
 from bot.core.permissions import Actor
@@ -59,6 +60,10 @@ class Viewer:
     csrf: str
 
 
+VIEWER = web.RequestKey("viewer", Viewer)
+FORM = web.RequestKey("form", MultiDictProxy)
+
+
 def csrf_token(session_token: str) -> str:
     """Bound to the session (whose cookie no script can read), so a form from another site
     cannot carry it."""
@@ -78,7 +83,7 @@ def now_of(request: web.Request) -> dt.datetime:
 
 
 def page(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
-    viewer: Viewer | None = request.get("viewer")
+    viewer: Viewer | None = request.get(VIEWER)
     html = renderer_of(request).render(template, viewer=viewer, now=now_of(request), **context)
     return web.Response(text=html, content_type="text/html", charset="utf-8", status=status)
 
@@ -141,13 +146,13 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
         return message_page(request, "web_need_signin_title", "web_need_signin", 401)
     profile, calendar = found
     viewer = Viewer(Actor.of_user(identity.user), profile, calendar, csrf_token(token))
-    request["viewer"] = viewer
+    request[VIEWER] = viewer
     if request.method == "POST":
         form = await request.post()
         sent = str(form.get("csrf", ""))
         if not hmac.compare_digest(sent, viewer.csrf):
             return message_page(request, "web_forbidden_title", "web_csrf", 403)
-        request["form"] = form
+        request[FORM] = form
     return await handler(request)
 
 
@@ -215,7 +220,7 @@ async def signin(request: web.Request) -> web.StreamResponse:
 
 async def signout(request: web.Request) -> web.StreamResponse:
     services = services_of(request)
-    viewer: Viewer = request["viewer"]
+    viewer: Viewer = request[VIEWER]
     now = services.clock.now()
     async with services.db.transaction() as s:
         if await web_auth.end_session(s, request.cookies.get(COOKIE, ""), now) is not None:
@@ -228,7 +233,7 @@ async def signout(request: web.Request) -> web.StreamResponse:
                 object_id=str(viewer.actor.user_id),
                 program_id=viewer.profile.id,
             )
-    request["viewer"] = None
+    del request[VIEWER]
     response = message_page(request, "web_signed_out_title", "web_signed_out", 200)
     response.del_cookie(COOKIE, path=f"{PREFIX}/")
     return response

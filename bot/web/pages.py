@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from bot.core.permissions import Action, can, case_scope, may_see_personal_data
-from bot.web.app import Viewer, now_of, page, services_of
+from bot.web.app import FORM, VIEWER, Viewer, now_of, page, services_of
 from bot.web.render import trend_chart
 from reminders.clock import JST
 from reports import deck, export, status
@@ -36,7 +36,7 @@ PENDING_LIMIT = 200
 
 
 def viewer_of(request: web.Request) -> Viewer:
-    viewer: Viewer = request["viewer"]
+    viewer: Viewer = request[VIEWER]
     return viewer
 
 
@@ -349,7 +349,7 @@ async def downloads(request: web.Request) -> web.Response:
 async def download(request: web.Request) -> web.StreamResponse:
     """Build the file asked for (same builders as the chat) and send it as an attachment."""
     v = viewer_of(request)
-    form = request["form"]
+    form = request[FORM]
     what = str(form.get("what", ""))
     services, now = services_of(request), now_of(request)
     scope = _scope(v)

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from bot.core.catalog import t
 from bot.core.context import Context
 from bot.core.messages import Choice, Outbound
+from handlers import queue as desk_queue
 from handlers import stages
 from handlers.deliverables import DeliverableReminders
 from handlers.followup import has_open_sessions, jst_day
 from handlers.lifecycle import change_status
 from reminders.calendar import format_jp
 from reminders.planner import EXPERT, PREFECTURE, STAFF, Step
+from reminders.run import QueueFlag
 from store import cases as case_store
 from store import sessions as session_store
 from store import users as user_store
@@ -61,6 +63,7 @@ class FollowupReminders(DeliverableReminders):
         audience: str,
         user_id: int | None,
         items: list[tuple[PendingReport, Step]],
+        queue: Sequence[QueueFlag] = (),
     ) -> int | None:
         ctx = self.make_context(s)
         today = ctx.now().date()
@@ -107,9 +110,16 @@ class FollowupReminders(DeliverableReminders):
                     for line, (_, st) in zip(lines, items, strict=True)
                     if not st.name.startswith(REVIEW_STEP)
                 )
+                # The desk's flagged waits ride in the same message (handlers/queue.py).
+                extra = desk_queue.staff_text(queue, {p.session_id for p, _ in items})
                 await ctx.notifier.to_staff(
-                    Outbound(text=t("ping_staff", lines=chase_body)),
+                    Outbound(text=t("ping_staff", lines=chase_body) + extra),
                     dedupe_key=_ping_key(audience, user_id, today, chase),
+                )
+            elif desk_queue.staff_lines(queue, {p.session_id for p, _ in items}):
+                await ctx.notifier.to_staff(
+                    Outbound(text=desk_queue.staff_message(queue)),
+                    dedupe_key=desk_queue.dedupe_key(queue, today.isoformat()),
                 )
             if review:
                 await ctx.notifier.to_staff(
@@ -182,6 +192,9 @@ class FollowupReminders(DeliverableReminders):
             dedupe_key=f"monthly:{year}-{month}:{step}",
         )
         return None
+
+    async def queue_flags(self, s: Session) -> list[QueueFlag]:
+        return await desk_queue.flags(self.make_context(s))
 
     async def goal_ping(self, s: Session, gaps: list[GoalGap]) -> None:
         await stages.goal_ping(self.make_context(s), gaps)

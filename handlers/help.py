@@ -10,6 +10,7 @@ from bot.core.router import Router
 from handlers import engagements
 from handlers import events as structure
 from handlers import web
+from handlers import queue
 
 GREETING_WORDS = ("こんにちは", "こんばんは", "おはよう", "はじめまして", "hello", "hi")
 HELP_WORDS = ("ヘルプ", "help", "使い方", "つかいかた", "何ができる", "なにができる")
@@ -26,6 +27,7 @@ def help_text(ctx: Context) -> str:
         lines.append(t("help_behalf"))
     lines += engagements.help_lines(ctx)  # where tracks run engagements (/dx engage, /dx plan)
     lines += structure.help_lines(ctx)  # events and deliverables (/dx event, /dx done)
+    lines += queue.help_lines(ctx)  # what waits for whom (/dx queue)
     lines += web.help_lines(ctx)  # the web view (/dx web)
     return "\n".join([*lines, t("help_footer")])
 

@@ -163,6 +163,7 @@ async def pick(ctx: Context, value: str) -> list[Outbound]:
     if ctx.profile.match_approver == "prefecture":
         case.proposed_expert_user_id = expert.id
         case.match_state = "proposed"
+        case.updated_at = ctx.now()  # the prefecture's wait starts now (store/reporting/queue.py)
         request = Outbound(
             text=t(
                 "approval_request",
@@ -225,6 +226,7 @@ async def _approve(ctx: Context, case: Case, expert: User) -> None:
     case.approved_expert_user_id = expert.id
     case.proposed_expert_user_id = None
     case.match_state = "approved"
+    case.updated_at = ctx.now()  # scheduling's wait starts now (store/reporting/queue.py)
     await ctx.notifier.to_user(
         expert,
         Outbound(text=t("expert_assigned", case_no=case.case_no, desc=case.description[:300])),

@@ -11,10 +11,11 @@ from bot.core.catalog import t
 from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.messages import Outbound
-from bot.core.permissions import Action, case_scope, may_see_personal_data, require
+from bot.core.permissions import Action, Role, case_scope, may_see_personal_data, require
 from bot.core.router import Router
 from handlers.lifecycle import load_case_for
 from reports import render_status, status, status_json
+from reports.queue import Lead
 
 
 async def status_text(ctx: Context) -> str:
@@ -28,6 +29,7 @@ async def status_text(ctx: Context) -> str:
         case_scope(ctx.actor),
         user_id=ctx.actor.user_id,
         name=ctx.actor.label,
+        lead=_lead(ctx),
     )
     return render_status.render(view, ctx.calendar)
 
@@ -44,8 +46,14 @@ async def status_json_text(ctx: Context) -> str:
         user_id=ctx.actor.user_id,
         name=ctx.actor.label,
         list_limit=status.JSON_LIST_LIMIT,
+        lead=_lead(ctx),
     )
     return status_json.dump(status_json.status_json(view, ctx.profile, ctx.calendar))
+
+
+def _lead(ctx: Context) -> Lead:
+    """Whose waits lead the program's queue: the prefecture's own for the prefecture."""
+    return "prefecture" if ctx.actor.role is Role.PREFECTURE else "staff"
 
 
 async def case_json_text(ctx: Context, case_no: str) -> str:

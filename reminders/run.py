@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -32,6 +33,16 @@ from store.stages import GoalGap
 log = logging.getLogger("dxbot.reminders")
 
 
+@dataclass(frozen=True)
+class QueueFlag:
+    """A wait of the desk's queue older than the profile allows (handlers/queue.py): told to the
+    staff in their bundled reminder once per 開庁日 (ledger key ``queue:<ref>:<date>``)."""
+
+    ref: str  # <kind>:<case id>[/<session id>], stable per wait
+    line: str
+    session_id: int | None = None
+
+
 class ReminderPort(deliverable_pass.DeliverablePort, Protocol):
     """What the pass asks of the journeys (implemented in handlers/followup_reminders.py)."""
 
@@ -45,7 +56,12 @@ class ReminderPort(deliverable_pass.DeliverablePort, Protocol):
         audience: str,
         user_id: int | None,
         items: list[tuple[PendingReport, Step]],
+        queue: Sequence[QueueFlag] = (),
     ) -> int | None: ...
+
+    async def queue_flags(self, s: Session) -> list[QueueFlag]:
+        """The flagged waits of the desk's queue now."""
+        ...
 
     async def survey_ping(self, s: Session, session_id: int, step: str) -> int | None: ...
 
@@ -149,12 +165,31 @@ async def _report_pings(
                         bundles[(EXPERT, expert_id)].append((p, step))
                 else:
                     bundles[(audience, None)].append((p, step))
+    queue = await _queue_flags(s, now, port)
+    if queue:
+        bundles.setdefault((STAFF, None), [])
     for (audience, uid), items in bundles.items():
-        await port.report_pings(s, audience, uid, items)
+        if audience == STAFF:
+            await port.report_pings(s, audience, uid, items, queue=queue)
+            report.sent.extend(f"staff queue {f.ref}" for f in queue)
+        else:
+            await port.report_pings(s, audience, uid, items)
         report.sent.extend(
             f"{audience}{'' if uid is None else ':' + str(uid)} {p.case_no} {st.name}"
             for p, st in items
         )
+
+
+async def _queue_flags(s: Session, now: dt.datetime, port: ReminderPort) -> list[QueueFlag]:
+    """The flagged waits not yet told today: each claimed as ``queue:<ref>:<date>``, so it
+    joins the staff's bundled reminder once per 開庁日 whatever the passes and replicas."""
+    flags = await port.queue_flags(s)
+    if not flags:
+        return []
+    today = now.astimezone(JST).date().isoformat()
+    claims = [store.Claim(f"queue:{f.ref}:{today}", None, "queue", STAFF) for f in flags]
+    won = await store.claim_steps(s, claims, now)
+    return [f for f, c in zip(flags, claims, strict=True) if c.key in won]
 
 
 async def _survey_pings(

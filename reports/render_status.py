@@ -12,6 +12,7 @@ from bot.core.catalog import t
 from reminders.calendar import BusinessCalendar, format_jp, format_jp_datetime
 from reminders.clock import JST
 from reports import engagement_view
+from reports import queue as queue_view
 from reports import stages as stage_view
 from reports.status import (
     CaseView,
@@ -73,6 +74,8 @@ def render_program(v: ProgramStatus, cal: BusinessCalendar) -> str:
             remaining=v.clock.remaining,
         )
     ]
+    if v.queue is not None:  # what waits for whom leads (reports/queue.py)
+        lines += queue_view.section_lines(v.queue)
     lines += _attention(v, cal, today)
     lines.append(t("sv_section_tracks"))
     for tp in v.tracks:
@@ -337,6 +340,7 @@ def render_officer(v: OfficerStatus) -> str:
                 next=nxt,
             )
         )
+        lines += queue_view.officer_case_lines(v.queue, c.id)
     if len(v.open_cases) > 8:
         lines.append(t("sv_more", n=len(v.open_cases) - 8))
     if v.upcoming:

@@ -28,6 +28,7 @@ from typing import Literal
 
 from reminders.calendar import BusinessCalendar
 from reminders.clock import JST
+from reports import queue as queue_view
 from reports import stages as stage_view
 from reports import structure_view
 from store import engagements as engagement_store
@@ -49,7 +50,7 @@ from store.reporting import (
     counting_window,
     onsite_rules,
 )
-from store.scope import Scope
+from store.scope import EVERYTHING, Scope
 
 DUE_SOON_OPEN_DAYS = 3
 LIST_LIMIT = 5
@@ -346,6 +347,8 @@ class ProgramStatus:
     # Deliverables overdue and due soon, events held vs expected (reports/structure_view.py);
     # None when the profile declares neither.
     structure: structure_view.StructureView | None = None
+    # What waits for whom, oldest first (reports/queue.py): the view leads with it.
+    queue: queue_view.QueueView | None = None
 
 
 @dataclass(frozen=True)
@@ -375,6 +378,8 @@ class OfficerStatus:
     pending: reporting.PendingReports
     flags: list[Flag]
     survey: SurveySummary
+    # The waits of the municipality's cases, shown under each open case (reports/queue.py).
+    queue: queue_view.QueueView | None = None
 
 
 @dataclass(frozen=True)
@@ -389,6 +394,8 @@ class ExpertStatus:
     hours_held: float
     scheduled: int
     flags: list[Flag]
+    # The waits of the expert's cases, theirs (reports to write) first (reports/queue.py).
+    queue: queue_view.QueueView | None = None
 
 
 @dataclass(frozen=True)
@@ -414,6 +421,7 @@ async def program_status(
     now: dt.datetime,
     *,
     list_limit: int = LIST_LIMIT,
+    lead: queue_view.Lead = "staff",
 ) -> ProgramStatus:
     """The whole program, for the desk and the prefecture: ten statements whatever the number
     of sessions (the figures come from the trigger-kept tallies; lists are limited)."""
@@ -463,6 +471,7 @@ async def program_status(
         else None,
         engagements=await engagement_store.track_engagements(s, profile),
         structure=await structure_view.build(s, profile, cal, now),
+        queue=await queue_view.load(s, profile, cal, now, EVERYTHING, lead),
     )
 
 
@@ -507,6 +516,7 @@ async def officer_status(
         pending=pending,
         flags=flags,
         survey=await reporting.survey_summary(s, profile.id, scope),
+        queue=await queue_view.load(s, profile, cal, now, scope, "officer"),
     )
 
 
@@ -536,6 +546,7 @@ async def expert_status(
         hours_held=sum(c.hours_held for c in tracks),
         scheduled=sum(c.scheduled for c in tracks),
         flags=[Flag("reports_overdue", held=pending.overdue)] if pending.overdue else [],
+        queue=await queue_view.load(s, profile, cal, now, scope, "expert"),
     )
 
 
@@ -575,10 +586,12 @@ async def view_for(
     user_id: int,
     name: str,
     list_limit: int = LIST_LIMIT,
+    lead: queue_view.Lead = "staff",
 ) -> StatusView:
-    """The view a role gets from `/status`: the program, a municipality, or an expert's own."""
+    """The view a role gets from `/status`: the program, a municipality, or an expert's own.
+    ``lead``: whose waits lead the program's queue (the prefecture's for the prefecture)."""
     if scope.everything:
-        return await program_status(s, profile, cal, now, list_limit=list_limit)
+        return await program_status(s, profile, cal, now, list_limit=list_limit, lead=lead)
     if scope.municipality_code is not None:
         code = scope.municipality_code
         muni_name = await reporting.municipality_name(s, code)

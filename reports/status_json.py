@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from reminders.calendar import BusinessCalendar
 from reminders.clock import JST
 from reports import engagement_view
+from reports import queue as queue_view
 from reports import stages as stage_view
 from reports.render_status import flag_text
 from reports.status import (
@@ -143,6 +144,9 @@ class StatusJson(_Model):
     # per kind against the profile's expected number (reports/structure_view.py); program view.
     deliverables: list[DeliverableJson] = []
     events: list[EventKindJson] = []
+    # What waits for whom, in the view's order (the role's own first, then oldest first), every
+    # wait with its age in 開庁日 and whether it is flagged (reports/queue.py; README).
+    queue: queue_view.QueueJson | None = None
 
 
 class CaseSessionJson(_Model):
@@ -302,6 +306,7 @@ def status_json(view: StatusView, profile: ProgramProfile, cal: BusinessCalendar
             engagements=engagement_view.to_json(view.engagements),
             deliverables=deliverables_json(view.structure),
             events=events_json(view.structure),
+            queue=None if view.queue is None else queue_view.to_json(view.queue),
         )
     if isinstance(view, OfficerStatus):
         scope = ScopeJson(
@@ -320,6 +325,7 @@ def status_json(view: StatusView, profile: ProgramProfile, cal: BusinessCalendar
         onsite_rules=[],  # on-site minimums are the program's, not a share's
         reports=_reports(view.pending, cal, today),
         flags=_flags(profile, view.flags),
+        queue=None if view.queue is None else queue_view.to_json(view.queue),
     )
 
 

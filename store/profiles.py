@@ -198,6 +198,20 @@ class SurveyPolicy(_Strict):
     grace_open_days: int = Field(default=10, ge=1)
 
 
+class QueuePolicy(_Strict):
+    """After how many 開庁日 each kind of wait in the desk's queue is flagged (shown 【要対応】 in
+    `/status` and `/dx queue`, and told to the staff in the reminder pass's bundled message once
+    per 開庁日). A wait is flagged once its age is greater than the number (docs/profile.md)."""
+
+    match: int = Field(default=2, ge=0)  # a new consultation waiting for an expert
+    approval: int = Field(default=2, ge=0)  # a proposed expert waiting for the prefecture
+    schedule: int = Field(default=5, ge=0)  # an accepted case with no session booked
+    report: int = Field(default=5, ge=0)  # a held session with no report
+    review: int = Field(default=2, ge=0)  # a report waiting for the desk's review
+    survey: int = Field(default=5, ge=0)  # a survey not returned by the municipality
+    deliverable: int = Field(default=0, ge=0)  # a deliverable past its due day
+
+
 class OnsiteMinimum(_Strict):
     """A program-level rule: at least ``minimum`` on-site sessions held across ``tracks`` taken
     together (Yamagata §3(1)⑤ 現地での支援を2回以上, covering both accompaniment themes). Shown
@@ -354,6 +368,7 @@ class ProgramProfile(_Strict):
     deadlines: Deadlines = Deadlines()
     reminders: ReminderPolicy = ReminderPolicy()
     survey: SurveyPolicy = SurveyPolicy()
+    queue: QueuePolicy = QueuePolicy()  # when the desk's waits are flagged (issue 20)
     stage_model: StageModel | None = None
     extra_domains: tuple[str, ...] = ()
     # Officers may see the roster (`/dx experts`) and name a preferred expert at intake

@@ -47,7 +47,14 @@ from slack_bolt.request.payload_utils import to_action, to_event, to_view
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack_blocks import escape, form_values, plain_text, render_blocks, render_modal
+from bot.adapters.slack_blocks import (
+    escape,
+    form_values,
+    home_blocks,
+    plain_text,
+    render_blocks,
+    render_modal,
+)
 from bot.app import Services
 from bot.core.config import Settings
 from bot.core.errors import CliError
@@ -572,8 +579,8 @@ class SlackAdapter:
         try:
             replies = await self.services.dispatcher.handle(inbound)
             blocks: list[dict[str, Any]] = []
-            for r in replies:
-                blocks.extend(render_blocks(r.model_copy(update={"choices": ()})))
+            for r in replies:  # /status: what waits for whom first (bot/adapters/slack_blocks.py)
+                blocks.extend(home_blocks(r.model_copy(update={"choices": ()})))
             await self.client.views_publish(
                 user_id=user_id, view={"type": "home", "blocks": blocks[:100]}
             )

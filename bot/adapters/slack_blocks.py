@@ -74,6 +74,36 @@ def render_blocks(message: Outbound) -> list[dict[str, Any]]:
     return blocks
 
 
+def home_blocks(message: Outbound) -> list[dict[str, Any]]:
+    """The App Home: a status text as a header (its first line) and one section per ``■``
+    block, divided, so the first block — what waits for whom — reads first. A message with
+    fields or choices is rendered as in a chat."""
+    lines = message.text.splitlines()
+    if not lines or message.fields or message.choices:
+        return render_blocks(message)
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": lines[0][:150]}}
+    ]
+    groups: list[list[str]] = []
+    for line in lines[1:]:
+        if line.startswith("■") or not groups:
+            groups.append([])
+        groups[-1].append(line)
+    for i, group in enumerate(groups):
+        if i:
+            blocks.append({"type": "divider"})
+        head, rest = group[0], "\n".join(group[1:])
+        if head.startswith("■"):
+            text = f"*{escape(head)}*" + (f"\n{escape(rest)}" if rest else "")
+        else:
+            text = escape("\n".join(group)) or " "
+        blocks += [
+            {"type": "section", "text": {"type": "mrkdwn", "text": text[j : j + SECTION_LIMIT]}}
+            for j in range(0, len(text), SECTION_LIMIT)
+        ]
+    return blocks
+
+
 def render_modal(form: Form) -> dict[str, Any]:
     blocks = []
     for f in form.fields:

@@ -105,6 +105,7 @@ class DeckData:
     window: CountingWindow  # the term (sessions outside it count nowhere)
     clock: TermClock
     figures: Figures  # from the term start to the period end (store.reporting.counting)
+    period_figures: Figures  # the period's own days (the same as figures from the term start)
     tracks: list[TrackProgress]
     onsite: list[OnsiteRuleFigures]
     months: list[tuple[int, int]]
@@ -195,14 +196,16 @@ async def load_deck_data(
     )
     rows = [r for r in rows if window.contains(r.starts_at)]
     cases = await reporting.case_rows(s, profile.id, now, scope, window=window)
-    figures = await reporting.direct_figures(s, profile.id, window.until(period.end), cutoff, scope)
+    # As of now (a period reaching today or later) the figures are /status's: the whole term,
+    # sessions still to come counted as scheduled; a past period's stop at its end.
+    counted = window if cutoff >= now else window.until(period.end)
+    figures = await reporting.direct_figures(s, profile.id, counted, cutoff, scope)
     in_period_window = CountingWindow(max(window.first, period.start), min(window.last, period.end))
-    experts = (
-        figures.experts
+    # The period's own figures (a month's): the same counting, over the period's days only.
+    period_figures = (
+        figures
         if period.start <= window.first
-        else (
-            await reporting.direct_figures(s, profile.id, in_period_window, cutoff, scope)
-        ).experts
+        else await reporting.direct_figures(s, profile.id, in_period_window, cutoff, scope)
     )
     survey = await reporting.survey_summary(s, profile.id, scope, start_dt, end_dt)
     upcoming = await reporting.sessions_between(
@@ -229,6 +232,7 @@ async def load_deck_data(
         window=window,
         clock=clock,
         figures=figures,
+        period_figures=period_figures,
         tracks=progress_of_tracks(profile, figures, clock),
         onsite=onsite_rules(profile, figures),
         months=_months(min(profile.term_start, period.start), period.end),
@@ -239,9 +243,9 @@ async def load_deck_data(
         ),
         sessions=in_period,
         domains=_domains(cases, start_dt, end_dt),
-        municipalities=_municipalities(held_period, case_by_id),
+        municipalities=_municipalities(period_figures, held_period, case_by_id),
         total_municipalities=len(munis),
-        experts=expert_spread(experts),
+        experts=expert_spread(period_figures.experts),
         survey=survey,
         cases_opened=len([c for c in cases if start_dt <= c.opened_at < end_dt]),
         reports=_report_states(held_period, in_jst(now).date()),
@@ -292,26 +296,33 @@ def _domains(cases: list[CaseRow], start: dt.datetime, end: dt.datetime) -> list
     return counts.most_common()
 
 
-def _municipalities(rows: list[SessionRow], cases: dict[int, CaseRow]) -> list[MuniLine]:
+def _municipalities(
+    figures: Figures, rows: list[SessionRow], cases: dict[int, CaseRow]
+) -> list[MuniLine]:
+    """The municipalities with sessions held in the period: their counts are the counting
+    module's (as `/status` shows them; a joint session counts once for each), their main
+    domains from the cases of the period's held sessions."""
     acc: dict[str, dict[str, Any]] = {}
+    for m in figures.municipalities:
+        if not m.held:
+            continue
+        a = acc.setdefault(m.code, {"name": m.name, "n": 0, "h": 0.0, "tracks": {}})
+        a["n"] += m.held
+        a["h"] += m.hours_held
+        a["tracks"][m.track_id] = m.held
+    domains: dict[str, Counter[str]] = {}
     for r in rows:
-        domains = cases[r.case_id].domains if r.case_id in cases else []
-        for code, name in r.municipalities:
-            a = acc.setdefault(
-                code, {"name": name, "n": 0, "h": 0.0, "tracks": Counter(), "domains": Counter()}
-            )
-            a["n"] += 1
-            a["h"] += r.hours
-            a["tracks"][r.track_id] += 1
-            a["domains"].update(domains)
+        case = cases.get(r.case_id)
+        for code, _ in r.municipalities:
+            domains.setdefault(code, Counter()).update(case.domains if case else [])
     lines = [
         MuniLine(
             code,
             a["name"],
             a["n"],
             a["h"],
-            dict(a["tracks"]),
-            [d for d, _ in a["domains"].most_common(2)],
+            a["tracks"],
+            [d for d, _ in domains.get(code, Counter()).most_common(2)],
         )
         for code, a in acc.items()
     ]

@@ -4,7 +4,6 @@ the figures in ``DeckData``, with a title from the catalogue and never an empty 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import Callable, Sequence
 
 from pptx.enum.chart import XL_CHART_TYPE
@@ -106,10 +105,14 @@ def slide_month_summary(b: DeckBuilder, d: DeckData) -> None:
             month=t("deck_month", year=d.period.start.year, month=d.period.start.month),
         )
     )
-    held = d.held
+    month = d.period_figures.tracks  # the counting module's, as /status counts
     lines = [
         t("deck_month_cases", n=d.cases_opened),
-        t("deck_month_sessions", n=len(held), hours=num(sum(r.hours for r in held))),
+        t(
+            "deck_month_sessions",
+            n=sum(f.held for f in month.values()),
+            hours=num(sum(f.hours_held for f in month.values())),
+        ),
         t(
             "deck_month_reports",
             on_time=d.reports["on_time"],
@@ -125,8 +128,7 @@ def slide_month_summary(b: DeckBuilder, d: DeckData) -> None:
         t("deck_month_municipalities", n=len(d.municipalities)),
     ]
     b.text(slide, lines, LEFT, size=18)
-    by_track = Counter(r.track_id for r in held)
-    rows = [[tr.name, str(by_track.get(tr.id, 0))] for tr in d.profile.tracks]
+    rows = [[tr.name, str(month[tr.id].held if tr.id in month else 0)] for tr in d.profile.tracks]
     b.table(slide, [t("deck_col_track"), t("deck_col_sessions")], rows, RIGHT, size=13)
 
 

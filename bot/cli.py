@@ -13,7 +13,7 @@ import argparse
 import sys
 from importlib import resources
 
-from bot import cli_queue, cli_structure
+from bot import cli_data, cli_queue, cli_structure
 
 # Kept here rather than imported from store.users: importing the store loads SQLAlchemy, which
 # would cost most of `dxbot --help`. store.users refuses anything else with the same words.
@@ -267,6 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_programs(sub)
     _add_reports(sub, programs)
     cli_structure.add_parsers(sub, programs, _program_option)  # events, deliverables
+    cli_data.add_parsers(sub)  # archive, erase, audit
     _add_web(sub, programs)  # the web view (issue 18)
     cli_queue.add_parser(sub, programs, _program_option)  # queue (issue 20)
     return p

@@ -147,7 +147,9 @@ async def cmd_users_list(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_users_remove(args: argparse.Namespace, settings: Settings) -> int:
     async with cli_services(settings, args) as services, services.db.transaction() as s:
-        n = await users.remove(s, args.platform, args.platform_id)
+        n = await users.remove(
+            s, args.platform, args.platform_id, now=services.clock.now(), actor="cli"
+        )
     if n == 0:
         raise CliError(f"No active user {args.platform_id!r}; see `dxbot users list`.")
     print(f"Removed {args.platform_id}.")

@@ -23,9 +23,12 @@ from store.profiles import ProgramProfile
 
 async def cmd_remind(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runtime import make_sender
+    from reminders.retention import retention_pass
 
     async with cli_services(settings, args) as services:
         expired = await expire_conversations(services)
+        async with services.db.transaction() as s:
+            kept = await retention_pass(s, services.profile, services.clock.now())
         # --program: that program alone (an ended one too); else every program still running.
         report = await (remind_once(services) if args.program else remind_programs(services))
         sender = make_sender(services, sys.stdout)
@@ -38,6 +41,7 @@ async def cmd_remind(args: argparse.Namespace, settings: Settings) -> int:
         f"{expired} conversations expired; delivered {delivery.delivered}, "
         f"failed {delivery.failed} (kept in the outbox for retry)."
     )
+    print(kept.line())
     return 0 if delivery.failed == 0 else 1
 
 

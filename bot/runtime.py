@@ -12,6 +12,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[impo
 
 from bot.app import Services, expire_conversations, remind_programs
 from bot.core.notifier import Sender
+from reminders.retention import retention_pass
 from store import inbox
 
 log = logging.getLogger("dxbot.runtime")
@@ -37,7 +38,8 @@ def make_sender(services: Services, out: TextIO) -> Sender:
 
 def start_scheduler(services: Services, sender: Sender) -> AsyncIOScheduler:
     """Reminder pass every 5 minutes, outbox delivery every 15 s, conversation expiry (and the
-    forgetting of handled inbox rows) each minute.
+    forgetting of handled inbox rows) each minute, the retention pass (the profiles'
+    ``retention``: reminders/retention.py) each hour.
 
     Jobs never overlap themselves (max_instances=1), and a failing job is logged, not swallowed:
     the next run starts from the database state, so nothing is lost.
@@ -65,6 +67,13 @@ def start_scheduler(services: Services, sender: Sender) -> AsyncIOScheduler:
         except Exception:
             log.exception("conversation expiry failed")
 
+    async def retain() -> None:
+        try:
+            async with services.db.transaction() as s:
+                await retention_pass(s, services.profile, services.clock.now())
+        except Exception:
+            log.exception("retention pass failed")
+
     scheduler.add_job(remind, "interval", minutes=5, max_instances=1, coalesce=True, id="remind")
     # Delivery also runs at once: what a stopped or killed run left in the outbox goes out now.
     scheduler.add_job(
@@ -77,5 +86,6 @@ def start_scheduler(services: Services, sender: Sender) -> AsyncIOScheduler:
         next_run_time=dt.datetime.now(dt.UTC),
     )
     scheduler.add_job(expire, "interval", minutes=1, max_instances=1, coalesce=True, id="expire")
+    scheduler.add_job(retain, "interval", hours=1, max_instances=1, coalesce=True, id="retention")
     scheduler.start()
     return scheduler

@@ -248,6 +248,7 @@ async def engage_command(ctx: Context, args: str) -> list[Outbound]:
         object_type="case",
         object_id=case.case_no,
         detail={k: v.isoformat() if isinstance(v, dt.date) else v for k, v in changes.items()},
+        program_id=case.program_id,
     )
     done = t("engage_saved_new" if created else "engage_saved", case_no=case.case_no)
     return [Outbound(text=done + "\n" + await record_text(ctx, case, track, row))]

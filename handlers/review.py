@@ -212,7 +212,9 @@ def _parse(value: str) -> tuple[int, int | None, str]:
 async def _approve(
     ctx: Context, session: SupportSession, case: Case, report: SessionReport
 ) -> list[Outbound]:
-    first = session_store.mark_report_delivered(session, ctx.now())
+    first = await session_store.approve_report(
+        ctx.s, session, version=report.version, now=ctx.now(), actor=ctx.actor.label
+    )
     author = ""
     if report.author_user_id is not None:
         user = await user_store.get(ctx.s, report.author_user_id)
@@ -250,7 +252,9 @@ async def send_back(
 ) -> list[Outbound]:
     """Return the report to its expert(s) with the reason; they are asked (and chased) again."""
     session, case, report = await _waiting(ctx, session_id, version)
-    session_store.mark_report_returned(session, reason)
+    await session_store.return_report(
+        ctx.s, session, reason, version=report.version, now=ctx.now(), actor=ctx.actor.label
+    )
     for expert in await session_store.experts_of(ctx.s, session.id):
         await ctx.notifier.to_user(
             expert,

@@ -120,6 +120,7 @@ async def schedule_session(ctx: Context, req: SessionRequest) -> SupportSession:
         municipality_codes=codes,
         expert_user_ids=list(req.expert_user_ids),
         now=ctx.now(),
+        actor=ctx.actor.label,
     )
     if req.case.status in ("received", "on_hold"):
         await change_status(ctx, req.case, "coordinating")

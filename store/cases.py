@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from store import audit
 from store.models import (
     Case,
     SessionExpert,
@@ -110,6 +111,16 @@ async def create(
                 at=now,
             )
         )
+        await audit.record(
+            s,
+            at=now,
+            actor=actor_label,
+            action="case_opened",
+            object_type="case",
+            object_id=case.case_no,
+            detail={"from": None, "to": status, "track": track_id, "reason": reason},
+            program_id=program_id,
+        )
         await s.flush()
         return case
     raise RuntimeError("could not allocate a case number after 20 attempts")
@@ -177,6 +188,16 @@ async def set_status(
         actor_label=actor_label,
         reason=reason,
         at=now,
+    )
+    await audit.record(
+        s,
+        at=now,
+        actor=actor_label,
+        action="case_status_changed",
+        object_type="case",
+        object_id=case.case_no,
+        detail={"from": case.status, "to": to_status, "reason": reason},
+        program_id=case.program_id,
     )
     case.status = to_status
     case.updated_at = now

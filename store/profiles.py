@@ -212,6 +212,17 @@ class QueuePolicy(_Strict):
     deliverable: int = Field(default=0, ge=0)  # a deliverable past its due day
 
 
+class Retention(_Strict):
+    """How long the bot keeps what it only needs for a while (reminders/retention.py, run by the
+    scheduler and `dxbot remind`): a half-finished conversation, a handled chat delivery (inbox)
+    and the text of a delivered message (outbox). Where a deployment holds several programs the
+    shortest setting applies to these shared tables."""
+
+    conversation_days: int = Field(default=30, ge=1)
+    inbox_days: int = Field(default=7, ge=1)
+    outbox_days: int = Field(default=90, ge=1)
+
+
 class OnsiteMinimum(_Strict):
     """A program-level rule: at least ``minimum`` on-site sessions held across ``tracks`` taken
     together (Yamagata §3(1)⑤ 現地での支援を2回以上, covering both accompaniment themes). Shown
@@ -368,6 +379,7 @@ class ProgramProfile(_Strict):
     deadlines: Deadlines = Deadlines()
     reminders: ReminderPolicy = ReminderPolicy()
     survey: SurveyPolicy = SurveyPolicy()
+    retention: Retention = Retention()
     queue: QueuePolicy = QueuePolicy()  # when the desk's waits are flagged (issue 20)
     stage_model: StageModel | None = None
     extra_domains: tuple[str, ...] = ()

@@ -112,6 +112,7 @@ async def cancel(
                 "previous_status": previous,
                 "starts_at": session.starts_at.isoformat(),
             },
+            program_id=session.program_id,
         )
     )
     await s.flush()
@@ -141,6 +142,7 @@ async def move(
             object_type="session",
             object_id=str(session.id),
             detail={"from": before.isoformat(), "to": starts_at.isoformat()},
+            program_id=session.program_id,
         )
     )
     await s.flush()
@@ -150,7 +152,11 @@ async def history(s: AsyncSession, session_id: int) -> list[AuditEntry]:
     """What was done to a session (cancelled, moved), oldest first."""
     rows = await s.scalars(
         select(AuditEntry)
-        .where(AuditEntry.object_type == "session", AuditEntry.object_id == str(session_id))
+        .where(
+            AuditEntry.object_type == "session",
+            AuditEntry.object_id == str(session_id),
+            AuditEntry.action.in_(("session_cancelled", "session_moved")),
+        )
         .order_by(AuditEntry.at, AuditEntry.id)
     )
     return list(rows.all())

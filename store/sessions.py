@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from store import audit
 from store.db import rowcount
 from store.models import (
     Case,
@@ -80,6 +81,7 @@ async def create(
     now: dt.datetime,
     status: str = "scheduled",
     is_demo: bool = False,
+    actor: str = "",
 ) -> SupportSession:
     session = SupportSession(
         program_id=program_id,
@@ -101,6 +103,21 @@ async def create(
         s.add(SessionMunicipality(session_id=session.id, municipality_code=code))
     for uid in dict.fromkeys(expert_user_ids):
         s.add(SessionExpert(session_id=session.id, user_id=uid))
+    await audit.record(
+        s,
+        at=now,
+        actor=actor,
+        action="session_scheduled" if status == "scheduled" else "session_recorded",
+        object_type="session",
+        object_id=str(session.id),
+        detail={
+            "starts_at": starts_at.isoformat(),
+            "hours": hours,
+            "method": method,
+            "track": track_id,
+        },
+        program_id=program_id,
+    )
     await s.flush()
     return session
 
@@ -146,8 +163,61 @@ async def add_report(
         mark_report_delivered(session, now)
     else:
         session.report_stage = REVIEW
+    author = await s.get(User, author_user_id) if author_user_id is not None else None
+    await audit.record(
+        s,
+        at=now,
+        actor=(author.name or author.platform_id) if author else "",
+        action="report_submitted" if report.version == 1 else "report_amended",
+        object_type="session",
+        object_id=str(session.id),
+        detail={"version": report.version, "stage": session.report_stage},
+        program_id=session.program_id,
+    )
     await s.flush()
     return report
+
+
+async def approve_report(
+    s: AsyncSession, session: SupportSession, *, version: int, now: dt.datetime, actor: str
+) -> bool:
+    """Staff accepted the report under review: it reaches its receiver (``mark_report_delivered``,
+    True the first time), audited."""
+    first = mark_report_delivered(session, now)
+    await audit.record(
+        s,
+        at=now,
+        actor=actor,
+        action="report_approved",
+        object_type="session",
+        object_id=str(session.id),
+        detail={"version": version},
+        program_id=session.program_id,
+    )
+    return first
+
+
+async def return_report(
+    s: AsyncSession,
+    session: SupportSession,
+    reason: str,
+    *,
+    version: int,
+    now: dt.datetime,
+    actor: str,
+) -> None:
+    """Staff sent the report back with a reason (``mark_report_returned``), audited."""
+    mark_report_returned(session, reason)
+    await audit.record(
+        s,
+        at=now,
+        actor=actor,
+        action="report_returned",
+        object_type="session",
+        object_id=str(session.id),
+        detail={"version": version, "reason": reason},
+        program_id=session.program_id,
+    )
 
 
 # Where a session's report stands (SupportSession.report_stage). Pending = not DELIVERED.

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from store import audit
 from store.models import ExpertProfile, Municipality, ProgramMember, SessionExpert, User
 
 ROLES = ("officer", "expert", "staff", "prefecture", "admin")
@@ -80,6 +81,7 @@ async def add(
     email: str = "",
     is_demo: bool = False,
     update: bool = False,
+    actor: str = "",
 ) -> User:
     if role not in ROLES:
         raise UserStoreError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
@@ -101,6 +103,25 @@ async def add(
             f"User {platform_id} on {platform} already exists as {user.role}; "
             "remove it first or use a different id."
         )
+    wanted = {
+        "role": role,
+        "municipality_code": municipality_code,
+        "name": name,
+        "title": title,
+        "department": department,
+        "email": email,
+    }
+    changed = sorted(k for k, v in wanted.items() if user is None or getattr(user, k) != v)
+    if user is None or not user.active or changed:
+        await audit.record(
+            s,
+            at=now,
+            actor=actor,
+            action="user_added" if user is None or not user.active else "user_updated",
+            object_type="user",
+            object_id=platform_id,
+            detail={"platform": platform, "role": role, "changed": changed},
+        )
     if user is None:
         user = User(platform=platform, platform_id=platform_id, created_at=now)
         s.add(user)
@@ -116,14 +137,32 @@ async def add(
     return user
 
 
-async def remove(s: AsyncSession, platform: str | None, platform_id: str) -> int:
-    """Deactivate (not delete): history and reports keep their author."""
+async def remove(
+    s: AsyncSession,
+    platform: str | None,
+    platform_id: str,
+    *,
+    now: dt.datetime | None = None,
+    actor: str = "",
+) -> int:
+    """Deactivate (not delete): history and reports keep their author. Audited when ``now``
+    is given (`dxbot erase` deletes a program's people for good)."""
     q = select(User).where(User.platform_id == platform_id, User.active.is_(True))
     if platform:
         q = q.where(User.platform == platform)
     users = list((await s.scalars(q)).all())
     for u in users:
         u.active = False
+        if now is not None:
+            await audit.record(
+                s,
+                at=now,
+                actor=actor,
+                action="user_removed",
+                object_type="user",
+                object_id=u.platform_id,
+                detail={"platform": u.platform, "role": u.role},
+            )
     await s.flush()
     return len(users)
 
@@ -251,6 +290,16 @@ async def join_program(s: AsyncSession, user: User, program_id: str, now: dt.dat
     if await s.get(ProgramMember, (user.id, program_id)) is not None:
         return False
     s.add(ProgramMember(user_id=user.id, program_id=program_id, created_at=now))
+    await audit.record(
+        s,
+        at=now,
+        actor="",
+        action="user_joined_program",
+        object_type="user",
+        object_id=user.platform_id,
+        detail={"platform": user.platform, "role": user.role},
+        program_id=program_id,
+    )
     await s.flush()
     return True
 

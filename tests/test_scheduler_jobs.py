@@ -33,6 +33,7 @@ JOBS = {
     "remind": dt.timedelta(minutes=5),
     "deliver": dt.timedelta(seconds=15),
     "expire": dt.timedelta(minutes=1),
+    "retention": dt.timedelta(hours=1),
 }
 
 

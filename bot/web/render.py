@@ -88,14 +88,14 @@ def trend_chart(trend: Trend, track_names: dict[str, str]) -> Chart | None:
     if not trend.months or not any(totals):
         return None
     top = max(totals)
-    width, height, left, bottom, plot = 720, 260, 20, 40, 170
+    width, left, plot = 720, 20, 170
+    base = plot + 30  # room above the tallest bar for its total
     step = (width - 2 * left) / len(trend.months)
     bar_w = step * 0.6
     tracks = [tr for tr in track_names if tr in trend.by_track] + [
         tr for tr in trend.by_track if tr not in track_names
     ]
     colors = {tr: PALETTE[i % len(PALETTE)] for i, tr in enumerate(tracks)}
-    base = height - bottom
     bars: list[Bar] = []
     labels: list[tuple[float, float, str]] = []
     for i, month in enumerate(trend.months):
@@ -114,8 +114,9 @@ def trend_chart(trend: Trend, track_names: dict[str, str]) -> Chart | None:
         labels.append((round(x + bar_w / 2, 1), base + 16, f"{int(month[5:])}月"))
         if totals[i]:
             labels.append((round(x + bar_w / 2, 1), round(y - 4, 1), str(totals[i])))
+    # One legend line per track under the months (names are long: 長期伴走支援…).
     legend: list[tuple[float, float, str, str]] = [
-        (left + 150 * i, height - 8, colors[tr], track_names.get(tr, tr))
+        (left, base + 36 + 16 * i, colors[tr], track_names.get(tr, tr))
         for i, tr in enumerate(tracks)
     ]
-    return Chart(width, height, bars, labels, legend, base)
+    return Chart(width, int(base + 30 + 16 * len(tracks)), bars, labels, legend, base)

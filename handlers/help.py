@@ -7,10 +7,8 @@ from bot.core.context import Context
 from bot.core.messages import Outbound
 from bot.core.permissions import Role, may_view_roster, role_label
 from bot.core.router import Router
-from handlers import engagements
+from handlers import engagements, queue, web
 from handlers import events as structure
-from handlers import web
-from handlers import queue
 
 GREETING_WORDS = ("こんにちは", "こんばんは", "おはよう", "はじめまして", "hello", "hi")
 HELP_WORDS = ("ヘルプ", "help", "使い方", "つかいかた", "何ができる", "なにができる")

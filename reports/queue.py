@@ -164,6 +164,7 @@ def line(item: QueueItem) -> str:
     """``・【要対応】SAI-2026-0001 さいたま市 マッチング待ち（事務局） 3開庁日経過``."""
     w = item.wait
     due = t("q_due", due=format_jp(w.due)) if w.due is not None else ""
+    when = " ".join(part for part in (age_label(item), due) if part)
     return t(
         "q_line",
         flag=t("q_flag") if item.flagged else "",
@@ -171,7 +172,7 @@ def line(item: QueueItem) -> str:
         municipality=f"{w.municipality_name} " if w.municipality_name else "",
         kind=kind_label(w),
         holder=holder_label(w),
-        age=age_label(item) + due,
+        age=when,
     ).rstrip()
 
 

@@ -426,7 +426,7 @@ async def test_staff_text_is_short_and_worst_first(db: Database) -> None:
     lines = text.splitlines()
     # The queue leads (tests/test_queue.py): its header, the 10 oldest waits and the rest's
     # count at most; the rest of the message stays as short as before.
-    assert lines[2].startswith("■ 対応待ち 7件")
+    assert lines[2].startswith("■ 対応待ち 8件")
     queue_end = next(i for i, ln in enumerate(lines) if ln == "■ 要対応")
     assert queue_end <= 2 + 12
     assert len(lines) - (queue_end - 2) <= 40

@@ -84,17 +84,24 @@ def home_blocks(message: Outbound) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": lines[0][:150]}}
     ]
+    rest = lines[1:]
+    lead = 0  # the lines before the first ■ block (the date) go under the header
+    while lead < len(rest) and not rest[lead].startswith("■"):
+        lead += 1
+    if lead:
+        intro = escape("\n".join(rest[:lead]))[:SECTION_LIMIT] or " "
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": intro}]})
     groups: list[list[str]] = []
-    for line in lines[1:]:
+    for line in rest[lead:]:
         if line.startswith("■") or not groups:
             groups.append([])
         groups[-1].append(line)
     for i, group in enumerate(groups):
         if i:
             blocks.append({"type": "divider"})
-        head, rest = group[0], "\n".join(group[1:])
+        head, body = group[0], "\n".join(group[1:])
         if head.startswith("■"):
-            text = f"*{escape(head)}*" + (f"\n{escape(rest)}" if rest else "")
+            text = f"*{escape(head)}*" + (f"\n{escape(body)}" if body else "")
         else:
             text = escape("\n".join(group)) or " "
         blocks += [

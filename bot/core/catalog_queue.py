@@ -29,7 +29,7 @@ MESSAGES: dict[str, str] = {
     "q_flag": "【要対応】",
     "q_age": "{days}開庁日経過",
     "q_age_today": "本日から",
-    "q_due": " 期限{due}",
+    "q_due": "期限{due}",
     "q_late": "【期限から{days}開庁日超過】",
     "q_rest": "　…ほか{n}件。全件は「/dx queue」でご覧いただけます。",
     "q_all_header": "【対応待ち一覧】{date}時点 全{total}件（待ちの長い順・うち要対応{flagged}件）",

@@ -14,8 +14,8 @@ people and municipalities of all of them fetched by key afterwards (never one qu
   session ended; its experts hold it. (the partial index ``ix_sessions_program_pending``)
 - ``review``: a report handed in that waits for the desk's review (tracks with a review step).
   Since the hand-in; the desk holds it.
-- ``survey``: a survey asked of the municipality and not answered, while its case is open.
-  Since it was asked; the municipality holds it.
+- ``survey``: a survey asked of the municipality (the report of a 報告済 case has reached its
+  receiver) and not answered. Since it was asked; the municipality holds it.
 - ``deliverable``: a deliverable item not done whose due day is on or before ``until``. Since
   its due day (00:00 JST); the desk holds it. It has no case: its readable id is D<id>.
 
@@ -249,13 +249,24 @@ async def _session_waits(
 
 
 async def _unanswered_surveys(s: AsyncSession, program_id: str, scope: Scope) -> _Rows:
-    """Surveys asked and not answered."""
+    """Sessions of 報告済 cases whose report reached its receiver and whose survey is not
+    answered — the survey the reminder pass asks for, reminds of and closes the case after
+    (``store.reminders.reported_without_survey``). Since it was asked (the report's delivery)."""
     q = (
-        select(Survey.session_id, Survey.requested_at, SupportSession.case_id)
-        .join(SupportSession, SupportSession.id == Survey.session_id)
+        select(
+            SupportSession.id.label("session_id"),
+            func.coalesce(Survey.requested_at, SupportSession.report_submitted_at).label(
+                "requested_at"
+            ),
+            SupportSession.case_id,
+        )
+        .join(Case, Case.id == SupportSession.case_id)
+        .outerjoin(Survey, Survey.session_id == SupportSession.id)
         .where(
-            SupportSession.program_id == program_id,
-            Survey.requested_at.is_not(None),
+            Case.program_id == program_id,
+            Case.status == "reported",
+            SupportSession.report_submitted_at.is_not(None),
+            NOT_CANCELLED,
             Survey.answered_at.is_(None),
         )
     )

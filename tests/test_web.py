@@ -19,12 +19,12 @@ from bot.app import Services, build_services
 from bot.core.config import Settings
 from bot.demo import seed_with_demo
 from bot.web import web_app
-from reminders.clock import FixedClock
+from reminders.clock import JST, FixedClock
 from store import users, web_auth, web_queries
 from store.models import AuditEntry, Case, User
 from store.profiles import load_profile
 from store.scope import EVERYTHING, Scope
-from tests.conftest import ChatBot
+from tests.conftest import DEFAULT_NOW, ChatBot
 
 PROGRAM = "saitama-2026"
 
@@ -292,6 +292,26 @@ async def test_case_list_filters_sort_and_pages(site: Web) -> None:
         paged.page == 2 and [r.case_no for r in paged.rows] == sorted(numbers, reverse=True)[10:20]
     )
     assert closed.rows and all(r.status == "closed" for r in closed.rows)
+    month = everything.rows[0].opened_at.astimezone(JST).strftime("%Y-%m")
+    async with site.services.db.transaction() as s:
+        in_month = await web_queries.case_page(
+            s, PROGRAM, EVERYTHING, web_queries.CaseFilter(month=month)
+        )
+        expert = (await users.find_by_platform_id(s, "expert2"))[0]
+        by_expert = await web_queries.case_page(
+            s, PROGRAM, EVERYTHING, web_queries.CaseFilter(expert=expert.id)
+        )
+        seen_by_expert = await web_queries.case_page(
+            s, PROGRAM, Scope(expert_user_id=expert.id), web_queries.CaseFilter()
+        )
+    assert in_month.rows and all(
+        r.opened_at.astimezone(JST).strftime("%Y-%m") == month for r in in_month.rows
+    )
+    assert in_month.total < everything.total
+    # The expert filter lists the cases the expert's own view lists.
+    assert by_expert.rows and {r.case_no for r in by_expert.rows} == {
+        r.case_no for r in seen_by_expert.rows
+    }
 
     html = await (await site.client.get("/web/cases?status=closed")).text()
     assert f"{closed.total}件中" in html
@@ -372,3 +392,30 @@ async def test_dxbot_serve_mounts_the_web_view(db_url: str, clock: FixedClock) -
     finally:
         await client.close()
         await services.db.dispose()
+
+
+def test_dxbot_web_link_prints_a_link_or_says_why_not(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import asyncio
+
+    from bot.cli import main
+
+    async def seed() -> None:
+        services = build_services(_settings(db_url), clock=FixedClock(DEFAULT_NOW))
+        try:
+            async with services.db.transaction() as s:
+                await seed_with_demo(s, load_profile(PROGRAM), DEFAULT_NOW, demo=True)
+        finally:
+            await services.db.dispose()
+
+    asyncio.run(seed())
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("DXBOT_PROGRAM", PROGRAM)
+    monkeypatch.setenv("DXBOT_PUBLIC_URL", "https://dx.pref.example.lg.jp")
+    assert main(["web", "link", "--as", "pref1"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^https://dx\.pref\.example\.lg\.jp/web/signin\?t=[\w-]{40,}$", out, re.M)
+    assert "valid 10 minutes" in out
+    assert main(["web", "link", "--as", "nobody"]) == 2
+    assert "No active user 'nobody'" in capsys.readouterr().err

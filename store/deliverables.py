@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reminders.clock import JST
+from store import audit
 from store.db import rowcount
 from store.models import DeliverableItem, SupportSession
 
@@ -122,7 +123,19 @@ async def mark_done(s: AsyncSession, item: DeliverableItem, by: str, now: dt.dat
         .execution_options(synchronize_session=False)
     )
     await s.refresh(item)
-    return rowcount(result) == 1
+    if rowcount(result) != 1:
+        return False
+    await audit.record(
+        s,
+        at=now,
+        actor=by,
+        action="deliverable_done",
+        object_type="deliverable",
+        object_id=f"D{item.id}",
+        detail={"spec": item.spec_id, "period": item.period, "title": item.title},
+        program_id=item.program_id,
+    )
+    return True
 
 
 async def last_held_days(

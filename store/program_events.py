@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from store import audit
 from store.models import ProgramEvent
 
 
@@ -40,6 +41,16 @@ async def record(
     )
     s.add(event)
     await s.flush()
+    await audit.record(
+        s,
+        at=now,
+        actor=created_by,
+        action="event_recorded",
+        object_type="event",
+        object_id=f"E{event.id}",
+        detail={"kind": kind, "held_on": held_on.isoformat()},
+        program_id=program_id,
+    )
     return event
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from reminders.clock import JST
-from store import audit, cases, session_changes, sessions, users
+from store import audit, cases, deliverables, program_events, session_changes, sessions, users
 from store.db import Database
-from store.models import Case, StatusChange, SupportSession
+from store.models import Case, DeliverableItem, StatusChange, SupportSession
 from store.profiles import load_profile
 from store.seed import seed_program
 from tests.test_erase import ERASED, NOW, OTHER, build, run
@@ -100,6 +100,18 @@ async def _story(db: Database) -> str:
         )
         await session_changes.cancel(s, other, now=at(13), actor="事務局 佐藤", reason="先方の都合")
         await users.remove(s, "slack", "UEXP", now=at(14), actor="cli")
+        event = await program_events.record(
+            s, program_id=ERASED, kind="kickoff", held_on=at(15).date(), now=at(15),
+            created_by="事務局 佐藤",
+        )  # fmt: skip
+        item = DeliverableItem(
+            program_id=ERASED, spec_id="minutes", title="議事録", due_on=at(18).date(),
+            event_id=event.id, created_at=at(15),
+        )  # fmt: skip
+        s.add(item)
+        await s.flush()
+        await deliverables.mark_done(s, item, "事務局 佐藤", at(16))
+        await deliverables.mark_done(s, item, "事務局 佐藤", at(17))  # already done: no entry
         # A status change recorded before the audit log covered them (history only).
         s.add(
             StatusChange(
@@ -132,8 +144,10 @@ async def test_every_change_is_in_the_trail_with_who_when_and_its_program(db: Da
         ("report_approved", "事務局 佐藤", "session"),
         ("session_scheduled", "事務局 佐藤", "session"),
         ("session_cancelled", "事務局 佐藤", "session"),
+        ("event_recorded", "事務局 佐藤", "event"),
+        ("deliverable_done", "事務局 佐藤", "deliverable"),
     ]
-    assert all(r.case_no == case_no for r in trail if r.object_type != "program")
+    assert all(r.case_no == case_no for r in trail if r.object_type in ("case", "session"))
     returned = next(r for r in trail if r.action == "report_returned")
     assert returned.detail == {"version": 1, "reason": "対応内容を具体的に"}
     assert next(r for r in trail if r.action == "report_submitted").detail["stage"] == "review"

@@ -252,7 +252,7 @@ async def remind_programs(services: Services) -> PassReport:
 async def expire_conversations(services: Services) -> int:
     """Politely end abandoned conversations: the person is told, and nothing was created."""
     from bot.core.catalog import t
-    from bot.core.conversation import MENU
+    from bot.core.conversation import MENU, is_draft_key
     from store import conversations as conv_store
     from store import users as user_store
 
@@ -272,7 +272,8 @@ async def expire_conversations(services: Services) -> int:
             await Notifier(s, services.clock, services.settings, state.platform).to_user(
                 user,
                 Outbound(
-                    text=t("conversation_expired", flow=label), thread=state.thread_key or None
+                    text=t("conversation_expired", flow=label),
+                    thread=None if is_draft_key(state.thread_key) else state.thread_key or None,
                 ),
                 dedupe_key=f"expired:{state.id}:{state.expires_at.isoformat()}",
             )

@@ -16,24 +16,31 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import re
 from typing import Any
-
-from pydantic import BaseModel
 
 from bot.core.catalog import t
 from bot.core.choices import ask_again
 from bot.core.context import Context
-from bot.core.conversation import Conversation
+from bot.core.conversation import PAUSE, Conversation, ConversationEngine
 from bot.core.dates import normalize
 from bot.core.errors import UserError
 from bot.core.messages import Choice, Outbound
 from bot.core.permissions import Action, Role, require
 from bot.core.router import Router
-from handlers import extract, followup_stage
+from handlers import followup_stage
+from handlers.report_drafts import PREAMBLE as PREAMBLE
+from handlers.report_drafts import (
+    LLMReport,
+    build_record,
+    looks_like_notes,
+    parse_hours,
+    parse_labelled_notes,
+    session_facts,
+    session_when,
+)
 from handlers.review import ask_review, deliver, receiver_word
 from handlers.review import request_survey as request_survey
-from reminders.calendar import format_jp, format_jp_datetime
+from reminders.calendar import format_jp
 from reminders.clock import JST
 from reminders.planner import snoozed_until
 from reports.session_report import (
@@ -53,94 +60,31 @@ from store.models import Case, SupportSession
 FLOW = "followup"
 ASKED = [f.key for f in REPORT_FIELDS if f.asked]
 LABELS = {f.key: f.label for f in REPORT_FIELDS}
-NOTES_MIN_CHARS = 80
-LABEL_ALIASES: dict[str, tuple[str, ...]] = {
-    "attendees": ("出席者", "参加者", "市町村側", "対応者（市町村）"),
-    "summary": ("相談概要", "相談内容", "概要"),
-    "response": ("回答", "助言", "対応内容", "支援内容", "内容"),
-    "issues": ("課題", "問題点"),
-    "policy": ("方針", "今後の方針", "対応方針"),
-    "effect": ("効果", "成果"),
-    "materials": ("資料", "使用資料", "ツール"),
-    "next_plan": ("次回", "次回予定", "今後の予定"),
-    "hours": ("時間", "実施時間", "支援時間"),
-}
 
 
-class LLMReport(BaseModel):
-    attendees: str = ""
-    summary: str = ""
-    response: str = ""
-    issues: str = ""
-    policy: str = ""
-    effect: str = ""
-    materials: str = ""
-    next_plan: str = ""
-
-
-PREAMBLE = "_preamble"
-
-
-def parse_labelled_notes(text: str) -> dict[str, str]:
-    """Lines like 「課題：人員不足」 or 「【効果】…」 mapped to report fields (offline).
-
-    Lines before the first label are returned under ``PREAMBLE``: they answer the question
-    the bot had just asked.
-    """
-    out: dict[str, str] = {}
-    current: str | None = PREAMBLE
-    for raw in normalize(text).splitlines():
-        line = raw.strip()
-        if not line:
-            continue
-        m = re.match(r"^[【\[■・\-*]*\s*([^:：】\]]{1,10})\s*[】\]]?\s*[:：]?\s*(.*)$", line)
-        key = None
-        if m:
-            head = m.group(1).strip()
-            for k, aliases in LABEL_ALIASES.items():
-                if head in aliases:
-                    key = k
-                    break
-        if key is not None and m is not None:
-            current = key
-            rest = m.group(2).strip()
-            out[key] = (out.get(key, "") + "\n" + rest).strip() if rest else out.get(key, "")
-        elif current is not None:
-            out[current] = (out.get(current, "") + "\n" + line).strip()
-    return {k: v for k, v in out.items() if v}
-
-
-def jst_day(at: dt.datetime) -> dt.date:
-    """The JST calendar day of a stored time. Times come back from the store in UTC, where a
-    session at 08:30 JST is still the day before."""
-    return at.astimezone(JST).date()
-
-
-def parse_hours(text: str) -> float | None:
-    m = re.search(r"(\d+(?:\.\d+)?)", normalize(text))
-    if not m:
-        return None
-    value = float(m.group(1))
-    return value if 0 < value <= 24 else None
-
-
-async def session_facts(s: Session, session: SupportSession) -> dict[str, Any]:
-    """What the bot already knows about a session, for the report's first fields."""
-    munis, experts = await session_store.participant_names(s, session.id)
-    return {
-        "municipalities": "、".join(munis),
-        "datetime": f"{format_jp_datetime(session.starts_at)}〜"
-        f"{session.ends_at.astimezone(JST).strftime('%H:%M')}",
-        "method": extract.METHOD_LABELS.get(session.method, session.method),
-        "place": session.place or "（なし）",
-        "responders": "、".join(experts),
-        "hours": f"{session.hours:g}",
-    }
+# A report is often written days after the session: its draft is kept past the report's
+# usual 5開庁日 and a weekend or a holiday week, whether paused (「あとで」) or just left open.
+DRAFT_KEEP = dt.timedelta(days=14)
 
 
 class FollowupFlow:
     name = FLOW
     label = "支援実施報告"
+    keep = DRAFT_KEEP
+    resume_command = "/report"
+
+    async def resume(self, ctx: Context, conv: Conversation) -> list[Outbound]:
+        """The question the draft stopped at, asked again (nothing answered is asked twice)."""
+        step = conv.step
+        if step == "confirm":
+            return [self._summary(conv)]
+        if step == "edit_pick":
+            return [self._edit_menu(conv)]
+        if step in followup_stage.STEPS:
+            return [followup_stage.question(conv) or self._summary(conv)]
+        if step in _labels(conv):
+            return [self._ask(conv, step)]
+        return [self._next(conv)]
 
     async def start(self, ctx: Context, conv: Conversation, text: str) -> list[Outbound]:
         require(ctx.actor, Action.WRITE_REPORT)
@@ -165,6 +109,7 @@ class FollowupFlow:
         conv.data.update(
             {
                 "sid": session.id,
+                "draft_key": str(session.id),
                 "f": f,
                 "amend": current is not None,
                 "files": [],
@@ -225,7 +170,7 @@ class FollowupFlow:
         elif step in labels:
             if step == "materials" and attached and not text.strip():
                 pass  # the attached files answer the question; their names are in the field
-            elif not conv.data.get("notes_read") and _looks_like_notes(text):
+            elif not conv.data.get("notes_read") and looks_like_notes(text):
                 conv.data["notes_read"] = True
                 await self._read_notes(ctx, conv, text)
             else:
@@ -357,7 +302,7 @@ class FollowupFlow:
             choices=(
                 Choice(label=t("report_choice_submit"), value="submit", style="primary"),
                 Choice(label=t("choice_edit"), value="edit"),
-                Choice(label=t("report_choice_later"), value="cancel"),
+                Choice(label=t("report_choice_later"), value=PAUSE),
             ),
         )
 
@@ -381,9 +326,6 @@ class FollowupFlow:
         if answer in ("edit", "修正", "修正する"):
             conv.goto("edit_pick")
             return [self._edit_menu(conv)]
-        if answer == "cancel":
-            conv.finish()
-            return [Outbound(text=t("report_saved_for_later"))]
         return ask_again(self._summary(conv))
 
     async def _submit(self, ctx: Context, conv: Conversation) -> list[Outbound]:
@@ -404,7 +346,7 @@ class FollowupFlow:
         report = await session_store.add_report(
             ctx.s,
             session,
-            _record(conv, fields),
+            build_record(conv.data.get("munis") or [], fields),
             author_user_id=ctx.actor.user_id,
             now=ctx.now(),
             deliver=not review,
@@ -461,29 +403,6 @@ def _shown(conv: Conversation) -> list[tuple[str, str]]:
     return [*shared, *own]
 
 
-def _record(conv: Conversation, fields: dict[str, Any]) -> dict[str, Any]:
-    """The stored report: with several municipalities, their own parts in BY_MUNICIPALITY and
-    joined under the usual keys (so exports and the combined view stay complete)."""
-    munis = conv.data.get("munis") or []
-    record = {k: v for k, v in fields.items() if "@" not in k}
-    if not munis:
-        return record
-    sections: dict[str, dict[str, str]] = {}
-    for code, name in munis:
-        sections[code] = {"name": name}
-        sections[code].update(
-            {k: str(fields.get(f"{k}@{code}", "")) for k in PER_MUNICIPALITY_KEYS}
-        )
-    for k in PER_MUNICIPALITY_KEYS:
-        record[k] = "\n".join(f"【{sec['name']}】{sec[k]}" for sec in sections.values())
-    record[BY_MUNICIPALITY] = sections
-    return record
-
-
-def _looks_like_notes(text: str) -> bool:
-    return len(text) >= NOTES_MIN_CHARS or text.count("\n") >= 2
-
-
 async def _own_session(ctx: Context, ref: str) -> SupportSession:
     """A session of the acting expert (by id or case number); others look 'not found'."""
     ref = normalize(ref).strip().upper()
@@ -495,6 +414,49 @@ async def _own_session(ctx: Context, ref: str) -> SupportSession:
     return session
 
 
+async def _open(ctx: Context, engine: ConversationEngine, session_id: int) -> list[Outbound]:
+    """A session's report: its draft where one was paused, a new (or amended) one otherwise."""
+    resumed = await engine.resume(ctx, FLOW, str(session_id))
+    if resumed is not None:
+        return resumed
+    return await engine.begin(ctx, FLOW, str(session_id))
+
+
+async def _amend(ctx: Context, engine: ConversationEngine, ref: str) -> list[Outbound]:
+    """`/report amend [支援ID|案件番号]`: the one report named, or the latest ones to choose from
+    (latest first), each with its session's day and hours."""
+    if ref.isdigit():
+        session = await _own_session(ctx, ref)
+        return await _open(ctx, engine, session.id)
+    found = await session_store.expert_reported_sessions(
+        ctx.s, ctx.profile.id, ctx.actor.user_id, ref.upper()
+    )
+    if not found:
+        if ref:
+            raise UserError("report_not_found", ref=ref[:30])
+        return [Outbound(text=t("report_none_to_amend"))]
+    if len(found) == 1:
+        return await _open(ctx, engine, found[0][0].id)
+    return [
+        Outbound(
+            text=t("report_pick_amend"),
+            action_id="report_start",
+            choices=tuple(
+                Choice(
+                    label=t(
+                        "report_pick_amend_item",
+                        session_id=session.id,
+                        case_no=case_no,
+                        when=session_when(session.starts_at, session.ends_at),
+                    ),
+                    value=str(session.id),
+                )
+                for session, case_no in found
+            ),
+        )
+    ]
+
+
 # --- chat commands ------------------------------------------------------------------------------
 
 
@@ -503,22 +465,32 @@ def register(router: Router) -> None:
 
     async def report_command(ctx: Context, args: str) -> list[Outbound]:
         require(ctx.actor, Action.WRITE_REPORT)
-        ref = args.strip()
-        if ref.startswith("amend"):
-            ref = ref.removeprefix("amend").strip()
-            return await engine.begin(ctx, FLOW, ref)
+        ref = normalize(args).strip()
+        if ref.lower().startswith("amend"):
+            return await _amend(ctx, engine, ref[len("amend") :].strip())
         if ref:
-            return await engine.begin(ctx, FLOW, ref)
+            session = await _own_session(ctx, ref)
+            return await _open(ctx, engine, session.id)
         pending = await reminder_store.pending_reports(
             ctx.s, ctx.profile.id, ctx.now(), expert_user_id=ctx.actor.user_id
         )
+        drafts = {d.key for d in await engine.drafts(ctx, FLOW)}
+        # 「/report」 again goes back to where the report stopped, never starts it over.
+        current = await engine.active(ctx)
+        if current is not None and current.flow == FLOW:
+            resumed = await engine.resume(ctx, FLOW)
+            if resumed is not None:
+                return resumed
+        # Drafts of amendments (their reports are in, so not pending) are offered too.
+        amending = drafts - {str(p.session_id) for p in pending}
         if not pending:
-            return [Outbound(text=t("report_none_pending"))]
-        if len(pending) == 1:
-            return await engine.begin(ctx, FLOW, str(pending[0].session_id))
+            resumed = await engine.resume(ctx, FLOW) if drafts else None
+            return resumed or [Outbound(text=t("report_none_pending"))]
+        if len(pending) == 1 and not amending:
+            return await _open(ctx, engine, pending[0].session_id)
         return [
             Outbound(
-                text=t("report_pick"),
+                text=t("report_pick") + ("\n" + t("report_pick_amending") if amending else ""),
                 action_id="report_start",
                 choices=tuple(
                     Choice(
@@ -526,9 +498,10 @@ def register(router: Router) -> None:
                             "report_pick_item",
                             session_id=p.session_id,
                             case_no=p.case_no,
-                            day=format_jp(jst_day(p.starts_at)),
+                            when=session_when(p.starts_at, p.ends_at),
                             due=format_jp(p.report_due),
-                        ),
+                        )
+                        + (t("report_pick_draft") if str(p.session_id) in drafts else ""),
                         value=str(p.session_id),
                     )
                     for p in pending
@@ -538,7 +511,8 @@ def register(router: Router) -> None:
 
     async def report_start(ctx: Context, value: str) -> list[Outbound]:
         require(ctx.actor, Action.WRITE_REPORT)
-        return await engine.begin(ctx, FLOW, value)
+        session = await _own_session(ctx, value)
+        return await _open(ctx, engine, session.id)
 
     async def snooze(ctx: Context, _value: str) -> list[Outbound]:
         require(ctx.actor, Action.WRITE_REPORT)

@@ -18,9 +18,11 @@ from bot.core.messages import Choice, Outbound
 from handlers import queue as desk_queue
 from handlers import stages
 from handlers.deliverables import DeliverableReminders
-from handlers.followup import has_open_sessions, jst_day
+from handlers.followup import has_open_sessions
 from handlers.lifecycle import change_status
+from handlers.report_drafts import jst_day, session_when
 from reminders.calendar import format_jp
+from reminders.clock import JST
 from reminders.planner import EXPERT, PREFECTURE, STAFF, Step
 from reminders.run import QueueFlag
 from store import cases as case_store
@@ -75,7 +77,7 @@ class FollowupReminders(DeliverableReminders):
                     "ping_line",
                     session_id=p.session_id,
                     case_no=p.case_no,
-                    day=format_jp(jst_day(p.starts_at)),
+                    day=session_when(p.starts_at, p.ends_at),
                     due=format_jp(p.report_due),
                     state=_due_state(step.name, left),
                 )
@@ -87,12 +89,20 @@ class FollowupReminders(DeliverableReminders):
             if user is None or not user.active:
                 return None
             first = any(st.name == "request" for _, st in items)
+            # 「あとで」 holds pings only until the due day: past it, the line would promise
+            # what the bot does not do.
+            overdue = all(p.report_due < ctx.now().astimezone(JST).date() for p, _ in items)
+            key_name = "ping_expert_overdue" if overdue else "ping_expert"
             message = Outbound(
-                text=t("ping_expert_first" if first else "ping_expert", lines=body),
+                text=t("ping_expert_first" if first else key_name, lines=body),
                 action_id="report_start",
                 choices=tuple(
                     Choice(
-                        label=t("ping_start", case_no=p.case_no),
+                        label=t(
+                            "ping_start",
+                            case_no=p.case_no,
+                            when=session_when(p.starts_at, p.ends_at),
+                        ),
                         value=str(p.session_id),
                         style="primary",
                     )

@@ -81,6 +81,11 @@ def _is_unknown(text: str) -> bool:
 class IntakeFlow:
     name = FLOW
     label = "相談受付"
+    resume_command = "/consult"
+
+    async def resume(self, ctx: Context, conv: Conversation) -> list[Outbound]:
+        """The first question still unanswered, asked again."""
+        return await self._next(ctx, conv)
 
     async def start(self, ctx: Context, conv: Conversation, text: str) -> list[Outbound]:
         require(ctx.actor, Action.OPEN_CASE)
@@ -569,6 +574,11 @@ def register(router: Router) -> None:
             words = "" if args.strip().lower() in FORM_WORDS else args
             return await engine.begin(ctx, BEHALF_FLOW, words)
         require(ctx.actor, Action.OPEN_CASE)
+        if not args.strip():
+            # 「/consult」 again goes back to the consultation being written, if any.
+            resumed = await engine.resume(ctx, FLOW)
+            if resumed is not None:
+                return resumed
         if args.strip().lower() in FORM_WORDS and ctx.inbound.supports_forms:
             return [Outbound(text=t("intake_form_opening"), form=intake_form(ctx))]
         return await engine.begin(ctx, FLOW, "" if args.strip().lower() in FORM_WORDS else args)

@@ -17,8 +17,9 @@ from bot.core.errors import UserError
 from bot.core.messages import Choice, Outbound
 from bot.core.permissions import Action, require
 from bot.core.router import Router
-from handlers.followup import has_open_sessions, jst_day
+from handlers.followup import has_open_sessions
 from handlers.lifecycle import change_status
+from handlers.report_drafts import jst_day
 from reminders.calendar import format_jp
 from store import sessions as session_store
 from store.models import Case, SupportSession

@@ -85,3 +85,22 @@ async def delete_if_expired(s: AsyncSession, state_id: int, now: dt.datetime) ->
         )
     )
     return bool(rowcount(result))
+
+
+async def with_prefix(
+    s: AsyncSession, platform: str, user_platform_id: str, prefix: str
+) -> list[ConversationState]:
+    """A person's states whose thread key starts with ``prefix`` (paused drafts), newest first."""
+    return list(
+        (
+            await s.scalars(
+                select(ConversationState)
+                .where(
+                    ConversationState.platform == platform,
+                    ConversationState.user_platform_id == user_platform_id,
+                    ConversationState.thread_key.startswith(prefix, autoescape=True),
+                )
+                .order_by(ConversationState.updated_at.desc(), ConversationState.id.desc())
+            )
+        ).all()
+    )

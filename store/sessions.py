@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store import audit
@@ -397,6 +397,32 @@ async def expert_session(
     elif ref:
         q = q.where(Case.case_no == ref)
     return (await s.scalars(q.limit(1))).first()
+
+
+async def expert_reported_sessions(
+    s: AsyncSession, program_id: str, expert_user_id: int, case_no: str = "", limit: int = 10
+) -> list[tuple[SupportSession, str]]:
+    """The expert's sessions whose report is in, latest held first, with their case numbers
+    (only those of ``case_no`` when given): what ``/report amend`` offers."""
+    q = (
+        select(SupportSession, Case.case_no)
+        .join(SessionExpert, SessionExpert.session_id == SupportSession.id)
+        .join(Case, Case.id == SupportSession.case_id)
+        .where(
+            SessionExpert.user_id == expert_user_id,
+            SupportSession.program_id == program_id,
+            SupportSession.status != "cancelled",
+            or_(
+                SupportSession.report_submitted_at.is_not(None),
+                SupportSession.report_handed_in_at.is_not(None),
+            ),
+        )
+        .order_by(SupportSession.starts_at.desc(), SupportSession.id.desc())
+        .limit(limit)
+    )
+    if case_no:
+        q = q.where(Case.case_no == case_no)
+    return [(row[0], row[1]) for row in (await s.execute(q)).all()]
 
 
 async def participant_names(s: AsyncSession, session_id: int) -> tuple[list[str], list[str]]:

@@ -131,7 +131,7 @@ async def test_report_from_question_to_stored_record_and_file(
     assert summary.text == "以下の内容で報告を提出します。よろしいですか？"
     assert [label for label, _ in summary.fields] == LABELS
     assert dict(summary.fields)["支援時間（時間）"] == "1"
-    assert [c.value for c in summary.choices] == ["submit", "edit", "cancel"]
+    assert [c.value for c in summary.choices] == ["submit", "edit", "pause"]
 
     # Correct one field from the summary: 2 = 修正する, 3 = 対応内容.
     menu = last(await bot.say("expert1", "2"))
@@ -608,7 +608,7 @@ async def test_case_status_is_untouched_until_submission(bot: ChatBot, clock: Fi
     await bot.say("expert1", "/report")
     await answer_all(bot)
     assert (await bot.say("expert1", "3"))[0].text.startswith(
-        "報告の入力を中断しました"
+        "「支援実施報告」の入力を中断し、ここまでの内容を保存しました"
     )  # あとで続ける
     assert await case_status(bot.services, b.case_id) == "held"
     assert await reports_of(bot, b.session_id) == []

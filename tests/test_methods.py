@@ -144,7 +144,7 @@ async def test_an_email_answer_recorded_after_the_fact_is_held_at_once_and_flagg
     notice, request = to(bot, "expert1")
     assert notice.text.startswith("回答済みの相談対応を支援の記録として登録しました。\n支援ID: 1\n")
     assert (
-        "\n・SAI-2026-0001（2026年11月6日(金)実施）期限 2026年11月13日(金) — 1開庁日超過（支援ID 1）\n"
+        "\n・SAI-2026-0001（2026年11月6日(金) 15:00〜15:30実施）期限 2026年11月13日(金) — 1開庁日超過（支援ID 1）\n"
         in request.text
     )  # 11/16 is the first 開庁日 after the due day
     assert [c.value for c in request.choices] == ["1"]

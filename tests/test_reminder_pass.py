@@ -179,14 +179,17 @@ async def test_session_end_moves_the_case_and_asks_the_expert(
     expert1 = await person(bot.services, "expert1")
     assert report.sent == [f"expert:{expert1.id} {b.case_no} request"]
     (ping,) = to(bot, "expert1")
-    assert ping.text.startswith("支援お疲れさまでした。支援実施報告の作成をお願いします:")
+    assert ping.text.startswith(
+        "ご支援いただきありがとうございました。支援実施報告の作成をお願いいたします:"
+    )
     assert (
-        f"・{b.case_no}（2026年11月19日(木)実施）期限 2026年11月27日(金) — あと5開庁日" in ping.text
+        f"・{b.case_no}（2026年11月19日(木) 14:00〜15:00実施）期限 2026年11月27日(金) — あと5開庁日"
+        in ping.text
     )
     assert "「あとで」" in ping.text
     assert ping.action_id == "report_start"
     assert [(c.label, c.value) for c in ping.choices] == [
-        (f"{b.case_no}の報告を始める", str(b.session_id))
+        (f"{b.case_no}（2026年11月19日(木) 14:00〜15:00）の報告を始める", str(b.session_id))
     ]
     changed = f"【{b.case_no}】状態が「実施予定」から「実施済(報告待ち)」に変わりました"
     assert any(changed in x for x in texts_to(bot, "staff"))
@@ -252,9 +255,13 @@ async def test_after_downtime_each_missed_step_is_caught_up_once(
         f"staff {b.case_no} overdue:1",
     ]
     (ping,) = to(bot, "expert1")
-    assert "未提出の支援実施報告があります" in ping.text and "1開庁日超過" in ping.text
+    assert "提出期限を過ぎた支援実施報告があります" in ping.text and "1開庁日超過" in ping.text
+    assert "あとで" not in ping.text  # no snooze offered past the due day
     (late,) = [x for x in texts_to(bot, "staff") if x.startswith("【報告遅延】")]
-    assert f"{b.case_no}（2026年11月19日(木)実施）期限 2026年11月27日(金) — 1開庁日超過" in late
+    assert (
+        f"{b.case_no}（2026年11月19日(木) 14:00〜15:00実施）期限 2026年11月27日(金) — 1開庁日超過"
+        in late
+    )
     assert [(r.step, r.recipient) for r in await ledger(bot.services)] == [
         ("request", "collapsed"),
         ("before_due", "collapsed"),
@@ -386,7 +393,7 @@ async def test_a_failed_delivery_is_retried_and_the_step_not_sent_again(
     clock.set(jst("2026-11-19 17:30"))  # past any backoff
     await bot.deliver()
     (delivered,) = to(bot, "expert1")
-    assert delivered.text.startswith("支援お疲れさまでした")
+    assert delivered.text.startswith("ご支援いただきありがとうございました")
     assert all(r.delivered_at is not None for r in await outbox_rows(bot.services))
 
 
@@ -431,7 +438,7 @@ async def test_a_large_bundle_fits_the_outbox(bot: ChatBot, clock: FixedClock) -
     )
     staff = [x for x in texts_to(bot, "staff") if x.startswith("【報告遅延】")]
     assert len(staff) == 1 and staff[0].count("・") == 20
-    assert all(f"{b.case_no}（2026年11月19日(木)実施）" in staff[0] for b in booked)
+    assert all(f"{b.case_no}（2026年11月19日(木) 10:00〜11:00実施）" in staff[0] for b in booked)
     (ping,) = to(bot, "expert1")
     assert ping.text.count("1開庁日超過") == 20
     assert all(len(r.dedupe_key or "") <= 200 for r in await outbox_rows(bot.services))
@@ -443,7 +450,7 @@ async def test_dates_in_pings_are_japanese_days(bot: ChatBot, clock: FixedClock)
     b = await book(bot.services, "2026-11-19 08:30")
     await run(bot, clock, "2026-11-19 10:00")
     (ping,) = to(bot, "expert1")
-    assert f"{b.case_no}（2026年11月19日(木)実施）" in ping.text
+    assert f"{b.case_no}（2026年11月19日(木) 08:30〜09:30実施）" in ping.text
 
 
 # --- monthly report -----------------------------------------------------------------------------
@@ -627,7 +634,10 @@ async def test_dxbot_remind_now_prints_what_it_sent_and_is_idempotent(tmp_path: 
     code, out, err = await _dxbot(env, "remind", "--now", now)
     assert code == 0, err
     assert re.search(rf"^queued: expert:\d+ {b.case_no} request$", out, re.MULTILINE), out
-    assert "[→ @expert1] 支援お疲れさまでした。支援実施報告の作成をお願いします:" in out
+    assert (
+        "[→ @expert1] ご支援いただきありがとうございました。支援実施報告の作成をお願いいたします:"
+        in out
+    )
     assert f"【{b.case_no}】状態が「実施予定」から「実施済(報告待ち)」に変わりました" in out
     assert "1 sessions ended, 1 pings queued, 0 missed steps collapsed" in out
     assert "delivered 3, failed 0" in out  # the ping, and the status change to staff and prefecture

@@ -144,7 +144,10 @@ async def test_a_three_day_track_is_due_and_chased_three_open_days_after(
     ]
     scheduled, request = [m.text for m in to(desk, "expert1")][:2]
     assert "報告期限: 2026年11月25日(水)" in scheduled
-    assert f"{case_no}（2026年11月19日(木)実施）期限 2026年11月25日(水) — あと3開庁日" in request
+    assert (
+        f"{case_no}（2026年11月19日(木) 14:00〜16:00実施）期限 2026年11月25日(水) — あと3開庁日"
+        in request
+    )
 
 
 async def test_a_ten_day_track_runs_over_the_new_year_closure(
@@ -171,7 +174,10 @@ async def test_a_ten_day_track_runs_over_the_new_year_closure(
     ]
     scheduled, request = [m.text for m in to(desk, "expert1")][:2]
     assert "報告期限: 2027年1月6日(水)" in scheduled
-    assert f"{case_no}（2026年12月17日(木)実施）期限 2027年1月6日(水) — あと10開庁日" in request
+    assert (
+        f"{case_no}（2026年12月17日(木) 10:00〜11:00実施）期限 2027年1月6日(水) — あと10開庁日"
+        in request
+    )
 
 
 async def test_dx_due_answers_with_the_default_tracks_days(desk: ChatBot) -> None:

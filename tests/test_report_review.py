@@ -82,7 +82,7 @@ async def test_submit_review_send_back_approve(bot: ChatBot, clock: FixedClock) 
     (ping,) = [m for m in to(bot, "staff") if m.text.startswith("【確認待ち】")]
     assert ping.text == (
         "【確認待ち】次の支援実施報告が事務局の確認を待っています。承認または差戻しをお願いします:\n"
-        f"・{b.case_no}（2026年11月19日(木)実施）期限 2026年11月27日(金) — あと3開庁日"
+        f"・{b.case_no}（2026年11月19日(木) 14:00〜15:00実施）期限 2026年11月27日(金) — あと3開庁日"
         f"（支援ID {b.session_id}）"
     )
     # 11/25 is the expert's 'before_due' day: while the report waits, the staff get it instead.

@@ -132,8 +132,10 @@ async def test_the_reminder_job_queues_and_the_delivery_job_sends(
 
     await jobs["deliver"]()
     (ping,) = to(bot, "expert1")
-    assert ping.text.startswith("支援お疲れさまでした。支援実施報告の作成をお願いします:")
-    assert f"{b.case_no}（2026年11月19日(木)実施）期限 2026年11月27日(金)" in ping.text
+    assert ping.text.startswith(
+        "ご支援いただきありがとうございました。支援実施報告の作成をお願いいたします:"
+    )
+    assert f"{b.case_no}（2026年11月19日(木) 14:00〜15:00実施）期限 2026年11月27日(金)" in ping.text
     assert any(
         f"【{b.case_no}】状態が「実施予定」から「実施済(報告待ち)」に変わりました" in x
         for x in texts_to(bot, "staff")

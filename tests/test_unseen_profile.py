@@ -120,10 +120,11 @@ async def pass_at(bot: ChatBot, when: dt.datetime) -> list[tuple[str, str]]:
 
 
 CASE = "TOT-2027-0001"
-PENDING = f"・{CASE}（2027年6月8日(火)実施）期限 2027年6月21日(月)"
+PENDING = f"・{CASE}（2027年6月8日(火) 14:00〜15:00実施）期限 2027年6月21日(月)"
 ENDED = f"【{CASE}】状態が「実施予定」から「実施済(報告待ち)」に変わりました（自動）（支援の終了時刻を過ぎたため）"
-ASKED = "支援お疲れさまでした。支援実施報告の作成をお願いします:"
+ASKED = "ご支援いただきありがとうございました。支援実施報告の作成をお願いいたします:"
 CHASED = "未提出の支援実施報告があります:"
+OVERDUE = "提出期限を過ぎた支援実施報告があります:"
 LATE = "【報告遅延】支援実施報告が期限を過ぎています:"
 TO_PREFECTURE = (
     "【報告遅延（県へのお知らせ）】次の支援実施報告が期限を過ぎています。事務局が督促しています:"
@@ -143,8 +144,8 @@ PASSES = [
     (at(17, 8, 30), [("expert1", CHASED)]),  # 2開庁日 before the due day
     (at(21, 8, 30), [("expert1", CHASED)]),  # the due day
     (at(22, 17, 15), []),  # office hours end at 17:15
-    (at(23, 17, 14), [("expert1", CHASED), ("staff", LATE)]),
-    (at(24, 8, 30), [("expert1", CHASED), ("staff", LATE), ("prefecture", TO_PREFECTURE)]),
+    (at(23, 17, 14), [("expert1", OVERDUE), ("staff", LATE)]),
+    (at(24, 8, 30), [("expert1", OVERDUE), ("staff", LATE), ("prefecture", TO_PREFECTURE)]),
 ]
 
 

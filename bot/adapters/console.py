@@ -18,6 +18,7 @@ from bot.core.catalog import t
 from bot.core.errors import CliError
 from bot.core.messages import Inbound, Outbound
 from bot.core.permissions import Role, role_label
+from store import conversations as conv_store
 from store import users
 
 PLATFORM = "console"
@@ -36,13 +37,28 @@ def render(message: Outbound, files_dir: Path | None = None) -> str:
         lines.append(f"  {i}. {choice.label}")
     for f in message.files:
         if files_dir is not None:
-            files_dir.mkdir(parents=True, exist_ok=True)
-            path = files_dir / Path(f.name).name
-            path.write_bytes(f.content)
+            path = save_file(files_dir, f.name, f.content)
             lines.append(f"  [ファイル] {path}")
         else:
             lines.append(f"  [ファイル] {f.name}（{len(f.content):,} bytes）")
     return "\n".join(lines)
+
+
+def save_file(files_dir: Path, name: str, content: bytes) -> Path:
+    """Save a file the bot posted, never over an earlier one: two people's decks of the same
+    period, or `casebook` then `casebook names`, keep both (「…-2.pptx」, 「…-3.pptx」)."""
+    files_dir.mkdir(parents=True, exist_ok=True)
+    base = Path(Path(name).name or "file")
+    stem, suffix = base.stem, "".join(base.suffixes[-1:])
+    for n in range(1, 10_000):
+        path = files_dir / (base.name if n == 1 else f"{stem}-{n}{suffix}")
+        try:
+            with path.open("xb") as out:  # "x": fails when the name is taken, even by a race
+                out.write(content)
+        except FileExistsError:
+            continue
+        return path
+    raise CliError(f"Too many files named like {base.name!r} in {files_dir}.")
 
 
 class ConsoleSender:
@@ -109,6 +125,29 @@ class ConsoleAdapter:
         self.out.flush()
         return replies
 
+    async def greet(self, platform_id: str) -> None:
+        """The automatic 「こんにちは」 at start - unless a conversation is in progress, which it
+        would be taken into (a consultation's 相談内容 became 「こんにちは」): then the
+        person is told where they stand instead."""
+        flow = await self.conversation_in_progress(platform_id)
+        if flow is None:
+            await self.say(platform_id, "こんにちは")
+            return
+        self.out.write(f"bot> {t('console_conversation_waiting', flow=flow)}\n")
+        self.out.flush()
+
+    async def conversation_in_progress(self, platform_id: str) -> str | None:
+        """The label of the person's conversation in progress in direct messages, or None."""
+        platform, _, _ = await self.resolve_user(platform_id)
+        engine = self.services.dispatcher.router.engine
+        async with self.services.db.transaction() as s:
+            state = await conv_store.get(s, platform, platform_id, "")
+        if state is None or state.flow not in engine.flows:
+            return None
+        if state.expires_at <= self.services.clock.now():
+            return None
+        return engine.label(state.flow)
+
     async def banner(self, platform_id: str) -> None:
         _, name, role = await self.resolve_user(platform_id)
         self.out.write(
@@ -139,7 +178,7 @@ class ConsoleAdapter:
 
     async def run_interactive(self, platform_id: str, stdin: TextIO, interactive: bool) -> int:
         await self.banner(platform_id)
-        await self.say(platform_id, "こんにちは")
+        await self.greet(platform_id)
         while True:
             if interactive:
                 self.out.write(f"{platform_id}> ")

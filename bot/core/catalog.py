@@ -33,6 +33,10 @@ MESSAGES: dict[str, str] = {
         "この事業は{last}で終了しています。すべての操作を試せるよう、"
         "このコンソールの時計は事業期間内の{now}に設定しています。"
     ),
+    "console_conversation_waiting": (
+        "入力途中の「{flow}」があります。続きをご入力ください"
+        "（中断する場合は「あとで」、取りやめる場合は「キャンセル」とご入力ください）。"
+    ),
     "console_switched": "利用者を {user}（{role}）に切り替えました。",
     "console_users": "登録済みの利用者:\n{lines}",
     "help_header": "{role}としてできること:",
@@ -109,6 +113,12 @@ MESSAGES: dict[str, str] = {
     ),
     "conversation_cancelled": "「{flow}」を取り消しました。入力内容は保存していません。",
     "nothing_to_cancel": "取り消す手続きはありません。",
+    "conversation_paused": (
+        "「{flow}」の入力を中断し、ここまでの内容を保存しました（{until}まで保存いたします）。"
+    ),
+    "conversation_resume_with": "続きは「{command}」とご入力いただくと、中断したところから再開できます。",
+    "conversation_resumed": "中断していた「{flow}」を、中断したところから再開します。",
+    "conversation_resume_choose": "続けて、次の中からお選びください。",
     # --- generic -------------------------------------------------------------------------
     "case_not_found": "案件「{case_no}」は見つかりませんでした。番号をご確認ください。",
     "date_invalid": (

@@ -30,9 +30,6 @@ MESSAGES: dict[str, str] = {
     "report_summary": "以下の内容で報告を提出します。よろしいですか？",
     "report_choice_submit": "この内容で提出する",
     "report_choice_later": "あとで続ける",
-    "report_saved_for_later": (
-        "報告の入力を中断しました。「/report」でいつでも始められます（入力内容は保存していません）。"
-    ),
     "report_submitted": "{case_no}の支援実施報告を提出しました（第{version}版）。ありがとうございました。",
     "report_amended": "{case_no}の支援実施報告を修正しました（第{version}版）。",
     "report_posted_staff": "【報告】{case_no}の支援実施報告（第{version}版）が{expert}さんから提出されました。",
@@ -40,7 +37,12 @@ MESSAGES: dict[str, str] = {
     "report_session_missing": "対象の支援が見つかりませんでした。事務局にお問い合わせください。",
     "report_none_pending": "未提出の支援実施報告はありません。ありがとうございます。",
     "report_pick": "どの支援の報告を作成しますか？",
-    "report_pick_item": "{case_no}（{day}実施・期限{due}・支援ID {session_id}）",
+    "report_pick_item": "{case_no}（{when}実施・期限{due}・支援ID {session_id}）",
+    "report_pick_draft": "【入力途中】",
+    "report_pick_amending": "修正の途中の報告は「/report amend」とご入力いただくと再開できます。",
+    "report_pick_amend": "どの支援の報告を修正しますか？（新しい順）",
+    "report_pick_amend_item": "{case_no}（{when}実施・支援ID {session_id}）",
+    "report_none_to_amend": "修正できる提出済みの支援実施報告はありません。",
     "report_snoozed": "承知しました。{day}の朝に改めてお知らせします（最も近い期限: {due}）。",
     "report_snooze_due": (
         "報告期限（{due}）を迎えているため、これ以上は延ばせません。"
@@ -57,14 +59,20 @@ MESSAGES: dict[str, str] = {
     "ping_state_left": "あと{days}開庁日",
     "ping_state_today": "本日が期限",
     "ping_state_overdue": "{days}開庁日超過",
-    "ping_start": "{case_no}の報告を始める",
+    "ping_start": "{case_no}（{when}）の報告を始める",
     "ping_expert_first": (
-        "支援お疲れさまでした。支援実施報告の作成をお願いします:\n{lines}\n"
-        "下のボタンか「/report」で始められます。「あとで」と送ると次の開庁日の朝まで通知を止めます。"
+        "ご支援いただきありがとうございました。支援実施報告の作成をお願いいたします:\n{lines}\n"
+        "下のボタンを押すか「/report」とご入力いただくと始められます。"
+        "「あとで」とお送りいただくと、次の開庁日の朝までお知らせを控えます。"
     ),
     "ping_expert": (
         "未提出の支援実施報告があります:\n{lines}\n"
-        "下のボタンか「/report」で始められます。「あとで」と送ると次の開庁日の朝まで通知を止めます（期限日を越えては止めません）。"
+        "下のボタンを押すか「/report」とご入力いただくと始められます。"
+        "「あとで」とお送りいただくと、次の開庁日の朝までお知らせを控えます（期限日を越えては控えません）。"
+    ),
+    "ping_expert_overdue": (
+        "提出期限を過ぎた支援実施報告があります:\n{lines}\n"
+        "お手数ですが、下のボタンを押すか「/report」とご入力いただき、早めのご提出をお願いいたします。"
     ),
     "ping_staff": "【報告遅延】支援実施報告が期限を過ぎています:\n{lines}",
     "ping_prefecture": "【報告遅延（県へのお知らせ）】次の支援実施報告が期限を過ぎています。事務局が督促しています:\n{lines}",

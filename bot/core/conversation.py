@@ -8,6 +8,7 @@ half-finished intake resumes after a restart; an abandoned one expires with a po
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -16,9 +17,63 @@ from bot.core import choices
 from bot.core.catalog import t
 from bot.core.context import Context
 from bot.core.messages import Choice, Outbound
+from reminders.calendar import format_jp
+from reminders.clock import JST
 from store import conversations as conv_store
 
-CANCEL_WORDS = frozenset({"やめる", "やめます", "キャンセル", "中止", "取り消し", "取消", "cancel"})
+CANCEL_WORDS = frozenset(
+    {
+        "やめる",
+        "やめます",
+        "やめたい",
+        "やめておきます",
+        "やめてください",
+        "止める",
+        "止めます",
+        "キャンセル",
+        "キャンセルします",
+        "キャンセルしてください",
+        "中止",
+        "中止します",
+        "取り消し",
+        "取り消す",
+        "取り消します",
+        "取消",
+        "取消し",
+        "もういい",
+        "もういいです",
+        "やっぱりいい",
+        "やっぱりいいです",
+        "cancel",
+        "quit",
+        "stop",
+    }
+)
+PAUSE_WORDS = frozenset(
+    {
+        "あとで",
+        "後で",
+        "あとで続ける",
+        "後で続ける",
+        "あとでやります",
+        "後でやります",
+        "またあとで",
+        "また後で",
+        "中断",
+        "中断します",
+        "一時中断",
+        "いったん中断",
+        "一旦中断",
+        "保存して中断",
+        "later",
+    }
+)
+PAUSE = "pause"
+"""The value of a 「あとで続ける」 choice: the engine pauses the conversation, keeping the draft."""
+DRAFT_PREFIX = "~draft:"
+"""Thread keys of paused drafts: ``~draft:<flow>:<key>``, one per flow and key (a report's is
+its session id), kept beside the person's active conversation so starting something else never
+overwrites them."""
 CHOICES_KEY = "_choices"
 """Where a conversation keeps the numbered choices it last offered, as [label, value] pairs."""
 # Not a flow: the numbered choices of the last reply outside a flow (a matching proposal, a
@@ -51,11 +106,46 @@ class Flow(Protocol):
     async def on_input(self, ctx: Context, conv: Conversation, text: str) -> list[Outbound]: ...
 
 
+def _word(text: str) -> str:
+    folded = unicodedata.normalize("NFKC", text).strip().lower().rstrip("。.!！、 ")
+    return "".join(folded.split())
+
+
 def is_cancel(text: str) -> bool:
-    return text.strip().lower().rstrip("。.!！") in CANCEL_WORDS
+    """Everyday ways of saying "cancel this" (やめます, キャンセル, 中止, 取り消し, もういい…)."""
+    return _word(text) in CANCEL_WORDS
+
+
+def is_pause(text: str) -> bool:
+    """Everyday ways of saying "later" inside a conversation (あとで, 中断…)."""
+    return _word(text) in PAUSE_WORDS
+
+
+def is_draft_key(thread_key: str) -> bool:
+    return thread_key.startswith(DRAFT_PREFIX)
+
+
+def draft_key(flow: str, key: str) -> str:
+    return f"{DRAFT_PREFIX}{flow}:{key}"[:120]
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A paused conversation: what it had collected and until when it is kept."""
+
+    flow: str
+    key: str
+    step: str
+    data: dict[str, Any]
+    expires_at: dt.datetime
 
 
 class ConversationEngine:
+    """Runs flows. Optional attributes a flow may declare: ``keep`` (a ``timedelta``: how long
+    its state is kept, active or paused, when longer than the default), ``resume_command`` (what
+    to type to resume it, shown when it is paused) and ``async resume(ctx, conv)`` (the question
+    to show again when it resumes; without it the engine says where it stood)."""
+
     def __init__(self, flows: dict[str, Flow], ttl: dt.timedelta) -> None:
         self.flows = flows
         self.ttl = ttl
@@ -63,6 +153,121 @@ class ConversationEngine:
     def label(self, flow: str) -> str:
         f = self.flows.get(flow)
         return f.label if f else flow
+
+    def ttl_of(self, flow: str) -> dt.timedelta:
+        """How long a conversation of this kind is kept: its flow's own ``keep`` when longer."""
+        keep = getattr(self.flows.get(flow), "keep", None)
+        return max(self.ttl, keep) if isinstance(keep, dt.timedelta) else self.ttl
+
+    async def active(self, ctx: Context) -> Conversation | None:
+        """The caller's conversation in progress (not a kept menu, not expired), or None."""
+        ib = ctx.inbound
+        state = await conv_store.get(ctx.s, ib.platform, ib.user_id, ib.thread_key)
+        if state is None or state.flow == MENU or state.expires_at <= ctx.now():
+            return None
+        if state.flow not in self.flows:
+            return None
+        return Conversation(flow=state.flow, step=state.step, data=dict(state.data))
+
+    async def pause(
+        self, ctx: Context, conv: Conversation, *, quiet: bool = False
+    ) -> list[Outbound]:
+        """Keep the conversation as a draft (nothing typed is lost) and say how to resume it."""
+        ib = ctx.inbound
+        key = str(conv.data.get("draft_key", ""))
+        until = ctx.now() + self.ttl_of(conv.flow)
+        await conv_store.save(
+            ctx.s,
+            platform=ib.platform,
+            user_platform_id=ib.user_id,
+            thread_key=draft_key(conv.flow, key),
+            channel=ib.channel,
+            flow=conv.flow,
+            step=conv.step,
+            data=conv.data,
+            expires_at=until,
+            now=ctx.now(),
+        )
+        await conv_store.clear(ctx.s, ib.platform, ib.user_id, ib.thread_key)
+        if quiet:
+            return []
+        command = str(getattr(self.flows.get(conv.flow), "resume_command", "") or "")
+        return [
+            Outbound(
+                text=t(
+                    "conversation_paused",
+                    flow=self.label(conv.flow),
+                    until=format_jp(until.astimezone(JST).date()),
+                )
+                + (t("conversation_resume_with", command=command) if command else "")
+            )
+        ]
+
+    async def drafts(self, ctx: Context, flow: str) -> list[Draft]:
+        """The caller's paused drafts of one flow, newest first (expired ones left out)."""
+        ib = ctx.inbound
+        prefix = draft_key(flow, "")
+        states = await conv_store.with_prefix(ctx.s, ib.platform, ib.user_id, prefix)
+        return [
+            Draft(
+                flow=st.flow,
+                key=st.thread_key.removeprefix(prefix),
+                step=st.step,
+                data=dict(st.data),
+                expires_at=st.expires_at,
+            )
+            for st in states
+            if st.expires_at > ctx.now() and st.flow == flow
+        ]
+
+    async def resume(
+        self, ctx: Context, flow_name: str, key: str | None = None
+    ) -> list[Outbound] | None:
+        """Go back to where a conversation of this flow stopped: the one in progress (when its
+        key matches) or a paused draft. None when there is neither."""
+        flow = self.flows[flow_name]
+        current = await self.active(ctx)
+        if current is not None and current.flow == flow_name:
+            if key is None or str(current.data.get("draft_key", "")) == key:
+                return await self._resumed(ctx, flow, current)
+        found = [d for d in await self.drafts(ctx, flow_name) if key is None or d.key == key]
+        if not found:
+            return None
+        draft = found[0]
+        ib = ctx.inbound
+        notices: list[Outbound] = []
+        if current is not None:
+            notices = await self._set_aside(ctx, current)
+        await conv_store.clear(ctx.s, ib.platform, ib.user_id, draft_key(flow_name, draft.key))
+        conv = Conversation(flow=flow_name, step=draft.step, data=dict(draft.data))
+        return notices + await self._resumed(ctx, flow, conv)
+
+    async def _resumed(self, ctx: Context, flow: Flow, conv: Conversation) -> list[Outbound]:
+        again = getattr(flow, "resume", None)
+        replies: list[Outbound] = [Outbound(text=t("conversation_resumed", flow=flow.label))]
+        if again is not None:
+            replies.extend(await again(ctx, conv))
+        else:
+            replies.extend(self._offered_again(conv))
+        await self._persist(ctx, conv, replies)
+        return replies
+
+    @staticmethod
+    def _offered_again(conv: Conversation) -> list[Outbound]:
+        offered = offered_choices(conv)
+        if not offered:
+            return []
+        return [
+            Outbound(
+                text=t("conversation_resume_choose"),
+                choices=tuple(Choice(label=label, value=value) for label, value in offered),
+            )
+        ]
+
+    async def _set_aside(self, ctx: Context, current: Conversation) -> list[Outbound]:
+        """Another conversation begins: the one in progress is kept as a draft, not lost."""
+        replies = await self.pause(ctx, current)
+        return replies if _has_input(current) else []
 
     async def load(self, ctx: Context) -> tuple[Conversation | None, list[Outbound]]:
         """The caller's active conversation, or None; an expired one is dropped with a notice."""
@@ -82,10 +287,12 @@ class ConversationEngine:
 
     async def begin(self, ctx: Context, flow_name: str, text: str = "") -> list[Outbound]:
         flow = self.flows[flow_name]
+        current = await self.active(ctx)
         conv = Conversation(flow=flow_name, step="start")
         replies = await flow.start(ctx, conv, text)
+        notices = await self._set_aside(ctx, current) if current is not None else []
         await self._persist(ctx, conv, replies)
-        return replies
+        return notices + replies
 
     async def begin_with(
         self,
@@ -95,10 +302,12 @@ class ConversationEngine:
     ) -> list[Outbound]:
         """Begin a flow from something other than a first message (a submitted form)."""
         flow = self.flows[flow_name]
+        current = await self.active(ctx)
         conv = Conversation(flow=flow_name, step="start")
         replies = await fill(ctx, flow, conv)
+        notices = await self._set_aside(ctx, current) if current is not None else []
         await self._persist(ctx, conv, replies)
-        return replies
+        return notices + replies
 
     async def answer(
         self, ctx: Context, conv: Conversation, text: str, *, from_button: bool = False
@@ -118,6 +327,8 @@ class ConversationEngine:
                 text = found.value
             elif found.meant_a_choice:
                 return [Outbound(text=found.hint)]
+        if text == PAUSE or (not from_button and is_pause(text)):
+            return await self.pause(ctx, conv)
         replies = await flow.on_input(ctx, conv, text)
         await self._persist(ctx, conv, replies)
         return replies
@@ -177,9 +388,14 @@ class ConversationEngine:
             flow=conv.flow,
             step=conv.step,
             data=conv.data,
-            expires_at=ctx.now() + self.ttl,
+            expires_at=ctx.now() + self.ttl_of(conv.flow),
             now=ctx.now(),
         )
+
+
+def _has_input(conv: Conversation) -> bool:
+    """Whether a conversation holds anything the person typed (beyond where it stands)."""
+    return any(k != CHOICES_KEY and v not in (None, "", [], {}) for k, v in conv.data.items())
 
 
 def stored_choices(offered: tuple[Choice, ...]) -> list[list[str]]:

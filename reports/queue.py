@@ -76,8 +76,14 @@ class QueueView:
         return [i for i in self.items if i.wait.case_id == case_id]
 
 
-def limit_of(policy: QueuePolicy, kind: str) -> int:
-    value = getattr(policy, kind)
+def limit_of(policy: QueuePolicy, wait: Wait, cal: BusinessCalendar) -> int:
+    """The profile's number for the wait's kind; a report with none set is flagged once past its
+    due day (the 開庁日 from the session's day to its due day: the track's deadline)."""
+    value = getattr(policy, wait.kind)
+    if value is None:
+        start = wait.since.astimezone(JST).date()
+        assert wait.due is not None
+        return max(cal.open_days_until(start, wait.due), 0)
     assert isinstance(value, int)
     return value
 
@@ -105,7 +111,7 @@ def build(
         day = w.since.astimezone(JST).date()
         if day not in ages:
             ages[day] = age_of(w, cal, today)
-        items.append(QueueItem(w, ages[day], limit_of(policy, w.kind)))
+        items.append(QueueItem(w, ages[day], limit_of(policy, w, cal)))
     items.sort(
         key=lambda i: (
             lead in ("prefecture", "expert") and i.wait.holder != lead,

@@ -206,7 +206,8 @@ class QueuePolicy(_Strict):
     match: int = Field(default=2, ge=0)  # a new consultation waiting for an expert
     approval: int = Field(default=2, ge=0)  # a proposed expert waiting for the prefecture
     schedule: int = Field(default=5, ge=0)  # an accepted case with no session booked
-    report: int = Field(default=5, ge=0)  # a held session with no report
+    # a held session with no report; unset: once past the report's due day (the track's deadline)
+    report: int | None = Field(default=None, ge=0)
     review: int = Field(default=2, ge=0)  # a report waiting for the desk's review
     survey: int = Field(default=5, ge=0)  # a survey not returned by the municipality
     deliverable: int = Field(default=0, ge=0)  # a deliverable past its due day

@@ -59,7 +59,7 @@ async def pass_at(bot: ChatBot, clock: FixedClock, when: dt.datetime) -> list[st
     # The desk's queue may remind the staff that the case waits for a new session (a flagged
     # "staff queue schedule:…", tests/test_queue.py); these tests are about the session's chase.
     chase = [ln for ln in report.sent if CASE in ln and not ln.startswith("staff queue ")]
-    return chase + [f"ended {report.ended}"]
+    return [*chase, f"ended {report.ended}"]
 
 
 # --- cancel --------------------------------------------------------------------------------------

@@ -276,6 +276,12 @@ SectionKind = Literal[
     "stages",
     "events",
     "text",
+    # 業務日報 pages (Kumamoto §2.5(2)); per municipality 進捗状況・課題事項・対策・対応状況
+    # (Miyazaki §6(1)イ(イ)); survey comments, masked (Saitama §6(6)キ); each stage's KPI.
+    "daily_reports",
+    "progress_by_municipality",
+    "survey_comments",
+    "stage_kpis",
 ]
 
 
@@ -399,6 +405,9 @@ class ProgramProfile(_Strict):
     demo_default: bool = False
     # The completion report's outline as the seed asks (Yamagata §3(3) ①–⑦); none: generic.
     completion_report: CompletionReport | None = None
+    # The monthly report's outline (Miyazaki's 月次作業報告書 §6(1)イ(イ)), sections as above;
+    # without it the monthly deck has the generic outline.
+    monthly_report: CompletionReport | None = None
     # Meetings and events the program holds or counts, and the deliverables it owes with their
     # due rules (store/profile_structure.py).
     events: tuple[EventKind, ...] = ()

@@ -19,6 +19,7 @@ from reports import deck
 from store.db import Database
 from store.profiles import ProfileError, ProgramProfile, load_profile, parse_profile
 from store.seed import seed_program
+from tests.test_deck import heading
 from tests.test_status import NOW
 
 YAMAGATA_YAML = (Path(__file__).parents[1] / "store" / "profiles" / "yamagata-2026.yaml").read_text(
@@ -49,9 +50,15 @@ async def _completion(db: Database, profile: ProgramProfile) -> PresentationT:
 
 
 def _slides(prs: PresentationT) -> list[list[str]]:
-    """Each slide's texts, its title first."""
+    """Each slide's texts, its section heading first (the kicker above a finding title)."""
     return [
-        [sh.text_frame.text for sh in slide.shapes if sh.has_text_frame] for slide in prs.slides
+        [heading(slide)]
+        + [
+            sh.text_frame.text
+            for sh in slide.shapes
+            if sh.has_text_frame and sh.name != "Kicker" and sh != slide.shapes.title
+        ]
+        for slide in prs.slides
     ]
 
 
@@ -81,7 +88,7 @@ async def test_a_reordered_shortened_outline_gives_exactly_those_sections(db: Da
     )
     slides = _slides(await _completion(db, profile))
     assert [s[0] for s in slides] == [
-        "DX推進体制 検証報告書",
+        "DX推進体制 検証報告書（中間）",
         "目次",
         "はじめに",
         "県への提案",
@@ -100,7 +107,7 @@ async def test_a_reordered_shortened_outline_gives_exactly_those_sections(db: Da
 async def test_a_profile_without_an_outline_gets_the_generic_one(db: Database) -> None:
     slides = _slides(await _completion(db, _yamagata_with(None)))
     assert [s[0] for s in slides] == [
-        "事業完了報告書",
+        "事業完了報告書（中間）",
         "目次",
         "事業概要",
         "目標に対する実績",
@@ -175,13 +182,14 @@ async def test_kumamoto_completion_follows_its_jisseki_houkokusho(db: Database) 
     the 支援計画書 (as the list of engagements) and the 業務日報 attached — declared in its
     profile, not coded."""
     slides = _slides(await _completion(db, load_profile("kumamoto-2026")))
-    assert slides[0][0] == "実績報告書"
+    assert slides[0][0] == "実績報告書（中間）"  # built before the term's end
     assert slides[1][1].splitlines() == [
         "事業概要",
         "事業実施体制",
         "事業実施スケジュール",
         "事業実施内容",
-        "添付: 市町村毎の支援計画書（一覧）",
-        "添付: 業務日報（支援実施一覧）",
+        "添付: 市町村毎の支援計画書（テーマ・取組目標・ステップ）",
+        "添付: 業務日報",
+        "添付: 支援実施一覧",
     ]
     assert len(slides) - 1 >= 10  # ten body slides or more, even before any session

@@ -31,6 +31,8 @@ from bot.demo import seed_demo
 from reminders.calendar import BusinessCalendar
 from reminders.clock import JST
 from reports import deck
+from reports.deck import tables
+from reports.deck.builder import BODY
 from store.db import Database
 from store.migrate import upgrade
 from store.profiles import ProgramProfile, load_profile
@@ -114,6 +116,8 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Rendered]:
         return files
 
     files = asyncio.run(build_all())
+    files["canary"] = root / "canary.pptx"
+    files["canary"].write_bytes(overflowing_deck())
     out = root / "pdf"
     run = subprocess.run(
         [
@@ -131,6 +135,18 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Rendered]:
     )
     assert run.returncode == 0, run.stderr.decode()
     return {name: Rendered(path, out / f"{name}.pdf") for name, path in files.items()}
+
+
+def overflowing_deck() -> bytes:
+    """A deck whose one table is forced past the slide's bottom (40 rows drawn as if short):
+    what the decks did before rows were measured. The check must find its last rows cut."""
+    b = deck.DeckBuilder()
+    slide = b.slide("canary")
+    rows = [[f"行{i:02d}", f"{i}"] for i in range(40)]
+    lay = tables.layout(["項目", "件数"], rows, BODY.width, 12)
+    short = tables.TableLayout(lay.widths, 10.0, [10.0] * len(rows), lay.right)
+    b.table(slide, ["項目", "件数"], rows, BODY, 12, lay=short)
+    return b.finish("canary")
 
 
 def slide_texts(slide: Any) -> list[str]:
@@ -183,12 +199,8 @@ def test_every_text_of_every_slide_is_on_its_rendered_page(
 ) -> None:
     r = rendered[f"{program}_{build}"]
     prs = Presentation(str(r.pptx))
-    crop = ["-x", "0", "-y", "0", "-W", str(PAGE_W), "-H", str(PAGE_H)]
-    text = subprocess.run(
-        [str(PDFTOTEXT), *crop, str(r.pdf), "-"], capture_output=True, text=True, check=True
-    ).stdout
-    assert text.count("\f") == len(prs.slides)  # one page per slide (each ends in a form feed)
-    pages = text.split("\f")[: len(prs.slides)]
+    pages = _page_texts(r.pdf)
+    assert len(pages) == len(prs.slides)  # one page per slide
     cut = {}
     for n, (slide, page) in enumerate(zip(prs.slides, pages, strict=True), start=1):
         missing = missing_from(page, slide_texts(slide))
@@ -207,11 +219,30 @@ def test_every_text_of_every_slide_is_on_its_rendered_page(
     assert not {n: w for n, w in into_footer.items() if w}, "body text drawn into the footer"
 
 
+def _page_texts(pdf: Path) -> list[str]:
+    """Each page's text cropped to the slide, in drawing order (-raw: a wrapped cell's lines
+    stay together, not interleaved with the next column's)."""
+    crop = ["-x", "0", "-y", "0", "-W", str(PAGE_W), "-H", str(PAGE_H)]
+    text = subprocess.run(
+        [str(PDFTOTEXT), "-raw", *crop, str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    return text.split("\f")[:-1]  # each page ends in a form feed
+
+
 def _footer_of(slide: Any) -> str:
     """The squashed text of the slide's footer (its last text box, at 7.05 in); empty on the
     title slide, which has none."""
     boxes = [sh for sh in slide.shapes if sh.has_text_frame and sh.top > 6.9 * 914400]
     return _squash(boxes[-1].text_frame.text) if boxes else ""
+
+
+@needs_tools
+def test_a_table_run_off_the_slide_is_caught(rendered: dict[str, Rendered]) -> None:
+    r = rendered["canary"]
+    prs = Presentation(str(r.pptx))
+    page = _page_texts(r.pdf)[0]
+    missing = missing_from(page, slide_texts(prs.slides[0]))
+    assert "行39" in missing and "行00" not in missing
 
 
 def test_the_checker_catches_a_cut_row() -> None:

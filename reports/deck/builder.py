@@ -10,6 +10,7 @@ Japanese face.
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Sequence
 from copy import deepcopy
 from dataclasses import dataclass
@@ -39,9 +40,9 @@ WIDTH, HEIGHT = Emu(12192000), Emu(6858000)  # 16:9, 13.333 × 7.5 in
 ACCENT_HEX, GREY_HEX = "1F4E79", "595959"
 ACCENT = RGBColor.from_string(ACCENT_HEX)  # type: ignore[no-untyped-call]  # unannotated upstream
 CELL_MARGIN = 27432  # EMU: 0.03 in above and below the text of a table cell
-A_P, A_PPR, A_R, A_RPR, A_LATIN, A_EA, A_T, A_TCPR, A_SOLIDFILL, A_SRGBCLR = (
+A_P, A_PPR, A_R, A_RPR, A_LATIN, A_EA, A_T, A_TCPR, A_SOLIDFILL, A_SRGBCLR, A_BR = (
     qn(f"a:{x}")
-    for x in ("p", "pPr", "r", "rPr", "latin", "ea", "t", "tcPr", "solidFill", "srgbClr")
+    for x in ("p", "pPr", "r", "rPr", "latin", "ea", "t", "tcPr", "solidFill", "srgbClr", "br")
 )
 
 
@@ -106,6 +107,91 @@ def _fonts_in_chart(chart: Chart) -> None:
         axes = []
     for axis in axes:
         _font(axis.tick_labels.font, 11)
+        if axis.has_title:
+            for p in axis.axis_title.text_frame.paragraphs:
+                for r in p.runs:
+                    _font(r.font, 11)
+
+
+KICKER = "Kicker"  # the name of the shape holding the section heading above a slide's title
+MARKER_COLORS = ("262626", "7F7F7F", "BF9000")  # target, minimum, a third: never red
+C_NS = "http://schemas.openxmlformats.org/drawingml/2006/chart"
+
+
+def _c(tag: str) -> str:
+    return f"{{{C_NS}}}{tag}"
+
+
+def _value_axis(
+    chart: Chart,
+    series: Sequence[tuple[str, Sequence[float]]],
+    kind: XL_CHART_TYPE,
+    title: str,
+    number_format: str,
+) -> None:
+    """Integer steps for counts (never 0.5 of a session) and the axis title with its unit."""
+    axis = chart.value_axis
+    stacked = kind in (XL_CHART_TYPE.BAR_STACKED, XL_CHART_TYPE.COLUMN_STACKED)
+    values = [[x or 0 for x in v] for _, v in series] or [[0]]
+    top = max(
+        (sum(col) for col in zip(*values, strict=True)) if stacked else (max(v) for v in values),
+        default=0,
+    )
+    if number_format == "0":
+        step = max(1, math.ceil(max(top, 1) / 8))
+        nice = next(n for n in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000) if n >= step)
+        axis.major_unit = nice
+        axis.minimum_scale = 0
+        axis.maximum_scale = max(nice, math.ceil(top / nice) * nice)
+        axis.tick_labels.number_format = "0"
+        axis.tick_labels.number_format_is_linked = False
+    if title:
+        axis.has_title = True
+        axis.axis_title.text_frame.text = title
+
+
+def _as_markers(chart: Chart, indices: Sequence[int]) -> None:
+    """Move the series at ``indices`` from the bar chart into a line chart on the same axes,
+    drawn as marks only (no line): a target or a minimum reads as a level, not as a bar."""
+    plot_area = chart._chartSpace.find(".//" + _c("plotArea"))
+    bar = plot_area.find(_c("barChart"))
+    sers = bar.findall(_c("ser"))
+    line = etree.Element(_c("lineChart"))
+    etree.SubElement(line, _c("grouping"), val="standard")
+    etree.SubElement(line, _c("varyColors"), val="0")
+    horizontal = bar.find(_c("barDir")).get("val") == "bar"
+    for n, i in enumerate(indices):
+        ser = sers[i]
+        bar.remove(ser)
+        for x in ser.findall(_c("invertIfNegative")) + ser.findall(_c("shape")):
+            ser.remove(x)
+        color = MARKER_COLORS[n % len(MARKER_COLORS)]
+        sppr = ser.find(_c("spPr"))
+        if sppr is not None:
+            ser.remove(sppr)
+        sppr = etree.Element(_c("spPr"))
+        ln = etree.SubElement(sppr, qn("a:ln"))
+        etree.SubElement(ln, qn("a:noFill"))
+        marker = etree.Element(_c("marker"))
+        etree.SubElement(marker, _c("symbol"), val="dash")
+        etree.SubElement(marker, _c("size"), val="24" if not horizontal else "12")
+        mpr = etree.SubElement(marker, _c("spPr"))
+        fill = etree.SubElement(mpr, qn("a:solidFill"))
+        etree.SubElement(fill, qn("a:srgbClr"), val=color)
+        mln = etree.SubElement(mpr, qn("a:ln"))
+        lfill = etree.SubElement(mln, qn("a:solidFill"))
+        etree.SubElement(lfill, qn("a:srgbClr"), val=color)
+        tx = ser.find(_c("tx"))
+        (tx if tx is not None else ser.find(_c("order"))).addnext(sppr)
+        sppr.addnext(marker)
+        for dl in ser.findall(_c("dLbls")):
+            ser.remove(dl)
+        etree.SubElement(ser, _c("smooth"), val="0")
+        line.append(ser)
+    etree.SubElement(line, _c("marker"), val="1")
+    for ax in bar.findall(_c("axId")):
+        etree.SubElement(line, _c("axId"), val=ax.get("val"))
+    bar.addnext(line)
 
 
 def remove_empty_placeholders(slide: Slide) -> None:
@@ -147,6 +233,9 @@ class DeckBuilder:
         self.prs.slide_height = HEIGHT
         # python-pptx leaves Presentation.slides unannotated; the collection is a Slides.
         self.slides: Slides = self.prs.slides
+        # The section heading shown small above each slide's title (the title states the
+        # finding); set by the section while its slides are drawn.
+        self.kicker = ""
 
     def title_slide(self, title: str, subtitle: str) -> Slide:
         slide = self.slides.add_slide(self.prs.slide_layouts[0])
@@ -175,14 +264,23 @@ class DeckBuilder:
     def slide(self, title: str) -> Slide:
         slide = self.slides.add_slide(self.prs.slide_layouts[5])  # Title Only
         head = _title_of(slide)
+        top = 0.36 if self.kicker else 0.3
         head.left, head.top, head.width, head.height = (
             Inches(0.5),
-            Inches(0.3),
+            Inches(top),
             Inches(12.33),
-            Inches(0.9),
+            Inches(1.2 - top),
         )
         head.text_frame.vertical_anchor = MSO_ANCHOR.MIDDLE
-        _one_run(head.text_frame, title, 26, bold=True, color=ACCENT_HEX, align="l")
+        head.text_frame.word_wrap = True
+        size = tables.fit_size([title], 12.33, 1.2 - top, 26)  # a long finding on two lines
+        _one_run(head.text_frame, title, size, bold=True, color=ACCENT_HEX, align="l")
+        if self.kicker:
+            box = slide.shapes.add_textbox(Inches(0.5), Inches(0.0), Inches(12.33), Inches(0.4))
+            box.name = KICKER
+            # One line: 12 pt, smaller for a long heading (at most 80 characters).
+            kicker = min(12.0, 12.1 * 72 / max(tables.text_em(self.kicker), 1))
+            _one_run(box.text_frame, self.kicker, kicker, color=GREY_HEX, align="l")
         line = slide.shapes.add_connector(
             MSO_CONNECTOR.STRAIGHT, Inches(0.5), Inches(1.22), Inches(12.83), Inches(1.22)
         )
@@ -287,13 +385,16 @@ class DeckBuilder:
             p.remove(child)
         if right:
             etree.SubElement(p, A_PPR, {"algn": "r"})
-        r = etree.SubElement(p, A_R)
-        rpr = etree.SubElement(
-            r, A_RPR, {"lang": "ja-JP", "sz": str(int(size * 100)), "b": "1" if bold else "0"}
-        )
-        etree.SubElement(rpr, A_LATIN, {"typeface": FONT})
-        etree.SubElement(rpr, A_EA, {"typeface": FONT})
-        etree.SubElement(r, A_T).text = _xml_text(text) or "－"
+        attrs = {"lang": "ja-JP", "sz": str(int(size * 100)), "b": "1" if bold else "0"}
+        # Each line of the text a run, a line break (a:br) between them.
+        for i, line in enumerate(text.split("\n") if text else ["－"]):
+            if i:
+                etree.SubElement(etree.SubElement(p, A_BR), A_RPR, attrs)
+            r = etree.SubElement(p, A_R)
+            rpr = etree.SubElement(r, A_RPR, attrs)
+            etree.SubElement(rpr, A_LATIN, {"typeface": FONT})
+            etree.SubElement(rpr, A_EA, {"typeface": FONT})
+            etree.SubElement(r, A_T).text = _xml_text(line) or "－"
         tcpr = tc.find(A_TCPR)
         if tcpr is None:
             tcpr = tc.get_or_add_tcPr()
@@ -312,13 +413,25 @@ class DeckBuilder:
         labels: bool = True,
         number_format: str = "0",
         label_format: str | None = None,
+        value_title: str = "",
+        category_title: str = "",
+        markers: Sequence[str] = (),
+        point_colors: Sequence[str] = (),
     ) -> Chart:
+        """A native chart. Counts get an integer value axis titled with its unit; a series of
+        zeros only is left out (never an empty legend entry); the series named in ``markers``
+        are drawn as marks on a line chart over the bars (a target, a minimum), never as bars;
+        ``point_colors`` colours a single series' points (an ordinal palette)."""
+        shown = [(n, v) for n, v in series if any(v) or n in markers] or list(series[:1])
+        if markers and not any(any(v) for n, v in shown if n not in markers):
+            shown = [x for x in shown if x[0] not in markers] or list(series[:1])
+        legend = legend and len(shown) > 1
         # python-pptx leaves the chart data classes unannotated, and annotates add_chart as taking
         # its deprecated alias ChartData (a subclass of CategoryChartData) and returning the
         # Chart, when it returns the graphic frame that holds the chart.
         data = CategoryChartData(number_format=number_format)  # type: ignore[no-untyped-call]
         data.categories = list(categories)
-        for name, values in series:
+        for name, values in shown:
             data.add_series(name, list(values))  # type: ignore[no-untyped-call]
         frame = slide.shapes.add_chart(kind, *box.emu(), cast(ChartData, data))
         chart = cast(GraphicFrame, frame).chart
@@ -339,6 +452,20 @@ class DeckBuilder:
                 plot.data_labels.show_value = False
         if kind in (XL_CHART_TYPE.BAR_CLUSTERED, XL_CHART_TYPE.BAR_STACKED):
             chart.category_axis.reverse_order = True  # first category at the top
+        if kind != XL_CHART_TYPE.PIE:
+            _value_axis(chart, shown, kind, value_title, number_format)
+            if category_title:
+                chart.category_axis.has_title = True
+                chart.category_axis.axis_title.text_frame.text = category_title
+        if point_colors:
+            for i, color in enumerate(point_colors[: len(categories)]):
+                fill = chart.plots[0].series[0].points[i].format.fill
+                fill.solid()
+                fill.fore_color.rgb = RGBColor.from_string(color)  # type: ignore[no-untyped-call]
+        names = [n for n, _ in shown]
+        marked = [names.index(n) for n in markers if n in names]
+        if marked and len(marked) < len(names):
+            _as_markers(chart, marked)
         _fonts_in_chart(chart)
         return chart
 

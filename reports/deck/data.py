@@ -27,7 +27,7 @@ from reports.status import (
 from reports.structure_view import StructureView
 from reports.structure_view import build as build_structure
 from store import engagements as engagement_store
-from store import reporting
+from store import reference, reporting
 from store import stages as stage_store
 from store.db import Session
 from store.profiles import ProgramProfile
@@ -86,6 +86,24 @@ class MuniLine:
 
 
 @dataclass(frozen=True)
+class Comment:
+    """A survey's free comment, masked like the 相談事例集 (names, e-mail, phone)."""
+
+    municipality: str
+    satisfaction: int | None
+    text: str
+
+
+@dataclass(frozen=True)
+class IssueGroup:
+    """The issues the reports named in one category of the domain taxonomy."""
+
+    category: str
+    n: int
+    example: str
+
+
+@dataclass(frozen=True)
 class Highlight:
     municipality: str
     domain: str
@@ -121,7 +139,8 @@ class DeckData:
     joint: list[SessionRow]
     roles: dict[str, int]
     highlights: list[Highlight]
-    issues: list[tuple[str, int]]
+    issues: list[IssueGroup]
+    comments: list[Comment]
     upcoming: list[SessionRow]
     narrative: Narrative | None = None
     # Engaged vs expected municipalities per engagement track (store/engagements.py); an
@@ -252,7 +271,8 @@ async def load_deck_data(
         joint=[r for r in held_period if len(r.municipalities) > 1],
         roles=roles,
         highlights=_highlights(held_period, case_by_id, masker),
-        issues=_issues(held_period, masker),
+        issues=_issues(held_period, case_by_id, masker),
+        comments=_comments(held_period, masker),
         upcoming=upcoming,
         engagements=await engagement_store.track_engagements(s, profile, scope.municipality_code),
         stages=stage_view.build(
@@ -367,8 +387,41 @@ def _highlights(
     return out
 
 
-def _issues(rows: list[SessionRow], masker: Masker, limit: int = 4) -> list[tuple[str, int]]:
-    counts: Counter[str] = Counter(
-        masker.text(_text_of(r.report, "issues")) for r in rows if _text_of(r.report, "issues")
-    )
-    return counts.most_common(limit)
+def _issues(
+    rows: list[SessionRow], cases: dict[int, CaseRow], masker: Masker, limit: int = 5
+) -> list[IssueGroup]:
+    """The issues the reports name, grouped by the domain (表1 taxonomy) of their case — never
+    by identical wording — most frequent first, each with a masked example."""
+    counts: Counter[str] = Counter()
+    example: dict[str, str] = {}
+    for r in sorted(rows, key=lambda r: r.starts_at, reverse=True):
+        text = _text_of(r.report, "issues")
+        if not text:
+            continue
+        case = cases.get(r.case_id)
+        category = (_category_of(text) or (case.domains[0] if case and case.domains else "")) or t(
+            "deck_issue_other"
+        )
+        counts[category] += 1
+        example.setdefault(category, masker.text(text))
+    return [IssueGroup(c, n, example[c]) for c, n in counts.most_common(limit)]
+
+
+def _category_of(text: str) -> str:
+    """The first domain of the taxonomy whose name or a keyword the text names."""
+    for ref in reference.domains():
+        if ref.name in text or any(k and k in text for k in ref.keywords):
+            return ref.name
+    return ""
+
+
+def _comments(rows: list[SessionRow], masker: Masker) -> list[Comment]:
+    return [
+        Comment(
+            "・".join(r.municipality_names),
+            r.satisfaction,
+            masker.text(" ".join(r.survey_comment.split())),
+        )
+        for r in sorted(rows, key=lambda r: r.starts_at)
+        if r.survey_answered and r.survey_comment.strip()
+    ]

@@ -61,8 +61,10 @@ async def narrate(llm: NarrativeLLM, data: DeckData, names: Iterable[str]) -> Na
 
 
 def num(value: float, digits: int = 1) -> str:
-    """A figure as people write it: 1.5, 2 (not 2.0), 0."""
-    text = f"{value:.{digits}f}".rstrip("0").rstrip(".")
+    """A figure as people write it: 1.5, 2 (not 2.0), 0, 60 (digits=0)."""
+    text = f"{value:.{digits}f}"
+    if digits:
+        text = text.rstrip("0").rstrip(".")
     return text or "0"
 
 
@@ -80,7 +82,9 @@ def highlight_lines(d: DeckData) -> list[str]:
 def issue_lines(d: DeckData) -> list[str]:
     if d.narrative and d.narrative.issues:
         return d.narrative.issues
-    lines = [t("deck_issue_found", text=text, n=n) for text, n in d.issues]
+    lines = [
+        t("deck_issue_category", category=g.category, n=g.n, example=g.example) for g in d.issues
+    ]
     submitted = d.reports["on_time"] + d.reports["late"]
     if submitted or d.reports["overdue"]:
         rate = d.reports["on_time"] / (submitted + d.reports["overdue"]) * 100
@@ -121,9 +125,11 @@ def next_step_lines(d: DeckData) -> list[str]:
                     pace=num(tp.pace_needed * 5),
                 )
             )
-    uncovered = d.total_municipalities - len({m.code for m in d.municipalities})
+    # Over the term, not the period; the 相談窓口 is proposed only to a program that has one.
+    uncovered = d.total_municipalities - len({m.code for m in d.figures.municipalities if m.held})
     if d.scope_label == "" and uncovered > 0:
-        lines.append(t("deck_next_uncovered", n=uncovered))
+        desk = any(tr.kind == "consultation" for tr in d.profile.tracks)
+        lines.append(t("deck_next_uncovered" if desk else "deck_next_uncovered_term", n=uncovered))
     if d.upcoming:
         lines.append(t("deck_next_upcoming", n=len(d.upcoming), days=UPCOMING_DAYS))
     if d.reports["overdue"]:

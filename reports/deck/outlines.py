@@ -45,6 +45,8 @@ def generic_outline() -> tuple[ReportSection, ...]:
 def outline(d: DeckData) -> tuple[ReportSection, ...]:
     """The sections of the deck after its title slide (a monthly deck's month figures aside)."""
     if d.kind == "monthly":
+        if d.profile.monthly_report is not None:  # the program's 月次報告 contents
+            return d.profile.monthly_report.sections
         return generic_outline()[1:]  # the month's figures replace the overview
     declared = d.profile.completion_report if d.kind == "completion" else None
     if declared is not None:

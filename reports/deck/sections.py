@@ -19,13 +19,19 @@ from reports.deck.builder import LEFT, RIGHT, Box, DeckBuilder
 from reports.deck.data import DeckData, in_jst
 from reports.deck.engagements import slide_engagements
 from reports.deck.events import slide_events
-from reports.deck.narrative import next_step_lines, num
+from reports.deck.findings import finding, onsite_lines, shortfall_lines
+from reports.deck.narrative import issue_lines, next_step_lines, num
+from reports.deck.pages import (
+    slide_daily_reports,
+    slide_progress,
+    slide_stage_kpis,
+    slide_survey_comments,
+)
 from reports.deck.slides import (
     slide_appendix,
     slide_domains,
     slide_experts,
     slide_highlights,
-    slide_issues,
     slide_kpi,
     slide_municipalities,
     slide_next,
@@ -39,18 +45,24 @@ from store.profiles import ReportSlide, SectionKind
 
 
 def slide_expert_pool(b: DeckBuilder, d: DeckData, title: str) -> None:
-    """The experts' utilisation, with how the pool is run and what to improve."""
+    """The experts' utilisation, and how the pool was run, in figures."""
     slide_experts(b, d, title)
-    slide = b.slides[-1]
+    sp = d.experts
+    if not sp.experts:
+        return
+    domains = "、".join(name for name, _ in d.domains[:4]) or t("deck_unclassified")
+    idle = sum(1 for e in sp.experts if not e.assigned)
     lines = [
-        t("deck_pool_proposal"),
-        t("deck_pool_issue", max=d.experts.maximum, min=d.experts.minimum),
+        t("deck_pool_line", n=len(sp.experts), max=sp.maximum, min=sp.minimum, mean=num(sp.mean)),
+        t("deck_pool_domains", domains=domains),
+        t("deck_pool_unassigned", n=idle) if idle else "",
     ]
-    b.text(slide, lines, Box(9.0, 4.2, 3.73, 2.7), size=12)
+    b.text(b.slides[-1], lines, Box(9.0, 4.2, 3.73, 2.7), size=12)
 
 
 def slide_joint_work(b: DeckBuilder, d: DeckData, title: str) -> None:
-    """Sessions shared by several municipalities: how many, and the accompaniment held."""
+    """Sessions shared by several municipalities: how many, the accompaniment held, and the
+    on-site minimum flagged where it is not met (Yamagata §3(1)⑤)."""
     slide = b.slide(title)
     acc = [tp for tp in d.tracks if tp.kind in ("accompaniment", "bpr")]
     lines = [
@@ -69,7 +81,8 @@ def slide_joint_work(b: DeckBuilder, d: DeckData, title: str) -> None:
             )
             for tp in acc
         ],
-        t("deck_joint_effect" if d.joint else "deck_joint_none"),
+        *onsite_lines(d, "deck_joint_onsite_unmet"),
+        t("deck_joint_effect") if d.joint else "",
     ]
     b.text(slide, lines, LEFT, size=15)
     rows = [
@@ -88,19 +101,19 @@ def slide_joint_work(b: DeckBuilder, d: DeckData, title: str) -> None:
             RIGHT,
             size=11,
         )
-    else:
-        b.text(slide, [t("deck_joint_hint")], RIGHT, size=14)
 
 
 def slide_structure(b: DeckBuilder, d: DeckData, title: str, sentences: Sequence[str] = ()) -> None:
-    """Who does what (people per role), who decides, how reports kept their deadline, and the
-    profile's own sentences (e.g. how costs are shared, which only the program can say)."""
+    """Who does what, who decides, how reports kept their deadline, and the profile's own
+    sentences (e.g. how costs are shared, which only the program can say). The people counted
+    are those who took part (experts with sessions, municipalities supported), never the
+    accounts registered."""
     slide = b.slide(title)
     roles = ("prefecture", "staff", "expert", "officer")
-    rows = [[t(f"deck_role_{r}"), str(d.roles.get(r, 0)), t(f"deck_role_duty_{r}")] for r in roles]
+    rows = [[t(f"deck_role_{r}"), t(f"deck_role_duty_{r}")] for r in roles]
     b.table(
         slide,
-        [t("deck_col_role"), t("deck_col_people"), t("deck_col_duty")],
+        [t("deck_col_role"), t("deck_col_duty")],
         rows,
         Box(0.6, 1.35, 12.13, 2.6),
         size=12,
@@ -108,6 +121,11 @@ def slide_structure(b: DeckBuilder, d: DeckData, title: str, sentences: Sequence
     approver = t(f"deck_structure_approver_{d.profile.match_approver}")
     submitted = d.reports["on_time"] + d.reports["late"]
     lines = [
+        t(
+            "deck_structure_people",
+            experts=sum(1 for e in d.experts.experts if e.assigned),
+            munis=len(d.municipalities),
+        ),
         t("deck_structure_flow", approver=approver),
         t(
             "deck_structure_reports",
@@ -121,26 +139,35 @@ def slide_structure(b: DeckBuilder, d: DeckData, title: str, sentences: Sequence
 
 
 def slide_roadmap(b: DeckBuilder, d: DeckData, title: str) -> None:
-    """Short, mid and long term actions, from what is overdue, in demand and not yet reached."""
+    """Short, mid and long term actions, from what is overdue, in demand and not yet reached
+    over the term (each line only where its figure calls for it)."""
     slide = b.slide(title)
-    top = "、".join(name for name, _ in d.domains[:3]) or t("deck_unclassified")
-    uncovered = max(d.total_municipalities - len({m.code for m in d.municipalities}), 0)
+    top = "、".join(name for name, _ in d.domains[:3])
+    short_term = [
+        t("deck_roadmap_overdue", n=d.reports["overdue"]) if d.reports["overdue"] else "",
+        t("deck_roadmap_top", top=top) if top else "",
+    ]
+    uncovered = uncovered_in_term(d)
     rows = [
-        [
-            t("deck_roadmap_short"),
-            t("deck_roadmap_short_text", overdue=d.reports["overdue"], top=top),
-        ],
+        [t("deck_roadmap_short"), "、".join(x for x in short_term if x) or "－"],
         [t("deck_roadmap_mid"), t("deck_roadmap_mid_text", n=uncovered)],
         [t("deck_roadmap_long"), t("deck_roadmap_long_text")],
     ]
-    b.table(
+    used = b.table(
         slide,
         [t("deck_col_horizon"), t("deck_col_actions")],
         rows,
         Box(0.6, 1.35, 12.13, 3.2),
         size=13,
     )
-    b.text(slide, next_step_lines(d)[:4], Box(0.6, 4.8, 12.13, 2.1), size=14)
+    top_in = 1.35 + used + 0.25
+    b.text(slide, next_step_lines(d)[:4], Box(0.6, top_in, 12.13, 6.9 - top_in), size=14)
+
+
+def uncovered_in_term(d: DeckData) -> int:
+    """Municipalities with no session held from the term's start (not just the period's)."""
+    covered = {m.code for m in d.figures.municipalities if m.held}
+    return max(d.total_municipalities - len(covered), 0)
 
 
 def slide_proposals(b: DeckBuilder, d: DeckData, title: str) -> None:
@@ -158,6 +185,16 @@ def slide_proposals(b: DeckBuilder, d: DeckData, title: str) -> None:
     b.text(slide, lines, size=16)
 
 
+def slide_shortfalls_and_issues(b: DeckBuilder, d: DeckData, title: str) -> None:
+    """The issues the reports name, by category, and every shortfall against the profile's
+    rules (minimums, on-site minimums, expected municipalities, late reports, deliverables)."""
+    lines = shortfall_lines(d)
+    slide = b.slide(title)
+    b.text(slide, issue_lines(d), Box(0.6, 1.35, 12.13, 3.3 if lines else 5.55), size=16)
+    if lines:
+        b.text(slide, [t("deck_short_title"), *lines], Box(0.6, 4.75, 12.13, 2.15), size=13)
+
+
 Drawer = Callable[[DeckBuilder, DeckData, ReportSlide], None]
 
 # Every section kind and its slide; a kind added to SectionKind without a drawer fails here.
@@ -170,7 +207,7 @@ DRAWERS: dict[SectionKind, Drawer] = {
     "experts": lambda b, d, s: slide_experts(b, d, s.title),
     "expert_pool": lambda b, d, s: slide_expert_pool(b, d, s.title),
     "highlights": lambda b, d, s: slide_highlights(b, d, s.title),
-    "issues": lambda b, d, s: slide_issues(b, d, s.title),
+    "issues": lambda b, d, s: slide_shortfalls_and_issues(b, d, s.title),
     "surveys": lambda b, d, s: slide_survey(b, d, s.title),
     "joint_work": lambda b, d, s: slide_joint_work(b, d, s.title),
     "structure": lambda b, d, s: slide_structure(b, d, s.title, s.text),
@@ -182,6 +219,10 @@ DRAWERS: dict[SectionKind, Drawer] = {
     "stages": lambda b, d, s: slide_stages(b, d, s.title),
     "events": lambda b, d, s: slide_events(b, d, s.title),
     "text": lambda b, d, s: slide_text(b, d, s.title, s.text),
+    "daily_reports": lambda b, d, s: slide_daily_reports(b, d, s.title),
+    "progress_by_municipality": lambda b, d, s: slide_progress(b, d, s.title),
+    "survey_comments": lambda b, d, s: slide_survey_comments(b, d, s.title),
+    "stage_kpis": lambda b, d, s: slide_stage_kpis(b, d, s.title),
 }
 if set(DRAWERS) != set(get_args(SectionKind)):  # import-time: a kind must never go undrawn
     raise RuntimeError(
@@ -190,5 +231,14 @@ if set(DRAWERS) != set(get_args(SectionKind)):  # import-time: a kind must never
 
 
 def draw(b: DeckBuilder, d: DeckData, page: ReportSlide) -> None:
-    """Add the slide(s) of one page of a section."""
-    DRAWERS[page.content](b, d, page)
+    """Add the slide(s) of one page of a section: titled with what they found, the section's
+    heading above it (a kind that finds nothing keeps the heading as its title)."""
+    found = finding(d, page.content)
+    if found is None:
+        DRAWERS[page.content](b, d, page)
+        return
+    b.kicker = page.title
+    try:
+        DRAWERS[page.content](b, d, page.model_copy(update={"title": found}))
+    finally:
+        b.kicker = ""

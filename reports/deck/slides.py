@@ -17,6 +17,8 @@ from reports.deck.narrative import highlight_lines, issue_lines, next_step_lines
 from store.reporting import SessionRow
 
 APPENDIX_LIMIT = 480  # sessions listed in an appendix (about 30 slides); the rest counted
+# Satisfaction 5 → 1 as an ordinal palette: one hue, darker for more satisfied (never red).
+SATISFACTION_COLORS = ("08306B", "2171B5", "4292C6", "9ECAE1", "C6DBEF")
 HIDE_ZERO = '0;-0;""'  # no "0" label on a bar for a track without that kind of goal
 
 SlideFn = Callable[[DeckBuilder, DeckData], None]
@@ -38,26 +40,28 @@ def _track_label(d: DeckData, track_id: str) -> str:
 
 def slide_title(b: DeckBuilder, d: DeckData) -> None:
     p = d.profile
+    month = t("deck_month", year=d.period.start.year, month=d.period.start.month)
     if d.kind == "monthly":
-        title = t(
-            "deck_title_monthly",
-            month=t("deck_month", year=d.period.start.year, month=d.period.start.month),
-        )
+        own = p.monthly_report.title if p.monthly_report and p.monthly_report.title else ""
+        title = f"{own}（{month}）" if own else t("deck_title_monthly", month=month)
     else:
         outline = p.completion_report if d.kind == "completion" else None
         title = outline.title if outline and outline.title else t(f"deck_title_{d.kind}")
     scope = t("deck_scope", name=d.scope_label) if d.scope_label else ""
-    b.title_slide(
-        title,
-        t(
-            "deck_subtitle",
-            program=p.name,
-            prefecture=p.prefecture,
-            period=period_text(d),
-            scope=scope,
-            made=format_jp(in_jst(d.now).date()),
-        ),
+    subtitle = t(
+        "deck_subtitle",
+        program=p.name,
+        prefecture=p.prefecture,
+        period=period_text(d),
+        scope=scope,
+        made=format_jp(in_jst(d.now).date()),
     )
+    cutoff = in_jst(d.cutoff).date()
+    if d.kind == "completion" and cutoff < p.term_end:  # built before the term is over
+        title += t("deck_interim_mark")
+        pct = num(d.clock.fraction_elapsed * 100, 0)
+        subtitle += "\n" + t("deck_interim_note", date=format_jp(cutoff), pct=pct)
+    b.title_slide(title, subtitle)
 
 
 def slide_contents(b: DeckBuilder, d: DeckData, items: Sequence[str]) -> None:
@@ -143,18 +147,23 @@ def slide_kpi(b: DeckBuilder, d: DeckData, title: str | None = None) -> None:
         bullet=False,
     )
     cats = [_track_label(d, tp.track_id) for tp in d.tracks]
-    b.chart(
-        slide,
-        XL_CHART_TYPE.BAR_CLUSTERED,
-        cats,
-        [
-            (t("deck_series_held"), [tp.held for tp in d.tracks]),
-            (t("deck_series_goal"), [tp.target or 0 for tp in d.tracks]),
-            (t("deck_series_minimum"), [tp.minimum or 0 for tp in d.tracks]),
-        ],
-        Box(0.6, 1.95, 7.4, 4.95),
-        label_format=HIDE_ZERO,
-    )
+    goal, minimum = t("deck_series_goal"), t("deck_series_minimum")
+    has_goals = any(tp.target or tp.minimum for tp in d.tracks)
+    if has_goals:  # held as columns, the target and the minimum as marks on them
+        b.chart(
+            slide,
+            XL_CHART_TYPE.COLUMN_CLUSTERED,
+            cats,
+            [
+                (t("deck_series_held"), [tp.held for tp in d.tracks]),
+                (goal, [tp.target for tp in d.tracks]),  # type: ignore[misc]
+                (minimum, [tp.minimum for tp in d.tracks]),  # type: ignore[misc]
+            ],
+            Box(0.6, 1.95, 7.4, 4.95),
+            label_format=HIDE_ZERO,
+            value_title=t("deck_axis_sessions"),
+            markers=(goal, minimum),
+        )
     lines = []
     for tp in d.tracks:
         if tp.goal is None:
@@ -188,7 +197,9 @@ def slide_kpi(b: DeckBuilder, d: DeckData, title: str | None = None) -> None:
                 state=t("deck_state_achieved" if rule.met else "deck_onsite_unmet"),
             )
         )
-    b.text(slide, lines, Box(8.2, 1.95, 4.53, 4.95), size=13)
+    # No target chart for a program without targets: the figures as text, full width.
+    box = Box(8.2, 1.95, 4.53, 4.95) if has_goals else Box(0.6, 1.95, 12.13, 4.95)
+    b.text(slide, lines, box, size=13 if has_goals else 18)
 
 
 def slide_trend(b: DeckBuilder, d: DeckData, title: str | None = None) -> None:
@@ -196,7 +207,16 @@ def slide_trend(b: DeckBuilder, d: DeckData, title: str | None = None) -> None:
     slide = b.slide(heading)
     cats = [t("deck_month_short", month=m) for _, m in d.months]
     series = [(_track_label(d, tid), values) for tid, values in d.monthly.items()]
-    b.chart(slide, XL_CHART_TYPE.COLUMN_STACKED, cats, series, BODY, label_format=HIDE_ZERO)
+    b.chart(
+        slide,
+        XL_CHART_TYPE.COLUMN_STACKED,
+        cats,
+        series,
+        BODY,
+        label_format=HIDE_ZERO,
+        value_title=t("deck_axis_sessions"),
+        category_title=t("deck_axis_month"),
+    )
 
 
 def slide_domains(b: DeckBuilder, d: DeckData, title: str | None = None) -> None:
@@ -213,6 +233,7 @@ def slide_domains(b: DeckBuilder, d: DeckData, title: str | None = None) -> None
         [(t("deck_series_cases"), [n for _, n in top])],
         Box(0.6, 1.35, 8.2, 5.55),
         legend=False,
+        value_title=t("deck_axis_cases"),
     )
     lines = [t("deck_domains_total", n=d.cases_opened)]
     if len(d.domains) > len(top):
@@ -270,6 +291,7 @@ def slide_experts(b: DeckBuilder, d: DeckData, title: str | None = None) -> None
         ],
         Box(0.6, 1.35, 8.2, 5.55),
         label_format=HIDE_ZERO,
+        value_title=t("deck_axis_assigned"),
     )
     lines = [
         t("deck_experts_count", n=len(sp.experts)),
@@ -315,6 +337,7 @@ def slide_survey(b: DeckBuilder, d: DeckData, title: str | None = None) -> None:
         [t("deck_satisfaction", n=k) for k in range(5, 0, -1)],
         [(t("deck_series_answers"), [sv.by_satisfaction.get(k, 0) for k in range(5, 0, -1)])],
         Box(0.6, 1.35, 5.9, 5.55),
+        point_colors=SATISFACTION_COLORS,
     )
     keys = ("resolved", "partly", "not_yet")
     b.chart(
@@ -324,6 +347,7 @@ def slide_survey(b: DeckBuilder, d: DeckData, title: str | None = None) -> None:
         [(t("deck_series_answers"), [sv.by_resolved.get(k, 0) for k in keys])],
         Box(6.7, 1.35, 6.03, 3.6),
         legend=False,
+        value_title=t("deck_axis_answers"),
     )
     b.text(
         slide,

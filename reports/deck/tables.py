@@ -102,8 +102,11 @@ def column_widths(
         words = max(
             (text_em(w) for c in cells for w in _WORD.findall(c) if not w.isspace()), default=1
         )
-        need.append(
-            (widest * size + CELL_PAD_X_PT, max(words, min(widest, 4.0)) * size + CELL_PAD_X_PT)
+        need.append(  # bold headers and rounding: a tenth to spare
+            (
+                widest * size * 1.1 + CELL_PAD_X_PT,
+                max(words, min(widest, 4.0)) * size * 1.1 + CELL_PAD_X_PT,
+            )
         )
     wanted = [w for w, _ in need]
     if sum(wanted) <= total_pt:
@@ -137,9 +140,12 @@ def column_widths(
     return [w / PT_PER_IN for w in out]
 
 
+WRAP_SLACK = 0.92  # line-breaking rules (no break before 」、) etc.) fill lines less than greedy
+
+
 def row_height_pt(cells: Sequence[str], widths_in: Sequence[float], size: float) -> float:
     lines = max(
-        lines_needed(c or "－", (w * PT_PER_IN - CELL_PAD_X_PT) / size)
+        lines_needed(c or "－", (w * PT_PER_IN - CELL_PAD_X_PT) / size * WRAP_SLACK)
         for c, w in zip(cells, widths_in, strict=True)
     )
     return lines * size * LINE_EM + CELL_PAD_Y_PT

@@ -300,9 +300,11 @@ async def _redact_shared(s: AsyncSession, strings: Sequence[str]) -> int:
         return 0
     changed = 0
     for msg in (await s.scalars(select(OutboxMessage))).all():
-        if _mentions(msg.payload, strings) or _mentions(msg.target, strings):
+        if _mentions([msg.payload, msg.target, msg.dedupe_key or "", msg.last_error], strings):
             msg.payload = _redact_json(msg.payload, strings)
             msg.last_error = _redact_text(msg.last_error, strings)
+            if msg.dedupe_key and _mentions(msg.dedupe_key, strings):
+                msg.dedupe_key = f"erased:{msg.id}"  # still unique, no longer telling
             changed += 1
     for item in (await s.scalars(select(InboxItem))).all():
         if _mentions(item.body, strings) or _mentions(item.person, strings):
@@ -321,7 +323,7 @@ async def _redact_shared(s: AsyncSession, strings: Sequence[str]) -> int:
             changed += 1
     for ledger in (await s.scalars(select(ReminderLedger))).all():
         if _mentions([ledger.key, ledger.recipient], strings):
-            ledger.recipient = _redact_text(ledger.recipient, strings)
+            await s.delete(ledger)  # a step about an erased case or person: nothing left to chase
             changed += 1
     for change in (await s.scalars(select(StatusChange))).all():
         if _mentions([change.actor_label, change.reason], strings):

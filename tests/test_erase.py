@@ -44,9 +44,11 @@ from store import (
 from store.db import Database
 from store.models import (
     Base,
+    Case,
     ErasureRecord,
     Municipality,
     ProgramMember,
+    ReminderLedger,
     ReportAttachment,
     User,
     WebLink,
@@ -236,6 +238,20 @@ async def _program_world(s: AsyncSession, program_id: str, tag: str, shared_expe
         platform="slack",
         case_id=case.id,
     )
+    # A staff-channel notice with no case link, and a reminder step keyed by the case number:
+    # nothing ties them to the program but the text.
+    await outbox.enqueue(
+        s,
+        target_kind="channel",
+        target="C-STAFF",
+        payload={"text": f"{m['requester']} 様から新しいご相談です（{case.case_no}）"},
+        now=NOW,
+        platform="slack",
+        dedupe_key=f"notice:{case.case_no}",
+    )
+    s.add(
+        ReminderLedger(key=f"queue:match:{case.case_no}:2026-12-01", step="queue", created_at=NOW)
+    )
     for model in (WebLink, WebSession):
         s.add(
             model(
@@ -331,7 +347,14 @@ async def test_erasing_a_program_leaves_none_of_its_personal_data_and_all_of_the
     db: Database, db_url: str
 ) -> None:
     world = await build(db)
-    assert set(await remaining(db, db_url, world.erased)) == set(world.erased)  # seeded
+    async with db.transaction() as s:
+        case_no = {
+            p: await s.scalar(select(Case.case_no).where(Case.program_id == p))
+            for p in (ERASED, OTHER)
+        }
+    erased = {**world.erased, "case_no": str(case_no[ERASED])}
+    other = {**world.other, "case_no": str(case_no[OTHER])}
+    assert set(await remaining(db, db_url, erased)) == set(erased)  # seeded
 
     async with db.transaction() as s:
         result = await erasure.erase(
@@ -339,8 +362,8 @@ async def test_erasing_a_program_leaves_none_of_its_personal_data_and_all_of_the
         )
     await erasure.compact(db)
 
-    assert await remaining(db, db_url, world.erased) == {}
-    assert set(await remaining(db, db_url, world.other)) == set(world.other)
+    assert await remaining(db, db_url, erased) == {}
+    assert set(await remaining(db, db_url, other)) == set(other)
     assert await remaining(db, db_url, {"shared": SHARED_EXPERT})  # Kumamoto still needs them
 
     async with db.transaction() as s:

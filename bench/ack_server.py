@@ -4,7 +4,8 @@
 - ``ours``: dxbot's Slack route as `dxbot serve --adapter slack` runs it — the ack process plus
   one worker process that does the work — on a seeded SQLite database;
 - ``fake``: the fake Slack Web API that ``ours`` answers through, in a process of its own so
-  that the far end of the wire does not share a CPU with the server under test.
+  that the far end of the wire does not share a CPU with the server under test (at our workers'
+  lower CPU priority); ``slack``: the same at normal priority (bench/bench_replies.py).
 
 ``ours`` prints ``ready DB_PATH``: the benchmark counts the events handled in that database to
 wait for the backlog of one measurement before it starts the next.
@@ -24,6 +25,7 @@ from slack_bolt.authorization import AuthorizeResult
 
 SECRET = "bench-secret"
 TOKEN = "xoxb-test-token"
+STAFF = 64
 
 
 async def bare_app() -> web.Application:
@@ -71,14 +73,15 @@ async def our_app(db_path: Path, api_url: str, workers: int) -> tuple[web.Applic
     await upgrade(services.db.engine)
     async with services.db.transaction() as s:
         await seed_with_demo(s, load_profile("saitama-2026"), services.clock.now())
-        await users.add(
-            s,
-            platform="slack",
-            platform_id="USTAFF",
-            role="staff",
-            now=services.clock.now(),
-            name="佐藤",
-        )
+        for p in range(STAFF):  # many people: one person's messages are handled in turn
+            await users.add(
+                s,
+                platform="slack",
+                platform_id=f"USTAFF{p}",
+                role="staff",
+                now=services.clock.now(),
+                name="佐藤",
+            )
     pool = WorkerPool(settings, workers, "slack") if workers else None
     if pool is not None:
         pool.supervise(asyncio.get_running_loop())
@@ -92,13 +95,14 @@ async def main(kind: str, port: int, extra: list[str]) -> None:
     import logging
 
     logging.basicConfig(level=logging.WARNING)
-    if kind == "fake":
+    if kind in ("fake", "slack"):
         from bot.workers import yield_to_acks
         from tests.fakes.slack_server import FakeSlack
 
-        # Slack's servers are not on our machine: the fake must not take CPU from the server
-        # under test more than it has to — the lowest priority there is, like our workers.
-        yield_to_acks()
+        if kind == "fake":
+            # Slack's servers are not on our machine: the fake must not take CPU from the
+            # server under test more than it has to: our workers' lower priority.
+            yield_to_acks()
         fake = FakeSlack()
         await fake.start(port)
         print("ready", flush=True)

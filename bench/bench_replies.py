@@ -4,12 +4,12 @@
    Web API (tests/fakes/slack_server.py) in this process: a burst of ``--events`` signed
    ``message.im`` events (``/dx help`` from 100 staff members), 32 at a time; the time from the
    first request to the last reply recorded at the fake gives replies per second (acks included).
-2. The outbox deliverer alone (bot/core/notifier.py), in this process against the same fake:
-   ``--pings`` messages to 100 people queued, then ``deliver_due()`` timed — the delivery half of
-   a reminder pass that found that many pings due.
+2. The outbox deliverer alone (bot/core/notifier.py), in this process, against the fake Slack
+   in a process of its own: ``--pings`` messages to 100 people queued, then ``deliver_due()``
+   timed — the delivery half of a reminder pass that found that many pings due.
 
     .venv/bin/python -m bench.bench_replies [--events 10000] [--pings 10000] [--workers 1]
-        [--postgres]   # the burst on a fresh database on DXBOT_BENCH_PG_URL's server
+        [--postgres]   # both on a fresh database on DXBOT_BENCH_PG_URL's server
 
 Goal (issue 16): 1,000 replies per second on two cores; the report says what limits it.
 """
@@ -137,46 +137,68 @@ async def _until_up(port: int) -> None:
     raise RuntimeError("dxbot serve did not start")
 
 
-async def pings(count: int) -> None:
+async def pings(count: int, postgres: bool) -> None:
+    """The outbox delivery of ``count`` pings to 100 people, against the fake Slack in a process
+    of its own (as Slack is not in ours)."""
     import datetime as dt
 
-    from bot.adapters.slack import SlackSender, make_client
+    from bot.adapters.slack import CLIENT_TIMEOUT, SlackSender, make_client
     from bot.core.config import Settings
     from bot.core.messages import Outbound
     from bot.core.notifier import OutboxDeliverer
+    from bot.workers import keep_session
     from reminders.clock import SystemClock
     from store import outbox
     from store.db import Database
 
-    fake = FakeSlack()
-    await fake.start()
+    port = _port()
+    fake = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.ack_server", "slack", str(port),
+        cwd=Path(__file__).resolve().parent.parent, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert fake.stdout is not None
+    await fake.stdout.readline()  # ready
     with tempfile.TemporaryDirectory() as tmp:
-        db_url = f"sqlite+aiosqlite:///{Path(tmp) / 'pings.db'}"
-        await _prepare(db_url)
-        db = Database(db_url)
-        settings = Settings(  # type: ignore[call-arg]
-            _env_file=None, DATABASE_URL=db_url, SLACK_BOT_TOKEN=TOKEN, SLACK_API_URL=fake.api_url
-        )
-        now = dt.datetime.now(dt.UTC)
-        async with db.transaction() as s:
-            for n in range(count):
-                await outbox.enqueue(
-                    s,
-                    target_kind="user",
-                    target=f"UB{n % PEOPLE}",
-                    platform="slack",
-                    payload=Outbound(text=f"ping {n}").to_payload(),
-                    now=now,
-                )
-        deliverer = OutboxDeliverer(db, SlackSender(make_client(settings)), SystemClock(), "slack")
-        started = time.monotonic()
-        report = await deliverer.deliver_due()
-        took = time.monotonic() - started
-        await db.dispose()
-    await fake.stop()
+        if postgres:
+            db_url = await create_database("dxbot_bench_pings")
+        else:
+            db_url = f"sqlite+aiosqlite:///{Path(tmp) / 'pings.db'}"
+        try:
+            await _prepare(db_url)
+            db = Database(db_url)
+            settings = Settings(  # type: ignore[call-arg]
+                _env_file=None,
+                DATABASE_URL=db_url,
+                SLACK_BOT_TOKEN=TOKEN,
+                SLACK_API_URL=f"http://127.0.0.1:{port}/api/",
+            )
+            now = dt.datetime.now(dt.UTC)
+            async with db.transaction() as s:
+                for n in range(count):
+                    await outbox.enqueue(
+                        s,
+                        target_kind="user",
+                        target=f"UB{n % PEOPLE}",
+                        platform="slack",
+                        payload=Outbound(text=f"ping {n}").to_payload(),
+                        now=now,
+                    )
+            client = make_client(settings)
+            close_session = keep_session(client, CLIENT_TIMEOUT)  # as `dxbot serve` does
+            deliverer = OutboxDeliverer(db, SlackSender(client), SystemClock(), "slack")
+            started = time.monotonic()
+            report = await deliverer.deliver_due()
+            took = time.monotonic() - started
+            await close_session()
+            await db.dispose()
+        finally:
+            fake.terminate()
+            await fake.wait()
+            if postgres:
+                await drop_database(db_url)
     print(
-        f"reminder delivery of {count} pings: {report.delivered} delivered in {took:.1f} s "
-        f"({report.delivered / took:.0f}/s)"
+        f"reminder delivery of {count} pings on {'PostgreSQL' if postgres else 'SQLite'}: "
+        f"{report.delivered} delivered in {took:.1f} s ({report.delivered / took:.0f}/s)"
     )
 
 
@@ -185,11 +207,11 @@ async def main() -> None:
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--pings", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--postgres", action="store_true", help="the burst on PostgreSQL")
+    parser.add_argument("--postgres", action="store_true", help="on PostgreSQL (both parts)")
     args = parser.parse_args()
     print(machine())
     await burst(args.events, args.workers, args.postgres)
-    await pings(args.pings)
+    await pings(args.pings, args.postgres)
 
 
 if __name__ == "__main__":

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import signal
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
 from bot.adapters.http_body import MAX_BODY, read_body, refuse
@@ -23,6 +26,7 @@ from bot.app import Services, build_services, ensure_program, ensure_schema
 from bot.core.config import Settings
 from bot.core.errors import CliError
 from bot.core.notifier import Sender
+from bot.workers import InboxBusy, keep_session, serve_clock
 
 if TYPE_CHECKING:  # imported where used: LoGo and the CLI need not load Bolt
     from bot.adapters.slack import SlackAdapter
@@ -95,6 +99,24 @@ def _delivery_kind(body: dict[str, Any]) -> str:
     return kind
 
 
+async def _listener_error(error: Exception) -> BoltResponse | None:
+    """A delivery the inbox could not store in time is answered 503 (Slack sends it again);
+    any other listener failure stays Bolt's 500, logged with its traceback."""
+    if isinstance(error, InboxBusy):
+        return BoltResponse(status=503, body="", headers={"Retry-After": "1"})
+    log.error("slack listener failed", exc_info=error)
+    return None
+
+
+@web.middleware
+async def inbox_busy(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """LoGo Chat's route: the same retryable 503 when a delivery could not be stored in time."""
+    try:
+        return await handler(request)
+    except InboxBusy:
+        return web.Response(status=503, headers={"Retry-After": "1"})
+
+
 # A command, interactivity ("payload", already decoded by Bolt: "type"), or Slack's SSL check.
 FORM_KEYS = frozenset({"command", "type", "ssl_check"})
 
@@ -110,13 +132,14 @@ def build_web_app(
     acknowledged; ``inline``: this process also answers them (else worker processes do).
     Under Socket Mode without a signing secret, ``POST /slack/events`` is not mounted at all:
     nothing could verify what arrived there."""
-    app = web.Application(client_max_size=MAX_BODY)
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[inbox_busy])
     routes = [healthz_route(services)]
     adapter: SlackAdapter | None
     if adapter_name == "slack":
         from bot.adapters.slack import SlackAdapter, signing_secret
 
         adapter = SlackAdapter(services, inline=inline, receives_http=not socket_mode)
+        adapter.app.error(_listener_error)
         secret = signing_secret(services.settings)
         if secret is not None:
             routes.append(slack_route(adapter, secret))
@@ -164,7 +187,7 @@ async def serve(
         raise CliError(
             "Set LOGO_BASE_URL, LOGO_BOT_TOKEN and LOGO_WEBHOOK_SECRET to serve LoGo Chat."
         )
-    services = build_services(settings)
+    services = build_services(settings, clock=serve_clock(settings))
     pool = None
     try:
         await ensure_schema(services.db, auto=False)
@@ -177,7 +200,14 @@ async def serve(
         app, sender, slack_adapter = build_web_app(
             services, adapter, inline=pool is None, socket_mode=socket_mode
         )
+        if slack_adapter is not None:  # one HTTP session for the outbox's Web API calls
+            from bot.adapters.slack import CLIENT_TIMEOUT
+
+            close_session = keep_session(slack_adapter.client, CLIENT_TIMEOUT)
         scheduler = start_scheduler(services, sender)
+        # The reminder pass also runs at once: a restart catches up on what fell due meanwhile
+        # (idempotent, so several replicas starting together send each ping once).
+        scheduler.modify_job("remind", next_run_time=dt.datetime.now(dt.UTC))
         if stop is None:
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
@@ -210,6 +240,7 @@ async def serve(
             await socket_handler.close_async()  # type: ignore[no-untyped-call]  # unannotated in Bolt
         if slack_adapter is not None:
             await slack_adapter.close()
+            await close_session()
         await runner.cleanup()
     finally:
         if pool is not None:

@@ -8,8 +8,8 @@ over when the lease runs out — by a new worker of this process or by another r
 same PostgreSQL.
 
 ``InboxRunner`` is the loop (a few tasks in one process; one person's rows are never handled
-at once, the claim sees to it). ``WorkerPool`` runs it in worker processes at the lowest CPU
-priority, so the acks always get the CPU first (bench/bench_ack.py), and supervises them: the
+at once, the claim sees to it). ``WorkerPool`` runs it in worker processes at a lower CPU
+priority (nice 10), so the acks get the CPU first (bench/bench_ack.py), and supervises them: the
 moment a worker process ends (its sentinel becomes readable) another is started. ``close``
 asks them to stop (SIGTERM: finish the row in hand), and kills what is still running after a
 grace period — the backlog stays in the inbox.
@@ -25,6 +25,7 @@ import multiprocessing as mp
 import os
 import signal
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
@@ -32,11 +33,14 @@ from typing import TYPE_CHECKING, Protocol
 
 from bot.core.config import Settings
 from bot.core.messages import Outbound
+from reminders.clock import Clock, StartedClock
 from store import inbox, outbox
-from store.db import Session
+from store.db import Database, Session
 from store.models import InboxItem
 
 if TYPE_CHECKING:
+    from slack_sdk.web.async_client import AsyncWebClient
+
     from bot.app import Services
 
 log = logging.getLogger("dxbot.workers")
@@ -45,7 +49,7 @@ log = logging.getLogger("dxbot.workers")
 # child must not share.
 _CTX = mp.get_context("spawn")
 STOP_GRACE = 6.0  # seconds a stopping worker may finish the row in hand; SIGTERM-to-exit < 10 s
-WORKER_NICE = 19
+WORKER_NICE = 10
 POLL_SECONDS = 0.05  # an idle worker looks at the inbox this often (a read, no lock)
 TASKS_PER_PROCESS = 4  # rows handled at once in one worker process (different people)
 MAX_ATTEMPTS = 5  # a row whose handling killed its worker this often is set aside, logged
@@ -90,20 +94,89 @@ async def settle(
     return ids
 
 
+class InboxBusy(Exception):
+    """A delivery could not be stored in time (the database is locked or slow): the caller
+    answers a retryable status (503), never 2xx — the platform sends it again, and a copy that
+    was stored after all is recognised by its id."""
+
+
+ACK_DEADLINE = 2.0  # seconds a delivery may wait for its commit; Slack gives the whole ack 3 s
+MAX_BATCH = 256  # deliveries stored in one transaction
+
+
+class InboxWriter:
+    """Group commit of acks: deliveries arriving while a commit is under way are stored
+    together in the next transaction (one ``INSERT`` and one commit for the batch), and each
+    request waits for its own batch's commit. Alone, a delivery is committed at once — nothing
+    waits for a batch to fill."""
+
+    def __init__(self, services: Services) -> None:
+        self.appender = inbox.Appender(services.db)
+        self.clock = services.clock
+        self.loop = asyncio.get_running_loop()
+        self._pending: list[tuple[inbox.Delivery, asyncio.Future[bool]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self.batches = 0  # how many commits stored how many deliveries (bench/bench_ack.py)
+        self.stored = 0
+
+    async def add(self, delivery: inbox.Delivery, deadline: float = ACK_DEADLINE) -> bool:
+        future: asyncio.Future[bool] = self.loop.create_future()
+        self._pending.append((delivery, future))
+        if self._flusher is None:
+            self._flusher = self.loop.create_task(self._flush())
+        try:
+            # shield: a request that gives up leaves its delivery in the batch (harmless: the
+            # platform's retry of it is recognised), and the batch's other waiters unharmed.
+            return await asyncio.wait_for(asyncio.shield(future), deadline)
+        except TimeoutError:
+            log.warning("inbox: a delivery was not stored within %.1f s; answered 503", deadline)
+            raise InboxBusy() from None
+
+    async def _flush(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+                try:
+                    answers = await self.appender.add_many([d for d, _ in batch], self.clock.now())
+                except Exception as exc:  # locked past the busy timeout, connection lost, …
+                    log.warning(
+                        "inbox: storing %d deliveries failed (%s); answered 503",
+                        len(batch),
+                        str(getattr(exc, "orig", None) or exc).splitlines()[0][:200],
+                    )
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(InboxBusy())
+                            future.exception()  # retrieved: a waiter that gave up logs nothing
+                    continue
+                self.batches += 1
+                self.stored += len(batch)
+                for (_, future), answer in zip(batch, answers, strict=True):
+                    if not future.done():
+                        future.set_result(answer)
+        finally:
+            self._flusher = None
+
+
+_writers: weakref.WeakKeyDictionary[Database, InboxWriter] = weakref.WeakKeyDictionary()
+
+
+def inbox_writer(services: Services) -> InboxWriter:
+    """The one group-committing writer of this process's event loop for these services."""
+    writer = _writers.get(services.db)
+    if writer is None or writer.loop is not asyncio.get_running_loop():
+        writer = _writers[services.db] = InboxWriter(services)
+    return writer
+
+
 async def receive(
     services: Services, *, platform: str, delivery_id: str, person: str, kind: str, body: str
 ) -> bool:
-    """Store a delivery before it is acknowledged; False when it was stored before (a retry)."""
-    async with services.db.transaction() as s:
-        return await inbox.add(
-            s,
-            platform=platform,
-            delivery_id=delivery_id,
-            person=person,
-            kind=kind,
-            body=body,
-            now=services.clock.now(),
-        )
+    """Store a delivery before it is acknowledged; False when it was stored before (a retry).
+    Raises ``InboxBusy`` when it could not be stored within ``ACK_DEADLINE``."""
+    return await inbox_writer(services).add(
+        inbox.Delivery(platform, delivery_id, person, kind, body)
+    )
 
 
 class InboxRunner:
@@ -269,42 +342,61 @@ def worker_main(settings: Settings, platform: str) -> None:
 
 
 def yield_to_acks() -> None:
-    """Acks have a hard 3-second limit; the work has none. Give this process the lowest CPU
-    priority, before it starts any thread (threads inherit it), so that the kernel runs the ack
-    process first whenever both are ready, while the worker still gets every cycle the acks
-    leave.
+    """Acks have a hard 3-second limit; the work has none. Lower this process's CPU priority
+    (nice 10, before it starts any thread: threads inherit it), so that the kernel favours the
+    ack process whenever both are ready.
 
-    Linux's SCHED_IDLE, where there is one: a request arriving preempts an idle-class worker at
-    once, whereas a nice 19 worker may finish its time slice first — on a 2-core machine that
-    cost the ack process up to a third of its throughput (bench/bench_ack.py). Elsewhere nice 19.
+    Not the idle class (``SCHED_IDLE``), which an earlier version used: on a host busy with
+    other work an idle-class worker got almost no CPU — replies waited minutes, and on SQLite a
+    worker starved while it held the write lock kept the acks waiting past their deadline
+    (a priority inversion; bench/bench_ack.py could not complete). At nice 10 the worker
+    still gets its share (about a tenth of a busy nice-0 process's), and holds the lock for
+    milliseconds.
     """
-    if hasattr(os, "sched_setscheduler") and hasattr(os, "SCHED_IDLE"):
-        try:
-            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-            return
-        except OSError:  # a container may forbid changing the policy
-            pass
-    os.nice(WORKER_NICE)
+    with contextlib.suppress(OSError):  # a container may forbid it: then at normal priority
+        os.nice(WORKER_NICE)
+
+
+def keep_session(client: AsyncWebClient, timeout: float) -> Callable[[], Awaitable[None]]:
+    """Give a Slack Web API client one HTTP session for all its calls (slack_sdk otherwise
+    opens a session — a new connection — per call); returns how to close it."""
+    import aiohttp
+
+    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout))
+    client.session = session
+    return session.close
 
 
 def make_work(services: Services, platform: str) -> tuple[InboxWork, Callable[[], Awaitable[None]]]:
     """The adapter that handles ``platform``'s rows in a worker, and how to close it."""
     if platform == "slack":
-        from bot.adapters.slack import SlackAdapter
+        from bot.adapters.slack import CLIENT_TIMEOUT, SlackAdapter
 
         # The server verified and stored them; the runner below answers them.
         slack = SlackAdapter(services, inline=False, receives_http=False)
-        return slack, slack.close
+        close_session = keep_session(slack.client, CLIENT_TIMEOUT)
+
+        async def close() -> None:
+            await slack.close()
+            await close_session()
+
+        return slack, close
     from bot.adapters.logo import LogoAdapter
 
     logo = LogoAdapter(services, inline=False)
     return logo, logo.close
 
 
+def serve_clock(settings: Settings) -> Clock | None:
+    """The clock of `dxbot serve` and its workers: from ``DXBOT_CLOCK_START`` when it is set
+    (running on from there), else None — the real time."""
+    return None if settings.clock_start is None else StartedClock(settings.clock_start)
+
+
 async def _worker(settings: Settings, platform: str) -> None:
     from bot.app import build_services
 
-    services = build_services(settings)
+    services = build_services(settings, clock=serve_clock(settings))
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)

@@ -6,6 +6,7 @@ reminder can be tested at any date."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Protocol
 
 #: The product's only time zone. Japan has no daylight saving time, so a fixed offset is
@@ -36,6 +37,18 @@ class FixedClock:
 
     def advance(self, **kwargs: float) -> None:
         self._at = self._at + dt.timedelta(**kwargs)
+
+
+class StartedClock:
+    """Starts at ``at`` and runs on at real speed: `dxbot serve` under ``DXBOT_CLOCK_START``,
+    to show or test the bot on another day than today (its reminder pass, its deadlines)."""
+
+    def __init__(self, at: dt.datetime) -> None:
+        self._at = to_jst(at)
+        self._started = time.monotonic()
+
+    def now(self) -> dt.datetime:
+        return self._at + dt.timedelta(seconds=time.monotonic() - self._started)
 
 
 def to_jst(value: dt.datetime) -> dt.datetime:

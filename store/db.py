@@ -5,9 +5,12 @@ One session per inbound message or job, committed once at the boundary.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import contextvars
 import socket
-from collections.abc import AsyncIterator
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +108,10 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(cause).__name__
 
 
+#: The database whose turn the current task holds (``Database.transaction`` on SQLite).
+_holding: contextvars.ContextVar[Database | None] = contextvars.ContextVar("holding", default=None)
+
+
 class Database:
     """Holds the engine; hands out one session per unit of work."""
 
@@ -112,6 +119,14 @@ class Database:
         self.url = parse_url(raw_url)
         self.engine = make_engine(raw_url, **engine_kwargs)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._on_dispose: list[Callable[[], Awaitable[None]]] = []
+        self._turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] | None = (
+            weakref.WeakKeyDictionary() if self.url.get_backend_name() == "sqlite" else None
+        )
+
+    def on_dispose(self, close: Callable[[], Awaitable[None]]) -> None:
+        """Run ``close`` (e.g. closing a connection held outside the pool) before disposal."""
+        self._on_dispose.append(close)
 
     @property
     def dialect(self) -> str:
@@ -119,9 +134,32 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session whose work commits once at the end, or rolls back whole on error."""
-        async with self.sessions() as session, session.begin():
-            yield session
+        """A session whose work commits once at the end, or rolls back whole on error.
+
+        On SQLite, one process's transactions take turns (an asyncio lock): SQLite has one
+        writer, and connections of one process waiting for it in SQLite's busy handler sleep
+        1–100 ms per retry — with four worker tasks that cost most of a reply's time. A
+        transaction opened inside another by the same task (or a task it started) does not
+        wait for its own turn."""
+        if self._turns is None or _holding.get() is self:
+            async with self.sessions() as session, session.begin():
+                yield session
+            return
+        async with self._turns_of_loop():
+            token = _holding.set(self)
+            try:
+                async with self.sessions() as session, session.begin():
+                    yield session
+            finally:
+                _holding.reset(token)
+
+    def _turns_of_loop(self) -> asyncio.Lock:
+        assert self._turns is not None
+        loop = asyncio.get_running_loop()
+        lock = self._turns.get(loop)
+        if lock is None:
+            lock = self._turns[loop] = asyncio.Lock()
+        return lock
 
     async def check(self) -> None:
         """Fail early with a clear sentence when the database cannot be reached."""
@@ -132,4 +170,8 @@ class Database:
             raise DatabaseError(describe_connect_error(self.url, exc)) from exc
 
     async def dispose(self) -> None:
+        closers, self._on_dispose = self._on_dispose, []
+        for close in closers:
+            with contextlib.suppress(Exception):
+                await close()
         await self.engine.dispose()

@@ -13,14 +13,17 @@ done, or neither.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
-from store.db import rowcount
+from store.db import Database, rowcount
 from store.models import InboxItem
 
 
@@ -47,6 +50,99 @@ async def add(
     insert = postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
     stmt = insert(InboxItem).values(**values).on_conflict_do_nothing()
     return bool(rowcount(await s.execute(stmt)))
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One delivery to store: the platform's id for it, whose it is, and the body as it came."""
+
+    platform: str
+    delivery_id: str
+    person: str
+    kind: str
+    body: str
+
+
+def _delivery_rows(deliveries: Sequence[Delivery], now: dt.datetime) -> list[dict[str, object]]:
+    rows: dict[tuple[str, str], dict[str, object]] = {}
+    for d in deliveries:
+        rows.setdefault(
+            (d.platform, d.delivery_id[:200]),
+            {
+                "platform": d.platform,
+                "delivery_id": d.delivery_id[:200],
+                "person": d.person[:120],
+                "kind": d.kind,
+                "body": d.body,
+                "received_at": now,
+                "attempts": 0,
+            },
+        )
+    return list(rows.values())
+
+
+def _answers(deliveries: Sequence[Delivery], stored: set[tuple[str, str]]) -> list[bool]:
+    answers = []
+    for d in deliveries:
+        key = (d.platform, d.delivery_id[:200])
+        answers.append(key in stored)
+        stored.discard(key)  # a second copy in the same batch is a duplicate
+    return answers
+
+
+class Appender:
+    """Stores batches of deliveries (a group commit of concurrent acks) on one connection of
+    its own, kept open between batches: each batch is one multi-row ``INSERT … ON CONFLICT DO
+    NOTHING RETURNING`` and one commit, with no pool checkout or reset around it."""
+
+    def __init__(self, db: Database) -> None:
+        self.engine = db.engine  # not the Database: a registry may key on it weakly
+        self._conn: AsyncConnection | None = None
+        db.on_dispose(self.close)  # its connection is closed before the engine is disposed
+
+    async def add_many(self, deliveries: Sequence[Delivery], now: dt.datetime) -> list[bool]:
+        """Store the deliveries in one transaction; for each, in order, whether it was new —
+        False for a platform's retry already stored, and for a second copy within the batch."""
+        if not deliveries:
+            return []
+        if self._conn is None:
+            self._conn = await self.engine.connect()
+        conn = self._conn
+        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        stmt = (
+            insert(InboxItem)
+            .on_conflict_do_nothing()
+            .returning(InboxItem.platform, InboxItem.delivery_id)
+        )
+        try:
+            async with conn.begin():
+                result = await conn.execute(stmt, _delivery_rows(deliveries, now))
+                stored = {(p, d) for p, d in result.all()}
+        except BaseException:
+            self._conn = None  # a broken or locked connection is not used again
+            with contextlib.suppress(Exception):
+                await conn.close()
+            raise
+        return _answers(deliveries, stored)
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            await conn.close()
+
+
+async def add_many(s: AsyncSession, deliveries: Sequence[Delivery], now: dt.datetime) -> list[bool]:
+    """``Appender.add_many`` in a caller's transaction."""
+    if not deliveries:
+        return []
+    insert = postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = (
+        insert(InboxItem)
+        .on_conflict_do_nothing()
+        .returning(InboxItem.platform, InboxItem.delivery_id)
+    )
+    result = await s.execute(stmt, _delivery_rows(deliveries, now))
+    return _answers(deliveries, {(p, d) for p, d in result.all()})
 
 
 def _open(now: dt.datetime) -> list[ColumnElement[bool]]:

@@ -5,6 +5,7 @@ with two delivering processes."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import case, or_, select, update
@@ -93,6 +94,46 @@ async def claim(
     if not rowcount(result):
         return None
     return await s.get(OutboxMessage, msg_id, populate_existing=True)
+
+
+async def claim_many(
+    s: AsyncSession, ids: Sequence[int], now: dt.datetime, lease: dt.timedelta = LEASE
+) -> list[OutboxMessage]:
+    """``claim`` for several messages in one statement: those whose lease this call took, in
+    the order of ``ids``."""
+    if not ids:
+        return []
+    result = await s.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_(ids),
+            OutboxMessage.delivered_at.is_(None),
+            or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until <= now),
+        )
+        .values(lease_until=now + lease, attempts=OutboxMessage.attempts + 1)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    )
+    taken = set(result.scalars().all())
+    if not taken:
+        return []
+    rows = await s.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.id.in_(taken))
+        .execution_options(populate_existing=True)
+    )
+    by_id = {row.id: row for row in rows}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+async def mark_delivered_many(s: AsyncSession, ids: Sequence[int], now: dt.datetime) -> None:
+    if ids:
+        await s.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .values(delivered_at=now, lease_until=None, last_error="")
+            .execution_options(synchronize_session=False)
+        )
 
 
 async def mark_delivered(s: AsyncSession, msg_id: int, now: dt.datetime) -> None:

@@ -6,10 +6,23 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
+import time
 
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy.exc import OperationalError
+
+from bot.adapters.logo import signature
+from bot.app import Services, build_services
+from bot.core.config import Settings
+from bot.server import build_web_app
+from bot.workers import inbox_writer, receive
+from reminders.clock import FixedClock
 from store import inbox
 from store.db import Database
 from tests.conftest import DEFAULT_NOW
+from tests.fakes.slack_server import FakeSlack, dm_event, signed_headers
 
 LEASE = dt.timedelta(seconds=60)
 
@@ -142,3 +155,113 @@ async def test_handled_rows_are_forgotten_after_a_week(db: Database) -> None:
     async with db.transaction() as s:
         assert await inbox.purge(s, DEFAULT_NOW - dt.timedelta(days=7)) == 0
         assert await inbox.purge(s, DEFAULT_NOW + dt.timedelta(seconds=1)) == 1
+
+
+# --- the acknowledgement's group commit -------------------------------------------------------
+
+
+def _services(db_url: str, clock: FixedClock | None, **extra: str) -> Services:
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, DATABASE_URL=db_url, DXBOT_PROGRAM="saitama-2026", **extra
+    )
+    return build_services(settings, clock=clock)
+
+
+async def test_concurrent_deliveries_are_stored_in_one_commit_and_retries_recognised(
+    db_url: str, clock: FixedClock
+) -> None:
+    """Fifty deliveries arriving together (and two copies of one of them) are stored by one
+    transaction; each copy after the first — in the batch or a later retry — is told so."""
+    services = _services(db_url, clock)
+    try:
+
+        async def deliver(n: int) -> bool:
+            return await receive(
+                services,
+                platform="slack",
+                delivery_id=f"Ev{n}",
+                person=f"U{n % 5}",
+                kind="message",
+                body=f'{{"n": {n}}}',
+            )
+
+        firsts = await asyncio.gather(*(deliver(n) for n in (*range(50), 7)))
+        assert firsts == [True] * 50 + [False]
+        assert inbox_writer(services).batches == 1
+        assert await asyncio.gather(deliver(3), deliver(50)) == [False, True]
+        async with services.db.transaction() as s:
+            items = await inbox.all_items(s)
+        assert sorted(i.delivery_id for i in items) == sorted(f"Ev{n}" for n in range(51))
+    finally:
+        await services.db.dispose()
+
+
+async def test_a_delivery_that_cannot_be_stored_is_answered_503_and_its_retry_200(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database refusing the write (locked past its timeout, gone) gives Slack and LoGo
+    Chat a retryable 503 — never a 2xx for what is not stored — and their retry is stored."""
+    fake = FakeSlack()
+    await fake.start()
+    services = _services(
+        db_url,
+        None,  # LoGo's signature carries a timestamp checked against the bot's clock
+        SLACK_BOT_TOKEN="xoxb-test-token",
+        SLACK_SIGNING_SECRET="inbox-secret",
+        SLACK_API_URL=fake.api_url,
+        LOGO_BASE_URL="http://127.0.0.1:9/api/v1",
+        LOGO_BOT_TOKEN="t",
+        LOGO_WEBHOOK_SECRET="inbox-logo-secret",
+    )
+    slack_app, _, _ = build_web_app(services, "slack", inline=False)
+    logo_app, _, _ = build_web_app(services, "logo", inline=False)
+    slack_client, logo_client = TestClient(TestServer(slack_app)), TestClient(TestServer(logo_app))
+    await slack_client.start_server()
+    await logo_client.start_server()
+    slack_body = json.dumps(dm_event("U1", "/dx help", "EvBusy")).encode()
+    logo_body = json.dumps(
+        {
+            "event_id": "ev-busy",
+            "type": "message",
+            "user": {"id": "L1"},
+            "room": {"id": "dm-L1", "type": "direct"},
+            "text": "/dx help",
+        }
+    ).encode()
+
+    async def post_both() -> tuple[int, int, str | None]:
+        ts = str(int(time.time()))
+        slack = await slack_client.post(
+            "/slack/events",
+            data=slack_body,
+            headers=signed_headers("inbox-secret", slack_body.decode()),
+        )
+        logo = await logo_client.post(
+            "/logo/events",
+            data=logo_body,
+            headers={
+                "X-LoGo-Timestamp": ts,
+                "X-LoGo-Signature": signature(b"inbox-logo-secret", ts, logo_body),
+                "Content-Type": "application/json",
+            },
+        )
+        return slack.status, logo.status, slack.headers.get("Retry-After")
+
+    async def locked(*_: object) -> list[bool]:
+        raise OperationalError("INSERT", {}, Exception("database is locked"))
+
+    try:
+        with monkeypatch.context() as patch:
+            patch.setattr(inbox.Appender, "add_many", locked)
+            assert await post_both() == (503, 503, "1")
+        async with services.db.transaction() as s:
+            assert await inbox.all_items(s) == []
+        assert (await post_both())[:2] == (200, 200)
+        async with services.db.transaction() as s:
+            stored = sorted(i.delivery_id for i in await inbox.all_items(s))
+        assert stored == ["EvBusy", "ev-busy"]
+    finally:
+        await slack_client.close()
+        await logo_client.close()
+        await services.db.dispose()
+        await fake.stop()

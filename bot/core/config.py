@@ -5,6 +5,7 @@ Secrets are ``SecretStr`` so they never appear in a log line or a repr by accide
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
@@ -55,8 +56,11 @@ class Settings(BaseSettings):
     # How long a worker's claim on an inbox row or an outbox message holds; a process killed
     # while holding one leaves it to be taken over when it runs out (store/inbox.py).
     lease_seconds: float = Field(default=60.0, gt=0, alias="DXBOT_LEASE_SECONDS")
+    # `dxbot serve` only: its clock starts at this instant (ISO 8601) and runs on — for demos
+    # and tests of another day; unset, the real time.
+    clock_start: dt.datetime | None = Field(default=None, alias="DXBOT_CLOCK_START")
 
-    @field_validator("program", "profiles_dir", "public_url", mode="before")
+    @field_validator("program", "profiles_dir", "public_url", "clock_start", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         """``DXBOT_PROGRAM=`` as in .env.example means unset, not a program called ''."""

@@ -8,9 +8,11 @@ failure loses nothing, and the lease in ``store.outbox`` keeps two deliverers fr
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
-from dataclasses import dataclass
+import weakref
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from bot.core.config import Settings
@@ -18,7 +20,7 @@ from bot.core.messages import Outbound
 from reminders.clock import Clock
 from store import conversations, outbox
 from store.db import Database, Session
-from store.models import User
+from store.models import OutboxMessage, User
 
 log = logging.getLogger("dxbot.outbox")
 
@@ -150,9 +152,32 @@ def backoff(attempts: int, retry_after: float | None) -> dt.timedelta:
     return min(dt.timedelta(seconds=5 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
+CLAIM_CHUNK = 16  # messages claimed (and marked delivered) per transaction
+SEND_CONCURRENCY = 16  # people sent to at once; one person's messages stay in order
+
+
+@dataclass
+class _PassState:
+    """Single flight of ``deliver_due`` per database, platform and sender in one process."""
+
+    loop: asyncio.AbstractEventLoop
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    requested: int = 0
+    covered: int = 0
+
+
+_passes: weakref.WeakKeyDictionary[Database, dict[tuple[str | None, int], _PassState]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 class OutboxDeliverer:
     """Delivers due outbox rows through one Sender. With ``platform`` it takes only the rows
-    addressed on that platform, so a console session never 'delivers' a Slack user's message."""
+    addressed on that platform, so a console session never 'delivers' a Slack user's message.
+
+    Rows are claimed and marked delivered ``CLAIM_CHUNK`` at a time (one transaction each),
+    and sent to up to ``SEND_CONCURRENCY`` people at once — each person's (each conversation's)
+    messages one after another, in order; people before channel notices."""
 
     def __init__(
         self,
@@ -169,9 +194,30 @@ class OutboxDeliverer:
         self.platform = platform
         self.lease = lease
 
+    def _pass_state(self) -> _PassState:
+        loop = asyncio.get_running_loop()
+        states = _passes.setdefault(self.db, {})
+        key = (self.platform, id(self.sender))
+        state = states.get(key)
+        if state is None or state.loop is not loop:
+            state = states[key] = _PassState(loop)
+        return state
+
     async def deliver_due(self, limit: int = 200) -> DeliveryReport:
         """Everything due now, in batches of ``limit`` (people first, then channels): a pass
-        that queued 10,000 pings delivers all of them, not a first thousand."""
+        that queued 10,000 pings delivers all of them, not a first thousand. Calls that arrive
+        while a pass runs (every handled message asks for one) share the next pass: each
+        returns once a pass that started after it was called has finished."""
+        state = self._pass_state()
+        state.requested += 1
+        wanted = state.requested
+        async with state.lock:
+            if state.covered >= wanted:
+                return DeliveryReport()  # a pass that began after this call has run
+            state.covered = state.requested
+            return await self._deliver_due(limit)
+
+    async def _deliver_due(self, limit: int) -> DeliveryReport:
         report = DeliveryReport()
         tried: set[int] = set()
         while True:
@@ -188,19 +234,45 @@ class OutboxDeliverer:
     ) -> DeliveryReport:
         """These messages, in this order (a reply's parts right after it was handled)."""
         report = report if report is not None else DeliveryReport()
-        for msg_id in ids:
-            ok = await self._deliver_one(msg_id)
-            if ok is True:
-                report.delivered += 1
-            elif ok is False:
-                report.failed += 1
+        for start in range(0, len(ids), CLAIM_CHUNK):
+            await self._deliver_chunk(ids[start : start + CLAIM_CHUNK], report)
         return report
 
-    async def _deliver_one(self, msg_id: int) -> bool | None:
+    async def _deliver_chunk(self, ids: list[int], report: DeliveryReport) -> None:
         async with self.db.transaction() as s:
-            msg = await outbox.claim(s, msg_id, self.clock.now(), self.lease)
-        if msg is None:
-            return None
+            msgs = await outbox.claim_many(s, ids, self.clock.now(), self.lease)
+        if not msgs:
+            return
+        conversations: dict[tuple[str, str], list[OutboxMessage]] = {}
+        for msg in msgs:
+            conversations.setdefault((msg.target_kind, msg.target), []).append(msg)
+        people = [m for (kind, _), m in conversations.items() if kind != "channel"]
+        channels = [m for (kind, _), m in conversations.items() if kind == "channel"]
+        delivered: list[int] = []
+        gate = asyncio.Semaphore(SEND_CONCURRENCY)
+
+        async def in_order(conversation: list[OutboxMessage]) -> None:
+            async with gate:
+                for msg in conversation:
+                    if await self._send(msg):
+                        delivered.append(msg.id)
+                        report.delivered += 1
+                    else:
+                        report.failed += 1
+
+        try:
+            for group in (people, channels):  # every person's ping ahead of any notice
+                await asyncio.gather(*(in_order(c) for c in group))
+        finally:
+            # Marked even when cancelled midway: what went out is not sent again.
+            if delivered:
+                async with self.db.transaction() as s:
+                    await outbox.mark_delivered_many(s, delivered, self.clock.now())
+                for msg_id in delivered:
+                    log.debug("outbox %s delivered", msg_id)
+
+    async def _send(self, msg: OutboxMessage) -> bool:
+        """One claimed message; False (and its retry scheduled) when it failed."""
         try:
             message = Outbound.from_payload(msg.payload)
             if isinstance(self.sender, KeyedSender):
@@ -216,10 +288,10 @@ class OutboxDeliverer:
         except DeliveryError as exc:
             retry_at = self.clock.now() + backoff(msg.attempts, exc.retry_after)
             async with self.db.transaction() as s:
-                await outbox.mark_failed(s, msg_id, self.clock.now(), retry_at, str(exc))
+                await outbox.mark_failed(s, msg.id, self.clock.now(), retry_at, str(exc))
             log.warning(
                 "outbox %s to %s failed (attempt %s): %s",
-                msg_id,
+                msg.id,
                 msg.target_kind,
                 msg.attempts,
                 exc,
@@ -228,10 +300,7 @@ class OutboxDeliverer:
         except Exception as exc:  # an adapter bug must not stop the other messages
             retry_at = self.clock.now() + backoff(msg.attempts, None)
             async with self.db.transaction() as s:
-                await outbox.mark_failed(s, msg_id, self.clock.now(), retry_at, repr(exc))
-            log.exception("outbox %s delivery crashed", msg_id)
+                await outbox.mark_failed(s, msg.id, self.clock.now(), retry_at, repr(exc))
+            log.exception("outbox %s delivery crashed", msg.id)
             return False
-        async with self.db.transaction() as s:
-            await outbox.mark_delivered(s, msg_id, self.clock.now())
-        log.info("outbox %s delivered to %s", msg_id, msg.target_kind)
         return True

@@ -35,9 +35,9 @@ from bot.core.catalog import MESSAGES, t
 from reminders.clock import JST
 from reports import plan_doc
 from reports.safe_cells import neutralise
-from reports.session_report import build_report_files
+from reports.session_report import REPORT_FIELDS, build_report_files
 from store import audit
-from store.archive_queries import Attachment, ProgramData, Row, load_program
+from store.archive_queries import COLUMNS, Attachment, ProgramData, Row, load_program
 from store.db import Session
 from store.profiles import ProgramProfile
 
@@ -139,10 +139,6 @@ def table_json(columns: Sequence[str], rows: Sequence[Row]) -> bytes:
     return json.dumps(out, ensure_ascii=False, indent=1).encode("utf-8")
 
 
-def _columns(rows: Sequence[Row], default: Sequence[str] = ()) -> list[str]:
-    return list(rows[0]) if rows else list(default)
-
-
 _UNSAFE = re.compile(r"[^0-9A-Za-z._\-\u3040-\u30ff\u3400-\u9fff]+")
 
 
@@ -207,8 +203,9 @@ async def build_archive(
         raise ArchiveError(program_id)
     profile = ProgramProfile.model_validate(data.program.profile)
     tables: dict[str, tuple[list[str], list[Row]]] = {
-        name: (_columns(rows), rows) for name, rows in data.tables.items()
+        name: (list(COLUMNS[name]), rows) for name, rows in data.tables.items()
     }
+    tables["session_reports"] = _with_report_fields(data.tables["session_reports"])
     trail = await audit.trail(s, program_id=program_id)
     tables["audit_log"] = (list(AUDIT_COLUMNS), _audit_rows(trail))
     attachment_rows, attachment_files = await _attachments(data.attachments, fetch)
@@ -216,9 +213,7 @@ async def build_archive(
     files: dict[str, bytes] = {}
     rows: dict[str, int] = {}
     for name in TABLES:
-        columns, table = tables.get(name, ([], []))
-        if not columns:
-            columns = _empty_columns(name)
+        columns, table = tables[name]
         files[f"csv/{name}.csv"] = table_csv(columns, table)
         files[f"json/{name}.json"] = table_json(columns, table)
         rows[f"csv/{name}.csv"] = rows[f"json/{name}.json"] = len(table)
@@ -232,9 +227,7 @@ async def build_archive(
     files[PROFILE] = yaml.safe_dump(
         data.program.profile, allow_unicode=True, sort_keys=False
     ).encode("utf-8")
-    columns_of = {
-        name: (tables.get(name) or ([], []))[0] or _empty_columns(name) for name in TABLES
-    }
+    columns_of = {name: tables[name][0] for name in TABLES}
     files[README] = readme(profile, now, sorted(files), columns_of).encode("utf-8")
     manifest = {
         "format": FORMAT_VERSION,
@@ -266,11 +259,15 @@ async def build_archive(
     )
 
 
-def _empty_columns(name: str) -> list[str]:
-    """The columns of a table the program has no rows of (the README still describes them)."""
-    prefix = f"arc_col_{name}_"
-    own = [k.removeprefix(prefix) for k in MESSAGES if k.startswith(prefix)]
-    return ["id", *own]
+def _with_report_fields(rows: list[Row]) -> tuple[list[str], list[Row]]:
+    """Report versions with each asked field in a column of its own (``report_summary`` …)
+    beside the whole ``fields`` object, so a spreadsheet reads them without parsing JSON."""
+    keys = [f"report_{f.key}" for f in REPORT_FIELDS if f.asked]
+    out = []
+    for r in rows:
+        fields = r.get("fields") or {}
+        out.append({**r, **{k: fields.get(k.removeprefix("report_"), "") for k in keys}})
+    return [*COLUMNS["session_reports"], *keys], out
 
 
 def _report_files(profile: ProgramProfile, data: ProgramData) -> dict[str, bytes]:
@@ -292,6 +289,9 @@ def _report_files(profile: ProgramProfile, data: ProgramData) -> dict[str, bytes
 
 def column_text(table: str, column: str) -> str:
     """The Japanese description of a column; KeyError when the catalogue has none."""
+    labels = {f"report_{f.key}": f.label for f in REPORT_FIELDS}
+    if table == "session_reports" and column in labels:
+        return t("arc_col_session_reports_report_field", label=labels[column])
     for key in (f"arc_col_{table}_{column}", f"arc_col_{column}"):
         if key in MESSAGES:
             return t(key)

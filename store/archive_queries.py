@@ -74,6 +74,42 @@ class ProgramData:
     engagement_case_ids: list[int] = field(default_factory=list)
 
 
+def _cols(model: type[Base], *extra: str) -> list[str]:
+    return [c.key for c in model.__table__.columns] + list(extra)
+
+
+PEOPLE_EXTRA = (
+    "municipality_name",
+    "program_member",
+    "expert_domains",
+    "expert_qualifications",
+    "expert_onsite",
+    "expert_region",
+    "expert_availability",
+    "expert_strengths",
+    "expert_consent_listed",
+)
+COLUMNS: dict[str, list[str]] = {
+    "cases": _cols(Case, "municipality_name"),
+    "sessions": _cols(
+        SupportSession,
+        "case_no",
+        "municipality_codes",
+        "municipality_names",
+        "expert_user_ids",
+    ),
+    "session_reports": _cols(SessionReport, "case_no"),
+    "surveys": _cols(Survey, "case_no"),
+    "status_history": _cols(StatusChange, "case_no"),
+    "engagements": _cols(Engagement, "case_no", "municipality_name"),
+    "stage_marks": _cols(StageMark, "case_no"),
+    "events": _cols(ProgramEvent),
+    "deliverables": _cols(DeliverableItem),
+    "people": _cols(User, *PEOPLE_EXTRA),
+}
+"""The columns of each table ``load_program`` returns, in order (the same with no rows)."""
+
+
 def program_case_ids(program_id: str) -> Any:
     return select(Case.id).where(Case.program_id == program_id)
 

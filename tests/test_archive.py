@@ -104,6 +104,17 @@ async def test_the_archive_holds_everything_of_the_program_and_nothing_of_anothe
     assert "'" + FORMULA in [r["description"] for r in rows]
     assert FORMULA in [c["description"] for c in json.loads(files["json/cases.json"])]
 
+    # Report fields have columns of their own; a table with no rows still has its header.
+    report_rows = list(
+        csv.DictReader(io.StringIO(files["csv/session_reports.csv"].decode("utf-8-sig")))
+    )
+    assert [r["report_summary"] for r in report_rows] == [
+        world.erased["report_v1"],
+        world.erased["report_v2"],
+    ]
+    empty = files["csv/stage_marks.csv"].decode("utf-8-sig").splitlines()
+    assert empty == ["id,case_id,stage,kpi_met,session_id,recorded_by,recorded_at,case_no"]
+
     # Every status change and the audit trail, with the amendment and the web sign-in.
     actions = [e["action"] for e in json.loads(files["json/audit_log.json"])]
     for action in ("case_opened", "case_status_changed", "session_scheduled"):

@@ -65,9 +65,10 @@ async def queue_command(ctx: Context, args: str) -> list[Outbound]:
 
 async def flags(ctx: Context) -> list[QueueFlag]:
     """The program's waits older than the profile allows (``queue:`` in the profile), less those
-    other reminders already put before the staff: a review waiting (reminded each 開庁日) and a
-    report past its due day (escalated each 開庁日; reminders/planner.py), a deliverable (before,
-    on and after its due day; reminders/deliverable_pass.py)."""
+    other reminders already chase: a review waiting (the staff reminded each 開庁日) and a report
+    past its due day (escalated each 開庁日; reminders/planner.py), a deliverable (before, on and
+    after its due day; reminders/deliverable_pass.py), a survey (the officer reminded, the case
+    closed after the grace period; reminders/run.py)."""
     view = await queue_view.load(ctx.s, ctx.profile, ctx.calendar, ctx.now(), EVERYTHING)
     today = ctx.now().astimezone(JST).date()
     return [
@@ -78,7 +79,7 @@ async def flags(ctx: Context) -> list[QueueFlag]:
 
 
 def _chased(wait: Wait, today: dt.date) -> bool:
-    if wait.kind in ("review", "deliverable"):  # deliverables: reminders/deliverable_pass.py
+    if wait.kind in ("review", "deliverable", "survey"):
         return True
     return wait.kind == "report" and wait.due is not None and wait.due < today
 

@@ -437,6 +437,11 @@ async def erase(
             "people_kept_for_other_programs": result.people_kept,
             "shared_rows_redacted": redacted,
             "aggregates": kept_aggregates,
+            "kept": "the program's profile and the aggregate counts above; no personal data",
+            "backups": (
+                "backups and snapshots taken before this erasure still hold the data: "
+                "delete them or destroy their media to complete the erasure"
+            ),
         },
     )
     s.add(row)

@@ -381,6 +381,7 @@ async def test_erasing_a_program_leaves_none_of_its_personal_data_and_all_of_the
     [record] = records
     assert record.actor == "監督員" and record.archive_sha256 == "ab" * 32
     assert record.record["before"]["surveys"] == 1 and record.record["after"]["surveys"] == 0
+    assert "still hold the data" in record.record["backups"]
 
 
 async def test_the_plan_shows_what_will_go_before_anything_goes(db: Database) -> None:

@@ -217,10 +217,14 @@ async def test_pages_are_scoped_like_status(site: Web) -> None:
     ):
         assert (await site.client.get(path)).status == 200, path
     all_cases = await (await site.client.get("/web/cases")).text()
+    overview = await (await site.client.get("/web/")).text()
+    assert 'id="tracks"' in overview and "DXよろず相談窓口" in overview and "<svg" in overview
 
     site.client.session.cookie_jar.clear()
     await site.sign_in("officer1")
     assert (await site.client.get(f"/web/cases/{own}")).status == 200
+    overview = await (await site.client.get("/web/")).text()
+    assert 'id="caps"' in overview and 'id="tracks"' not in overview  # their municipality's
     hidden = await site.client.get(f"/web/cases/{other}")
     assert hidden.status == 404 and other not in await hidden.text()
     assert (await site.client.get("/web/cases/SAI-2026-9999")).status == 404  # the same answer

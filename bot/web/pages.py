@@ -11,6 +11,8 @@ token) by the same builders as `/dx export` and `/deck`.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,6 +21,7 @@ from aiohttp import web
 from bot.core.permissions import Action, can, case_scope, may_see_personal_data
 from bot.web.app import FORM, VIEWER, Viewer, now_of, page, services_of
 from bot.web.render import trend_chart
+from reminders.calendar import BusinessCalendar
 from reminders.clock import JST
 from reports import deck, export, status
 from reports.status import DUE_SOON_OPEN_DAYS
@@ -27,6 +30,8 @@ from store import engagements as engagement_store
 from store import reporting, web_queries
 from store import stages as stage_store
 from store.audit import record
+from store.db import Session
+from store.profiles import ProgramProfile
 from store.reference import loaded_municipalities
 from store.reporting import counting_window
 from store.scope import Scope
@@ -71,20 +76,63 @@ def _page(request: web.Request, template: str, active: str, **context: Any) -> w
 # --- overview -------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ProgramOverview:
+    """What the overview shows of the whole program: the figures of `/status` without its
+    lists (the queue, this week's sessions, the stage matrix …, which the other pages show or
+    which the page has no room for), so it costs the counting and a few index reads."""
+
+    term: status.Period
+    clock: status.TermClock
+    tracks: list[status.TrackProgress]
+    flags: list[status.Flag]
+    cases_by_status: dict[str, int]
+    pending: reporting.PendingReports
+    survey: reporting.SurveySummary
+
+
+async def program_overview(
+    s: Session, profile: ProgramProfile, cal: BusinessCalendar, now: dt.datetime
+) -> ProgramOverview:
+    today = now.astimezone(JST).date()
+    term = status.Period(profile.term_start, profile.term_end)
+    clock = status.term_clock(cal, term.start, term.end, today)
+    figures = await reporting.count_figures(s, profile.id, counting_window(profile), now)
+    soon = cal.add_open_days(today, DUE_SOON_OPEN_DAYS)
+    pending = await reporting.pending_reports(
+        s, profile.id, now, today, soon, limit=0, people=False
+    )
+    tracks = status.progress_of_tracks(profile, figures, clock)
+    onsite = reporting.onsite_rules(profile, figures)
+    return ProgramOverview(
+        term=term,
+        clock=clock,
+        tracks=tracks,
+        flags=status.program_flags(profile, tracks, onsite, pending.overdue),
+        cases_by_status=figures.cases_by_status,
+        pending=pending,
+        survey=await reporting.survey_summary(s, profile.id),
+    )
+
+
 async def overview(request: web.Request) -> web.Response:
     v = viewer_of(request)
     services, now = services_of(request), now_of(request)
     scope = _scope(v)
     async with services.db.transaction() as s:
-        view = await status.view_for(
-            s,
-            v.profile,
-            v.calendar,
-            now,
-            scope,
-            user_id=v.actor.user_id,
-            name=v.actor.label,
-        )
+        view: status.StatusView | ProgramOverview
+        if scope.everything:
+            view = await program_overview(s, v.profile, v.calendar, now)
+        else:  # one municipality's or one expert's: a few rows, the view of `/status`
+            view = await status.view_for(
+                s,
+                v.profile,
+                v.calendar,
+                now,
+                scope,
+                user_id=v.actor.user_id,
+                name=v.actor.label,
+            )
         trend = await web_queries.monthly_trend(
             s, v.profile.id, counting_window(v.profile), now, scope
         )
@@ -97,7 +145,7 @@ async def overview(request: web.Request) -> web.Response:
         "overview.html",
         "",
         view=view,
-        kind=type(view).__name__,
+        kind="ProgramStatus" if isinstance(view, ProgramOverview) else type(view).__name__,
         flags=flags,
         chart=trend_chart(trend, _track_names(v)),
         soon_days=DUE_SOON_OPEN_DAYS,

@@ -391,7 +391,17 @@ async def test_officer_deck_holds_only_their_municipality(bot: ChatBot) -> None:
     mine = [s for c, s in w.live() if "111007" in (c.muni, *s.extra_munis) and s.day <= NOW.date()]
     assert len(rows) == len(mine)
     assert all("さいたま市" in r[2] for r in rows)
-    assert "川口市" not in "\n".join(_texts(prs))
+    text = "\n".join(_texts(prs))
+    assert "川口市" not in text
+    # Their own figures, never the program's targets, minimums or pace (issue 19 item 3).
+    goals = [
+        text[m.start() - 30 : m.end() + 10]
+        for m in re.finditer(r"目標|目安|最低|ペース|遅れ", text)
+    ]
+    assert [g for g in goals if "目標に対する実績" not in g] == []
+    titles = [s.shapes.title.text_frame.text for s in prs.slides]
+    assert any(re.search(r"は\d+回", x) for x in titles)  # e.g. よろず相談は2回
+    assert not [c for c in _charts(prs) if set(c.plots[0].categories) >= {"よろず相談"}]
 
 
 async def test_deck_refused_for_experts(bot: ChatBot) -> None:

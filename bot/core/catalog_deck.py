@@ -11,6 +11,7 @@ MESSAGES: dict[str, str] = {
     "deck_interim_note": (
         "中間報告: {date}時点（期間の{pct}%経過）。目標は経過日数に応じた目安と比べています"
     ),
+    "deck_kpi_note_own": "{date}時点の実施済件数（中止・契約期間外を除く）と予定件数",
     # --- titles that state the finding -----------------------------------------------------
     "deck_find_sep": "、",
     "deck_find_goal_interim": "{name}は目安{expected}件に対し{held}件",
@@ -38,6 +39,9 @@ MESSAGES: dict[str, str] = {
     "deck_find_comments": "アンケートの自由記述{n}件（個人名等は伏せています）",
     "deck_find_stage_kpis": "KPI達成: {items}",
     "deck_find_stage_kpi_item": "{label} {met}団体",
+    "deck_daily_more": (
+        "{first}以降の{shown}件を掲載（それ以前の{n}件は業務日報の出力（Excel・CSV）に収録しています）"
+    ),
     # --- sections with no data, in one line -------------------------------------------------
     "deck_none_daily": "対象期間に提出された業務日報（支援実施報告）はありません",
     "deck_none_progress": "対象期間に支援を実施した市町村はありません",

@@ -40,9 +40,9 @@ WIDTH, HEIGHT = Emu(12192000), Emu(6858000)  # 16:9, 13.333 × 7.5 in
 ACCENT_HEX, GREY_HEX = "1F4E79", "595959"
 ACCENT = RGBColor.from_string(ACCENT_HEX)  # type: ignore[no-untyped-call]  # unannotated upstream
 CELL_MARGIN = 27432  # EMU: 0.03 in above and below the text of a table cell
-A_P, A_PPR, A_R, A_RPR, A_LATIN, A_EA, A_T, A_TCPR, A_SOLIDFILL, A_SRGBCLR, A_BR = (
+A_P, A_PPR, A_R, A_RPR, A_LATIN, A_EA, A_T, A_TCPR, A_SOLIDFILL, A_SRGBCLR = (
     qn(f"a:{x}")
-    for x in ("p", "pPr", "r", "rPr", "latin", "ea", "t", "tcPr", "solidFill", "srgbClr", "br")
+    for x in ("p", "pPr", "r", "rPr", "latin", "ea", "t", "tcPr", "solidFill", "srgbClr")
 )
 
 
@@ -380,24 +380,23 @@ class DeckBuilder:
     def _cell(tc: Any, text: str, size: float, bold: bool = False, right: bool = False) -> None:
         """One table cell (``a:tc``), written as XML directly: an appendix holds thousands of
         cells, and python-pptx's per-property API costs about a millisecond each."""
-        p = tc.txBody.find(A_P)
-        for child in list(p):
-            p.remove(child)
-        if right:
-            etree.SubElement(p, A_PPR, {"algn": "r"})
+        body = tc.txBody
+        for old in body.findall(A_P):
+            body.remove(old)
         attrs = {"lang": "ja-JP", "sz": str(int(size * 100)), "b": "1" if bold else "0"}
-        # Each line of the text a run, a line break (a:br) between them.
-        for i, line in enumerate(text.split("\n") if text else ["－"]):
-            if i:
-                etree.SubElement(etree.SubElement(p, A_BR), A_RPR, attrs)
+        # Each line of the text its own paragraph (LibreOffice grows a row for paragraphs).
+        for line in text.split("\n") if text else ["－"]:
+            p = etree.SubElement(body, A_P)
+            if right:
+                etree.SubElement(p, A_PPR, {"algn": "r"})
             r = etree.SubElement(p, A_R)
             rpr = etree.SubElement(r, A_RPR, attrs)
             etree.SubElement(rpr, A_LATIN, {"typeface": FONT})
             etree.SubElement(rpr, A_EA, {"typeface": FONT})
             etree.SubElement(r, A_T).text = _xml_text(line) or "－"
         tcpr = tc.find(A_TCPR)
-        if tcpr is None:
-            tcpr = tc.get_or_add_tcPr()
+        if tcpr is None:  # after a:txBody, the last child here (python-pptx's API is slow)
+            tcpr = etree.SubElement(tc, A_TCPR)
         tcpr.set("marT", str(CELL_MARGIN))
         tcpr.set("marB", str(CELL_MARGIN))
 

@@ -252,8 +252,12 @@ async def load_deck_data(
         clock=clock,
         figures=figures,
         period_figures=period_figures,
-        tracks=progress_of_tracks(profile, figures, clock),
-        onsite=onsite_rules(profile, figures),
+        # An officer's deck is their municipality's own figures: the program's targets,
+        # minimums and pace are the program's, not theirs, so none applies.
+        tracks=progress_of_tracks(
+            _without_goals(profile) if scope.municipality_code else profile, figures, clock
+        ),
+        onsite=[] if scope.municipality_code else onsite_rules(profile, figures),
         months=_months(min(profile.term_start, period.start), period.end),
         monthly=_monthly(
             profile,
@@ -284,6 +288,14 @@ async def load_deck_data(
         if scope.municipality_code
         else await build_structure(s, profile, cal, cutoff),
     )
+
+
+def _without_goals(profile: ProgramProfile) -> ProgramProfile:
+    tracks = tuple(
+        tr.model_copy(update={"target": None, "minimum": None, "minimum_onsite": None})
+        for tr in profile.tracks
+    )
+    return profile.model_copy(update={"tracks": tracks})
 
 
 def held_rows(

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from pptx.slide import Slide
+
 from bot.core.catalog import t
 from reminders.calendar import format_jp
-from reports.deck.builder import BODY, DeckBuilder
+from reports.deck.builder import BODY, Box, DeckBuilder
 from reports.deck.data import DeckData, in_jst
 from reports.plan_doc import stage_label
 from store.reporting import SessionRow
@@ -34,11 +36,15 @@ def _reported(d: DeckData) -> list[SessionRow]:
     return sorted((r for r in d.held if r.report), key=lambda r: r.starts_at)
 
 
+DAILY_LIMIT = 150  # about 25 slides; the rest counted and left to `dxbot export reports`
+
+
 def slide_daily_reports(b: DeckBuilder, d: DeckData, title: str) -> None:
-    rows = _reported(d)
-    if not rows:
+    every = _reported(d)
+    if not every:
         b.text(b.slide(title), [t("deck_none_daily")])
         return
+    rows = every[-DAILY_LIMIT:]  # the latest
     table = [
         [
             t(
@@ -68,7 +74,20 @@ def slide_daily_reports(b: DeckBuilder, d: DeckData, title: str) -> None:
             "deck_col_next_plan",
         )
     ]
-    b.paged_table(title, headers, table, BODY, size=9)
+    more = len(every) - len(rows)
+    box = Box(BODY.left, BODY.top, BODY.width, BODY.height - (0.45 if more else 0))
+
+    def decorate(slide: Slide, n: int, pages: int) -> None:
+        if more and n == 1:
+            note = t(
+                "deck_daily_more",
+                n=more,
+                shown=len(rows),
+                first=format_jp(in_jst(rows[0].starts_at).date()),
+            )
+            b.text(slide, [note], Box(0.6, 6.5, 12.13, 0.4), size=12, bullet=False)
+
+    b.paged_table(title, headers, table, box, size=9, decorate=decorate)
 
 
 def slide_progress(b: DeckBuilder, d: DeckData, title: str) -> None:

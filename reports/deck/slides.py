@@ -93,13 +93,12 @@ def slide_overview(b: DeckBuilder, d: DeckData, title: str | None = None) -> Non
         ]
         for tr in p.tracks
     ]
-    b.table(
-        slide,
-        [t(f"deck_col_{k}") for k in ("track", "target", "minimum", "cap", "hours", "deadline")],
-        rows,
-        Box(0.6, 3.8, 12.13, 3.0),
-        size=12,
-    )
+    headers = [
+        t(f"deck_col_{k}") for k in ("track", "target", "minimum", "cap", "hours", "deadline")
+    ]
+    if d.scope_label:  # an officer's deck: the program's targets are not theirs
+        headers, rows = [headers[0], *headers[4:]], [[r[0], *r[4:]] for r in rows]
+    b.table(slide, headers, rows, Box(0.6, 3.8, 12.13, 3.0), size=12)
 
 
 def slide_month_summary(b: DeckBuilder, d: DeckData) -> None:
@@ -141,7 +140,12 @@ def slide_kpi(b: DeckBuilder, d: DeckData, title: str | None = None) -> None:
     slide = b.slide(heading)
     b.text(
         slide,
-        [t("deck_kpi_note", date=format_jp(in_jst(d.cutoff).date()))],
+        [
+            t(
+                "deck_kpi_note_own" if d.scope_label else "deck_kpi_note",
+                date=format_jp(in_jst(d.cutoff).date()),
+            )
+        ],
         TOP_NOTE,
         size=14,
         bullet=False,

@@ -11,6 +11,7 @@ CJK's line is 1.45 em; Yu Gothic's a little less), the cell margins the builder 
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import unicodedata
@@ -46,8 +47,21 @@ def char_em(c: str) -> float:
     return 0.62
 
 
+AUTOSPACE_EM = 0.25  # LibreOffice's space between Japanese and Latin text, at each change
+
+
+def _wide(c: str) -> bool:
+    return char_em(c) == 1.0
+
+
 def text_em(text: str) -> float:
-    return sum(char_em(c) for c in text)
+    width = sum(char_em(c) for c in text)
+    changes = sum(
+        1
+        for a, b in itertools.pairwise(text)
+        if not a.isspace() and not b.isspace() and _wide(a) != _wide(b)
+    )
+    return width + changes * AUTOSPACE_EM
 
 
 def lines_needed(text: str, width_em: float) -> int:
@@ -56,12 +70,16 @@ def lines_needed(text: str, width_em: float) -> int:
     width_em = max(width_em, 1.0)
     total = 0
     for para in text.split("\n") or [""]:
-        lines, used = 1, 0.0
+        lines, used, last = 1, 0.0, ""
         for token in _WORD.findall(para):
             w = text_em(token)
             if token.isspace():
                 used += w
+                last = ""
                 continue
+            if last and _wide(last) != _wide(token[0]):
+                w += AUTOSPACE_EM
+            last = token[-1]
             if used + w <= width_em:
                 used += w
                 continue
@@ -140,7 +158,7 @@ def column_widths(
     return [w / PT_PER_IN for w in out]
 
 
-WRAP_SLACK = 0.92  # line-breaking rules (no break before 」、) etc.) fill lines less than greedy
+WRAP_SLACK = 0.88  # line-breaking rules (no break before 」、) etc.) fill lines less than greedy
 
 
 def row_height_pt(cells: Sequence[str], widths_in: Sequence[float], size: float) -> float:

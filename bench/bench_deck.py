@@ -253,13 +253,13 @@ def report(t: DeckTiming) -> None:
 
 
 async def main(argv: list[str] | None = None) -> list[DeckTiming]:
+    global RUNS  # the medians' run count, set once from the command line
     p = argparse.ArgumentParser(prog="python -m bench.bench_deck")
     p.add_argument("--program", action="append", choices=PROGRAMS, help="default: all five")
     p.add_argument("--sessions", type=int, action="append", help="default: 300 and 3000")
     p.add_argument("--runs", type=int, default=RUNS, help="runs per median (default 3)")
     p.add_argument("--rss", metavar="DB", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    global RUNS
     RUNS = args.runs
     programs = args.program or list(PROGRAMS)
     if args.rss:  # the fresh process that measures memory (see _fresh_process_rss)

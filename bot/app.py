@@ -88,6 +88,7 @@ def build_flows() -> dict[str, Flow]:
     from handlers.followup import FollowupFlow
     from handlers.intake import IntakeFlow
     from handlers.intake_behalf import BehalfIntakeFlow
+    from handlers.matching import MatchRejectFlow
     from handlers.review import ReviewFlow
     from handlers.survey import SurveyFlow
 
@@ -97,6 +98,7 @@ def build_flows() -> dict[str, Flow]:
         FollowupFlow(),
         ReviewFlow(),
         SurveyFlow(),
+        MatchRejectFlow(),
     ]
     return {f.name: f for f in flows}
 

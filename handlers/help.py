@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.core.catalog import t
+from bot.core.catalog import MESSAGES, t
 from bot.core.context import Context
 from bot.core.messages import Outbound
-from bot.core.permissions import Role, may_view_roster, role_label
+from bot.core.permissions import Action, Actor, Role, can, may_view_roster, role_label
 from bot.core.router import Router
 from handlers import engagements, queue, web
 from handlers import events as structure
@@ -14,9 +14,57 @@ GREETING_WORDS = ("こんにちは", "こんばんは", "おはよう", "はじ�
 HELP_WORDS = ("ヘルプ", "help", "使い方", "つかいかた", "何ができる", "なにができる")
 
 
+# Each line of the help: its catalogue key, the commands it names and the permission they need
+# (bot/core/permissions.py). A role is told exactly the commands it may run; a test holds this
+# table against the permission table and the router.
+HELP_LINES: tuple[tuple[str, tuple[str, ...], Action], ...] = (
+    ("help_cmd_consult", ("/consult",), Action.OPEN_CASE),
+    ("help_cmd_status_program", ("/status",), Action.VIEW_PROGRAM_STATUS),
+    ("help_cmd_status", ("/status",), Action.VIEW_OWN_STATUS),
+    ("help_cmd_withdraw", ("/dx withdraw",), Action.WITHDRAW_CASE),
+    ("help_cmd_report", ("/report",), Action.WRITE_REPORT),
+    ("help_cmd_survey", ("/dx survey",), Action.ANSWER_SURVEY),
+    ("help_cmd_match", ("/dx match", "/dx pick"), Action.MATCH),
+    ("help_cmd_schedule", ("/dx schedule",), Action.SCHEDULE),
+    ("help_cmd_cancel_move", ("/dx cancel", "/dx move"), Action.SCHEDULE),
+    ("help_cmd_hold", ("/dx hold", "/dx resume"), Action.CHANGE_STATUS),
+    ("help_cmd_close", ("/dx close",), Action.CHANGE_STATUS),
+    ("help_cmd_track", ("/dx track",), Action.CHANGE_STATUS),
+    ("help_cmd_review", ("/dx review",), Action.CHANGE_STATUS),
+    ("help_cmd_stage", ("/dx stage",), Action.CHANGE_STATUS),
+    ("help_cmd_approve", ("/dx approve", "/dx reject"), Action.APPROVE_MATCH),
+    ("help_cmd_deck", ("/deck",), Action.DECK),
+    ("help_cmd_export", ("/dx export",), Action.EXPORT),
+    ("help_cmd_casebook", ("/dx casebook",), Action.EXPORT),
+    ("help_cmd_due", ("/dx due",), Action.ASK_CALENDAR),
+    ("help_cmd_users", (), Action.MANAGE_USERS),
+)
+
+
+def command_lines(role: Role) -> list[tuple[str, tuple[str, ...]]]:
+    """(catalogue key, commands) of the help lines a role may use, in order."""
+    allowed = [(key, cmds) for key, cmds, action in HELP_LINES if may_role(role, action)]
+    if any(key == "help_cmd_status_program" for key, _ in allowed):
+        allowed = [(k, c) for k, c in allowed if k != "help_cmd_status"]
+    return allowed
+
+
+def may_role(role: Role, action: Action) -> bool:
+    return can(Actor(user_id=0, platform="", platform_id="", role=role), action)
+
+
+def _line(role: Role, key: str) -> str:
+    # Some lines read differently for one role (「貴団体の…」 for officers).
+    for specific in (f"{key}_{role.value}", key):
+        if specific in MESSAGES:
+            return t(specific)
+    return t(key)
+
+
 def help_text(ctx: Context) -> str:
     role = ctx.actor.role
-    lines = [t("help_header", role=role_label(role)), t(f"help_{role.value}")]
+    lines = [t("help_header", role=role_label(role))]
+    lines += [_line(role, key) for key, _ in command_lines(role)]
     # What the program profile adds: the roster (Miyazaki ②, Saitama §6(3)) and consultations
     # taken by the prefecture on a municipality's behalf (Kumamoto §2.3(1)).
     if may_view_roster(ctx.actor, officers_allowed=ctx.profile.roster_visible_to_officers):

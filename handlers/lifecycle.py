@@ -13,10 +13,12 @@ from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.logs import set_case
 from bot.core.messages import Outbound
+from bot.core.notifier import office_time
 from bot.core.permissions import Action, Actor, may_see_case, require
 from bot.core.router import Handler, Router
 from store import cases as case_store
 from store import rules
+from store import sessions as session_store
 from store import users as user_store
 from store.cases import STATUSES
 from store.models import Case, User
@@ -33,7 +35,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     ),
     "held": frozenset({"reported", "scheduled", "coordinating"}),
     "reported": frozenset({"closed", "scheduled", "held"}),
-    "on_hold": frozenset({"received", "coordinating", "withdrawn"}),
+    # Resuming puts the case back where it was put on hold (a case with booked sessions
+    # goes back to 実施予定, not to 調整中).
+    "on_hold": frozenset({"received", "coordinating", "scheduled", "withdrawn"}),
     "closed": frozenset(),
     "withdrawn": frozenset(),
 }
@@ -62,7 +66,14 @@ def check_transition(case: Case, to_status: str, frm: str | None = None) -> None
 
 
 async def change_status(
-    ctx: Context, case: Case, to_status: str, *, reason: str = "", actor: Actor | None = None
+    ctx: Context,
+    case: Case,
+    to_status: str,
+    *,
+    reason: str = "",
+    actor: Actor | None = None,
+    officer_key: str | None = None,
+    tell_officer: bool = True,
 ) -> None:
     """Move a case, record it, and queue the notifications — or refuse with the reason."""
     check_transition(case, to_status)
@@ -79,12 +90,32 @@ async def change_status(
         actor_label=actor.label,
         reason=reason,
     )
-    await notify_change(ctx, case, frm, to_status, actor.label, reason)
+    await notify_change(
+        ctx,
+        case,
+        frm,
+        to_status,
+        actor.label,
+        reason,
+        officer_key=officer_key,
+        tell_officer=tell_officer,
+    )
 
 
 async def notify_change(
-    ctx: Context, case: Case, frm: str | None, to: str, actor_label: str, reason: str = ""
+    ctx: Context,
+    case: Case,
+    frm: str | None,
+    to: str,
+    actor_label: str,
+    reason: str = "",
+    *,
+    officer_key: str | None = None,
+    tell_officer: bool = True,
 ) -> None:
+    """Tell the channels (and the requesting officer where it concerns them) of a change;
+    ``officer_key`` names the officer's message when the usual one for ``to`` would mislead
+    (a resumed case is not 'matching has begun')."""
     set_case(case.case_no)
     text = t(
         "status_changed",
@@ -95,16 +126,26 @@ async def notify_change(
         reason=f"（{reason}）" if reason else "",
     )
     key = f"status:{case.id}:{to}:{ctx.inbound.event_id}"
-    await ctx.notifier.to_staff(Outbound(text=text), case_id=case.id, dedupe_key=key + ":staff")
-    await ctx.notifier.to_prefecture(Outbound(text=text), case_id=case.id, dedupe_key=key + ":pref")
-    if to in OFFICER_TOLD or frm is None:
+    # A status change is routine: it waits for the next office hours on a 開庁日 (notices of a
+    # session itself - a booking, a cancellation, a move - are sent at once by their journeys).
+    policy = ctx.profile.reminders
+    later = office_time(ctx.now(), ctx.calendar, policy.office_start, policy.office_end)
+    await ctx.notifier.to_staff(
+        Outbound(text=text), case_id=case.id, dedupe_key=key + ":staff", not_before=later
+    )
+    await ctx.notifier.to_prefecture(
+        Outbound(text=text), case_id=case.id, dedupe_key=key + ":pref", not_before=later
+    )
+    if tell_officer and (to in OFFICER_TOLD or frm is None or officer_key is not None):
         requester = await requester_of(ctx, case)
         if requester is not None and requester.id != ctx.actor.user_id:
+            key_name = officer_key or f"officer_told_{to}"
             await ctx.notifier.to_user(
                 requester,
-                Outbound(text=t(f"officer_told_{to}", case_no=case.case_no)),
+                Outbound(text=t(key_name, case_no=case.case_no, status=label(to))),
                 case_id=case.id,
                 dedupe_key=key + ":officer",
+                not_before=later,
             )
 
 
@@ -145,13 +186,38 @@ def _verb(to_status: str) -> Handler:
         require(ctx.actor, Action.CHANGE_STATUS)
         case_no, _, reason = args.strip().partition(" ")
         case = await load_case_for(ctx, case_no)
-        target = to_status
         if to_status == "resume":
-            target = "coordinating" if case.approved_expert_user_id else "received"
-        await change_status(ctx, case, target, reason=reason.strip())
-        return [Outbound(text=t("status_set", case_no=case.case_no, to=label(target)))]
+            if case.status != "on_hold":
+                raise UserError(
+                    "resume_not_on_hold", case_no=case.case_no, status=label(case.status)
+                )
+            target = await _before_hold(ctx, case)
+            await change_status(
+                ctx, case, target, reason=reason.strip(), officer_key="officer_told_resumed"
+            )
+            return [Outbound(text=t("status_resumed", case_no=case.case_no, to=label(target)))]
+        await change_status(ctx, case, to_status, reason=reason.strip())
+        return [Outbound(text=t("status_set", case_no=case.case_no, to=label(to_status)))]
 
     return handler
+
+
+async def _before_hold(ctx: Context, case: Case) -> str:
+    """The status a case on hold goes back to: the one it had when it was put on hold, unless
+    what made it so is gone (a 実施予定 case whose sessions were all cancelled meanwhile)."""
+    held_from = next(
+        (
+            c.from_status
+            for c in reversed(await case_store.history(ctx.s, case.id))
+            if c.to_status == "on_hold"
+        ),
+        None,
+    )
+    if held_from == "scheduled" and await session_store.has_open_sessions(ctx.s, case.id):
+        return "scheduled"
+    if held_from in ("received", "coordinating"):
+        return held_from
+    return "coordinating" if case.approved_expert_user_id else "received"
 
 
 async def set_track(ctx: Context, args: str) -> list[Outbound]:

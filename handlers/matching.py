@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from bot.core.catalog import t
 from bot.core.context import Context
+from bot.core.conversation import Conversation, ConversationEngine
 from bot.core.errors import UserError
 from bot.core.messages import Choice, Outbound
 from bot.core.permissions import Action, require
@@ -244,8 +245,11 @@ async def _approve(ctx: Context, case: Case, expert: User) -> None:
     )
 
 
-async def decide(ctx: Context, value: str) -> list[Outbound]:
-    """A prefecture user approves or rejects the proposed expert."""
+async def decide(
+    ctx: Context, value: str, engine: ConversationEngine | None = None
+) -> list[Outbound]:
+    """A prefecture user approves or rejects the proposed expert; a rejection without a reason
+    asks for it (with ``engine``) before anything changes."""
     require(ctx.actor, Action.APPROVE_MATCH)
     case_no, _, verdict = value.replace(" ", ":").partition(":")
     case = await load_case_for(ctx, case_no)
@@ -262,6 +266,11 @@ async def decide(ctx: Context, value: str) -> list[Outbound]:
             )
         ]
     reason = verdict.partition(":")[2].strip()
+    if not reason:
+        # A rejection by button carries no reason: the staff must know why to propose again.
+        if engine is None:
+            raise UserError("reject_reason_required")
+        return await engine.begin(ctx, REJECT_FLOW, case.case_no)
     case.proposed_expert_user_id = None
     case.match_state = ""
     await ctx.notifier.to_staff(
@@ -279,13 +288,50 @@ async def decide(ctx: Context, value: str) -> list[Outbound]:
     return [Outbound(text=t("rejected_reply", case_no=case.case_no))]
 
 
+REJECT_FLOW = "match_reject"
+
+
+class MatchRejectFlow:
+    """The reason for rejecting a proposed expert, asked when the 差し戻す button gave none."""
+
+    name = REJECT_FLOW
+    label = "派遣人材の差し戻し"
+
+    async def start(self, ctx: Context, conv: Conversation, text: str) -> list[Outbound]:
+        require(ctx.actor, Action.APPROVE_MATCH)
+        case = await load_case_for(ctx, text.strip())
+        if case.match_state != "proposed" or case.proposed_expert_user_id is None:
+            raise UserError("nothing_to_approve", case_no=case.case_no)
+        expert = await _expert(ctx, str(case.proposed_expert_user_id))
+        conv.data["case_no"] = case.case_no
+        conv.goto("reason")
+        return [
+            Outbound(
+                text=t(
+                    "reject_ask_reason",
+                    case_no=case.case_no,
+                    name=expert.name or expert.platform_id,
+                )
+            )
+        ]
+
+    async def on_input(self, ctx: Context, conv: Conversation, text: str) -> list[Outbound]:
+        reason = text.strip()
+        if not reason:
+            return [Outbound(text=t("reject_reason_required"))]
+        conv.finish()
+        return await decide(ctx, f"{conv.data['case_no']}:reject:{reason[:500]}")
+
+
 async def approve_command(ctx: Context, args: str) -> list[Outbound]:
     return await decide(ctx, f"{args.strip()}:approve")
 
 
-async def reject_command(ctx: Context, args: str) -> list[Outbound]:
+async def reject_command(
+    ctx: Context, args: str, engine: ConversationEngine | None = None
+) -> list[Outbound]:
     case_no, _, reason = args.strip().partition(" ")
-    return await decide(ctx, f"{case_no}:reject:{reason}")
+    return await decide(ctx, f"{case_no}:reject:{reason}", engine)
 
 
 async def pick_command(ctx: Context, args: str) -> list[Outbound]:
@@ -303,6 +349,14 @@ def register(router: Router) -> None:
     router.dx_command("match", match_command)
     router.dx_command("pick", pick_command)
     router.dx_command("approve", approve_command)
-    router.dx_command("reject", reject_command)
+    engine = router.engine
+
+    async def reject(ctx: Context, args: str) -> list[Outbound]:
+        return await reject_command(ctx, args, engine)
+
+    async def decide_button(ctx: Context, value: str) -> list[Outbound]:
+        return await decide(ctx, value, engine)
+
+    router.dx_command("reject", reject)
     router.action("match_pick", pick)
-    router.action("match_decide", decide)
+    router.action("match_decide", decide_button)

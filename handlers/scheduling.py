@@ -122,9 +122,11 @@ async def schedule_session(ctx: Context, req: SessionRequest) -> SupportSession:
         now=ctx.now(),
         actor=ctx.actor.label,
     )
+    # The officers hear of the booking once, with its details (_tell_participants), not also
+    # through the status changes it causes.
     if req.case.status in ("received", "on_hold"):
-        await change_status(ctx, req.case, "coordinating")
-    await change_status(ctx, req.case, "scheduled")
+        await change_status(ctx, req.case, "coordinating", tell_officer=False)
+    await change_status(ctx, req.case, "scheduled", tell_officer=False)
     await _tell_participants(ctx, req, session, codes)
     if is_recorded_answer(ctx, session):
         await _follow_up_at_once(ctx, req.case, session)
@@ -347,8 +349,15 @@ async def schedule_command(ctx: Context, args: str) -> list[Outbound]:
     at = parse_time(tokens[2])
     hours = parse_hours(tokens[3])
     method = METHOD_ALIASES.get(tokens[4].lower())
-    if day is None or at is None or hours is None or method is None:
-        raise UserError("schedule_usage")
+    # Each bad part named with its own reason, not the whole usage again.
+    if day is None:
+        raise UserError("schedule_bad_date", text=tokens[1][:30])
+    if at is None:
+        raise UserError("schedule_bad_time", text=tokens[2][:30])
+    if hours is None:
+        raise UserError("schedule_bad_hours", text=tokens[3][:30])
+    if method is None:
+        raise UserError("schedule_bad_method", text=tokens[4][:30])
     if method in REMOTE_METHODS:
         day = _recent_past(day, ctx.now().astimezone(JST).date(), tokens[1])
     extra: list[str] = []

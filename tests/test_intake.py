@@ -711,6 +711,8 @@ async def test_allowed_transitions(bot: ChatBot, clock: FixedClock) -> None:
         done = (
             t("case_withdrawn", case_no=case_no)
             if expected_to == "withdrawn"
+            else t("status_resumed", case_no=case_no, to=case_store.STATUSES[expected_to])
+            if "resume" in command
             else t("status_set", case_no=case_no, to=case_store.STATUSES[expected_to])
         )
         assert [r.text for r in replies] == [done]
@@ -719,15 +721,12 @@ async def test_allowed_transitions(bot: ChatBot, clock: FixedClock) -> None:
 # (how far the case went, the refused command, the target's label, what the answer offers)
 ILLEGAL = [
     ([], "/dx close {case}", "完了", "調整中、保留、取下げ"),
-    ([], "/dx resume {case}", "受付", "調整中、保留、取下げ"),
     # 調整中: where a case goes back when its only session is cancelled (handlers/sessions.py)
     (["coordinating", "scheduled", "held"], "/dx withdraw {case}", "取下げ",
      "調整中、実施予定、報告済"),
     (["withdrawn"], "/dx hold {case}", "保留", "なし"),
     (["withdrawn"], "/dx withdraw {case}", "取下げ", "なし"),
-    (["coordinating", "scheduled", "held", "reported", "closed"], "/dx resume {case}", "受付",
-     "なし"),
-    (["on_hold"], "/dx hold {case}", "保留", "受付、調整中、取下げ"),
+    (["on_hold"], "/dx hold {case}", "保留", "受付、調整中、実施予定、取下げ"),
 ]  # fmt: skip
 
 
@@ -751,6 +750,19 @@ async def test_illegal_transitions_are_refused_with_the_reason(
         assert await _snapshot(bot, "staff1") == before  # no history row, no notification
         assert await _status(bot, case_no) == status
         assert bot.sender.sent == []
+
+
+async def test_resume_on_a_case_not_on_hold_says_so(bot: ChatBot, clock: FixedClock) -> None:
+    for path in ([], ["coordinating", "scheduled", "held", "reported", "closed"]):
+        case_no = await _new_case(bot, clock)
+        for to in path:
+            await _move(bot, case_no, to)
+        status = await _status(bot, case_no)
+        replies = await bot.say("staff1", f"/dx resume {case_no}")
+        assert [r.text for r in replies] == [
+            t("resume_not_on_hold", case_no=case_no, status=case_store.STATUSES[status])
+        ]
+        assert await _status(bot, case_no) == status
 
 
 async def test_every_change_is_recorded_and_notified(bot: ChatBot) -> None:
@@ -796,10 +808,11 @@ async def test_every_change_is_recorded_and_notified(bot: ChatBot) -> None:
     ]
     assert bot.sender.texts(STAFF_CHANNEL) == expected_channel
     assert bot.sender.texts(PREF_CHANNEL) == expected_channel
-    # The officer hears of acceptance, scheduling, the report and the close (and the hold),
-    # not of the internal 実施済 step nor of a resume back to 受付.
+    # The officer hears of acceptance, scheduling, the report and the close, the hold and its
+    # end, not of the internal 実施済 step.
     assert bot.sender.texts("officer1") == [
         t("officer_told_on_hold", case_no=case_no),
+        t("officer_told_resumed", case_no=case_no, status="受付"),
         t("officer_told_coordinating", case_no=case_no),
         t("officer_told_scheduled", case_no=case_no),
         t("officer_told_reported", case_no=case_no),

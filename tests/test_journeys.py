@@ -82,8 +82,8 @@ def _journey_expectations(case_no: str, expert: str, expert_id: str) -> list[str
         "日時: 2026年12月8日(火) 14:00（1時間）",
         "報告期限: 2026年12月15日(火)",
         # People's messages go out ahead of the channels' notices.
-        f"[→ @officer1] 相談（{case_no}）の支援日程が決まりました。",
         f"[→ @{expert_id}] 支援の日程が決まりました。",
+        "[→ @officer1] 貴団体が参加する支援の日程が決まりました。",
         f"[→ #staff] 【{case_no}】状態が「調整中」から「実施予定」に変わりました（佐藤 美咲）",
         f"[→ #prefecture] 【{case_no}】状態が「調整中」から「実施予定」に変わりました",
     ]
@@ -205,8 +205,8 @@ async def test_joint_session_journey_with_numbered_replies(bot: ChatBot) -> None
             "方法: 訪問",
             "場所: さいたま市役所",
             "参加団体: さいたま市、秩父市",
-            f"[→ @officer1] 相談（{case_no}）の支援日程が決まりました。",
             "[→ @expert5] 支援の日程が決まりました。",
+            "[→ @officer1] 貴団体が参加する支援の日程が決まりました。",
         ],
     )
     # The joint municipality's officer (秩父市) is told too.

@@ -544,11 +544,9 @@ async def test_schedule_a_joint_session_and_everyone_is_told(bot: ChatBot) -> No
     assert bot.sender.texts("staff") == changed
     assert bot.sender.texts("prefecture") == changed
     assert bot.sender.texts("expert5") == [t("session_scheduled_expert", details=details)]
-    assert bot.sender.texts("officer1") == [
-        t("officer_told_coordinating", case_no=case_no),
-        t("officer_told_scheduled", case_no=case_no),
-        t("session_scheduled_officer", details=details),
-    ]
+    # One message per booking per person: the details, not also 「調整を始めました」 and
+    # 「日程が決まりました」 for the status changes the booking caused (issue 19).
+    assert bot.sender.texts("officer1") == [t("session_scheduled_officer", details=details)]
     # The joint municipality's officer hears of the session they take part in.
     assert bot.sender.texts("officer2") == [t("session_scheduled_officer", details=details)]
 
@@ -576,10 +574,12 @@ async def test_schedule_refusals_write_nothing(bot: ChatBot) -> None:
          t("municipality_unknown", text="存在しない町", prefecture="埼玉県")),
         ("2026-11-25 14:00 2 email",  # a method the dispatch track does not list
          t("method_not_for_track", track=HAKEN, method="メール", allowed="訪問・オンライン")),
-        ("2026-11-25 14:00 2 fax", t("schedule_usage")),
-        ("2026-11-25 25:00 2 online", t("schedule_usage")),
+        # each bad part named with its own reason (issue 19)
+        ("2026-11-25 14:00 2 fax", t("schedule_bad_method", text="fax")),
+        ("2026-11-25 25:00 2 online", t("schedule_bad_time", text="25:00")),
+        ("2026-11-25 14:00 二時間 online", t("schedule_bad_hours", text="二時間")),
         ("2026-11-25", t("schedule_usage")),
-        ("そのうち 14:00 2 online", t("schedule_usage")),
+        ("そのうち 14:00 2 online", t("schedule_bad_date", text="そのうち")),
     ]  # fmt: skip
     for args, expected in refusals:
         await _refused(bot, "staff1", f"/dx schedule {case_no} {args}", expected)
@@ -753,7 +753,8 @@ async def test_cli_sessions_add_refuses_or_schedules_and_tells_everyone(
         t("session_scheduled_expert", details="").strip()
     ]
     assert len(bot.sender.texts("officer2")) == 1  # the joint municipality's officer
-    assert t("officer_told_scheduled", case_no=case_no) in bot.sender.texts("officer1")
+    (told,) = bot.sender.texts("officer1")  # one message for the booking
+    assert told.startswith(t("session_scheduled_officer", details="").strip())
     assert len(bot.sender.texts("staff")) == len(bot.sender.texts("prefecture")) == 2
 
 

@@ -40,45 +40,49 @@ MESSAGES: dict[str, str] = {
     "console_switched": "利用者を {user}（{role}）に切り替えました。",
     "console_users": "登録済みの利用者:\n{lines}",
     "help_header": "{role}としてできること:",
-    "help_officer": (
-        "・相談を申し込む: 「/consult」または相談内容をそのまま送信\n"
-        "・自分の団体の相談の状況: 「/status」、個別の案件: 「/status 案件番号」\n"
-        "・相談の取り下げ: 「/dx withdraw 案件番号」\n"
-        "・支援後のアンケートへの回答（依頼が届きます）\n"
-        "・自団体の支援実績の資料: 「/deck」\n"
-        "・開庁日の確認: 「/dx due 2026-12-25」"
+    # One line per command (handlers/help.py HELP_LINES says which permission each needs; a
+    # test compares the help of each role with bot/core/permissions.py).
+    "help_cmd_consult": "・相談の申し込み: 「/consult」と入力するか、相談内容をそのまま送信してください",
+    "help_cmd_consult_staff": "・相談の受付代行: 「/consult」",
+    "help_cmd_status_program": "・事業全体の進捗: 「/status」、個別の案件: 「/status 案件番号」",
+    "help_cmd_status": "・状況の確認: 「/status」",
+    "help_cmd_status_officer": "・貴団体の相談の状況: 「/status」、個別の案件: 「/status 案件番号」",
+    "help_cmd_status_expert": "・ご担当の支援の一覧と未提出の報告: 「/status」",
+    "help_cmd_withdraw": "・相談の取下げ: 「/dx withdraw 案件番号 理由」",
+    "help_cmd_report": (
+        "・支援実施報告の作成: 「/report」（支援の終了後にご依頼が届きます。"
+        "中断した報告も「/report」で再開できます）、提出済みの報告の修正: 「/report amend」"
     ),
-    "help_expert": (
-        "・担当する支援の一覧と未提出の報告: 「/status」\n"
-        "・支援実施報告の作成: 「/report」（支援終了後に依頼が届きます）\n"
-        "・報告期限の確認: 「/dx due 2026-12-25」"
-    ),
-    "help_staff": (
-        "・事業全体の進捗: 「/status」、個別の案件: 「/status 案件番号」\n"
-        "・相談の受付代行: 「/consult」\n"
-        "・マッチングと日程調整: 「/dx match 案件番号」\n"
+    "help_cmd_survey": "・支援後のアンケートへの回答（ご依頼が届きます）: 「/dx survey」",
+    "help_cmd_match": "・マッチング: 「/dx match 案件番号」（候補から選ぶか「/dx pick 案件番号 ユーザーID」）",
+    "help_cmd_schedule": (
         "・日程の登録: 「/dx schedule 案件番号 日付 開始時刻 時間 方法」"
-        "（方法: オンライン・訪問・メール・電話・チャット。メール等で回答済みの相談は回答した日時で記録）\n"
+        "（方法: オンライン・訪問・メール・電話・チャット。メール等で回答済みの相談は回答した日時で記録）"
+    ),
+    "help_cmd_cancel_move": (
         "・支援の中止: 「/dx cancel 支援ID 理由」、日時の変更: 「/dx move 支援ID 日付 開始時刻」"
-        "（支援IDは「/status 案件番号」で確認）\n"
-        "・相談の取下げ・完了: 「/dx withdraw 案件番号 理由」「/dx close 案件番号」"
-        "（今後の支援があれば、中止してよいか確認します）\n"
-        "・確認待ちの支援実施報告（承認・差戻し）: 「/dx review」\n"
-        "・伴走支援の到達ステップの修正: 「/dx stage 案件番号 ステップ番号 はい|いいえ」\n"
-        "・報告資料（PowerPoint）: 「/deck」、一覧の出力: 「/dx export cases」\n"
-        "・報告期限の確認: 「/dx due 2026-12-25」"
+        "（支援IDは「/status 案件番号」で確認できます）"
     ),
-    "help_prefecture": (
-        "・事業全体の進捗: 「/status」、個別の案件: 「/status 案件番号」\n"
-        "・派遣人材の承認（承認依頼が届きます）\n"
-        "・報告資料（PowerPoint）: 「/deck」、一覧の出力: 「/dx export cases」\n"
-        "・報告期限の確認: 「/dx due 2026-12-25」"
+    "help_cmd_hold": "・相談の保留と再開: 「/dx hold 案件番号 理由」「/dx resume 案件番号」",
+    "help_cmd_close": (
+        "・相談の完了: 「/dx close 案件番号」（今後の支援があれば、中止してよいか確認します）"
     ),
-    "help_admin": (
-        "・事務局・県職員のすべての操作\n"
-        "・利用者の一覧: 「/dx users」（登録・削除はコマンドライン「dxbot users」）"
+    "help_cmd_track": "・区分の変更（相談 → 派遣など）: 「/dx track 案件番号 区分ID」",
+    "help_cmd_review": "・確認待ちの支援実施報告の承認・差戻し: 「/dx review」",
+    "help_cmd_stage": "・伴走支援の到達ステップの修正: 「/dx stage 案件番号 ステップ番号 はい|いいえ」",
+    "help_cmd_approve": (
+        "・派遣人材の承認: 「/dx approve 案件番号」、差戻し: 「/dx reject 案件番号 理由」"
+        "（承認依頼のボタンからも操作できます）"
     ),
-    "help_footer": "途中でやめるときは「やめる」または「キャンセル」と送ってください。",
+    "help_cmd_deck": "・報告資料（PowerPoint）の作成: 「/deck」",
+    "help_cmd_deck_officer": "・貴団体の支援実績の資料（PowerPoint）の作成: 「/deck」",
+    "help_cmd_export": "・一覧の出力: 「/dx export cases」（sessions・reports も可）",
+    "help_cmd_casebook": "・事例集の作成: 「/dx casebook」（市町村名入り: 「/dx casebook names」）",
+    "help_cmd_due": "・開庁日と報告期限の確認: 「/dx due 2026-12-25」",
+    "help_cmd_users": "・利用者の登録・一覧・削除: コマンドライン「dxbot users add|list|remove」",
+    "help_footer": (
+        "入力の途中で中断する場合は「あとで」、取りやめる場合は「キャンセル」とお送りください。"
+    ),
     # --- identity and input ---------------------------------------------------------------
     "unknown_user": (
         "このボットを使うには利用者登録が必要です。"
@@ -186,11 +190,21 @@ MESSAGES: dict[str, str] = {
     "officer_told_closed": "相談（{case_no}）は完了しました。ご利用ありがとうございました。",
     "officer_told_withdrawn": "相談（{case_no}）は取り下げられました。",
     "officer_told_on_hold": "相談（{case_no}）は保留になりました。",
+    "officer_told_resumed": "相談（{case_no}）の保留を解除し、「{status}」に戻しました。",
     "illegal_transition": (
         "{case_no}は「{frm}」のため「{to}」にはできません。次にできる状態: {allowed}"
     ),
     "case_withdrawn": "{case_no}を取り下げました。",
     "status_set": "{case_no}を「{to}」にしました。",
+    "reject_ask_reason": (
+        "{case_no}の派遣人材（{name}さん）の案を差し戻します。事務局が次の案を検討できるよう、"
+        "差し戻しの理由をご入力ください（取りやめる場合は「キャンセル」）。"
+    ),
+    "reject_reason_required": (
+        "差し戻しの理由をご入力ください。例: 「/dx reject 案件番号 日程が合わないため」"
+    ),
+    "status_resumed": "{case_no}の保留を解除し、保留前の「{to}」に戻しました。",
+    "resume_not_on_hold": "{case_no}は保留中ではありません（現在の状態: {status}）。",
     "track_unknown": "区分「{text}」はありません。使える区分: {tracks}",
     "track_set": "{case_no}の区分を「{track}」にしました。",
     # --- matching -----------------------------------------------------------------------------
@@ -237,6 +251,18 @@ MESSAGES: dict[str, str] = {
         "例: /dx schedule SAI-2026-0001 2026-11-10 10:00 0.5 メール）"
     ),
     "hours_invalid": "支援時間は0より大きい数で入力してください。",
+    "schedule_bad_date": (
+        "「{text}」を日付として読み取れませんでした。2026-12-03 や 12月3日 のように入力してください。"
+    ),
+    "schedule_bad_time": (
+        "「{text}」を開始時刻として読み取れませんでした。14:00 や 14時 のように、0:00〜23:59 の範囲で入力してください。"
+    ),
+    "schedule_bad_hours": (
+        "「{text}」を支援時間として読み取れませんでした。時間数を 1.5 や 2時間 のように、0より大きい数で入力してください。"
+    ),
+    "schedule_bad_method": (
+        "「{text}」は支援の方法として使えません。オンライン・訪問・メール・電話・チャットのいずれかを入力してください。"
+    ),
     "hours_over_max": "{track}の1回あたりの支援時間は最大{max}時間です（{hours}時間は登録できません）。",
     "start_past": "{start}は過ぎています。これからの日時を指定してください。",
     "start_closed": "{day}は{reason}のため閉庁日です。開庁日を指定してください。",

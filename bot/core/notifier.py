@@ -17,7 +17,8 @@ from typing import Protocol, runtime_checkable
 
 from bot.core.config import Settings
 from bot.core.messages import Outbound
-from reminders.clock import Clock
+from reminders.calendar import BusinessCalendar
+from reminders.clock import JST, Clock
 from store import conversations, outbox
 from store.db import Database, Session
 from store.models import OutboxMessage, User
@@ -68,7 +69,9 @@ class Notifier:
         *,
         case_id: int | None = None,
         dedupe_key: str | None = None,
+        not_before: dt.datetime | None = None,
     ) -> bool:
+        """``not_before``: a routine notice waits until then (the next office hours)."""
         if message.choices:
             await self._remember_menu(user, message)
         row = await outbox.enqueue(
@@ -81,6 +84,7 @@ class Notifier:
             case_id=case_id,
             dedupe_key=dedupe_key,
         )
+        _hold(row, not_before)
         return row is not None
 
     async def _remember_menu(self, user: User, message: Outbound) -> None:
@@ -111,6 +115,7 @@ class Notifier:
         *,
         case_id: int | None = None,
         dedupe_key: str | None = None,
+        not_before: dt.datetime | None = None,
     ) -> bool:
         row = await outbox.enqueue(
             self.s,
@@ -123,21 +128,59 @@ class Notifier:
             case_id=case_id,
             dedupe_key=dedupe_key,
         )
+        _hold(row, not_before)
         return row is not None
 
     async def to_staff(
-        self, message: Outbound, *, case_id: int | None = None, dedupe_key: str | None = None
+        self,
+        message: Outbound,
+        *,
+        case_id: int | None = None,
+        dedupe_key: str | None = None,
+        not_before: dt.datetime | None = None,
     ) -> bool:
         return await self.to_channel(
-            self.settings.staff_channel, message, case_id=case_id, dedupe_key=dedupe_key
+            self.settings.staff_channel,
+            message,
+            case_id=case_id,
+            dedupe_key=dedupe_key,
+            not_before=not_before,
         )
 
     async def to_prefecture(
-        self, message: Outbound, *, case_id: int | None = None, dedupe_key: str | None = None
+        self,
+        message: Outbound,
+        *,
+        case_id: int | None = None,
+        dedupe_key: str | None = None,
+        not_before: dt.datetime | None = None,
     ) -> bool:
         return await self.to_channel(
-            self.settings.prefecture_channel, message, case_id=case_id, dedupe_key=dedupe_key
+            self.settings.prefecture_channel,
+            message,
+            case_id=case_id,
+            dedupe_key=dedupe_key,
+            not_before=not_before,
         )
+
+
+def _hold(row: OutboxMessage | None, not_before: dt.datetime | None) -> None:
+    """Let a queued routine notice wait (the deliverer takes rows whose time has come)."""
+    if row is not None and not_before is not None and not_before > row.next_attempt_at:
+        row.next_attempt_at = not_before
+
+
+def office_time(
+    now: dt.datetime, calendar: BusinessCalendar, start: dt.time, end: dt.time
+) -> dt.datetime:
+    """When a routine notice may go: now within office hours on a 開庁日, otherwise the start
+    of the next office hours (not on a Sunday night, not during 年末年始)."""
+    local = now.astimezone(JST)
+    if calendar.is_open(local.date()) and local.time() < end:
+        if local.time() >= start:
+            return now
+        return dt.datetime.combine(local.date(), start, tzinfo=JST)
+    return dt.datetime.combine(calendar.next_open_day(local.date()), start, tzinfo=JST)
 
 
 @dataclass

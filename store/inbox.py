@@ -13,13 +13,17 @@ done, or neither.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
+import functools
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Update, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -90,45 +94,80 @@ def _answers(deliveries: Sequence[Delivery], stored: set[tuple[str, str]]) -> li
     return answers
 
 
+#: How long a batch keeps trying for SQLite's write lock (as the busy timeout elsewhere).
+LOCK_PATIENCE = 10.0
+
+
 class Appender:
     """Stores batches of deliveries (a group commit of concurrent acks) on one connection of
     its own, kept open between batches: each batch is one multi-row ``INSERT … ON CONFLICT DO
-    NOTHING RETURNING`` and one commit, with no pool checkout or reset around it."""
+    NOTHING RETURNING`` and one commit, with no pool checkout or reset around it.
+
+    On SQLite, the connection does not wait in SQLite's busy handler, whose sleeps grow to
+    100 ms while a worker process holds the write lock: it asks again every millisecond or
+    two, so an ack waits about as long as the lock is held."""
 
     def __init__(self, db: Database) -> None:
         self.engine = db.engine  # not the Database: a registry may key on it weakly
         self._conn: AsyncConnection | None = None
         db.on_dispose(self.close)  # its connection is closed before the engine is disposed
 
+    async def _connection(self) -> AsyncConnection:
+        if self._conn is None:
+            conn = await self.engine.connect()
+            if conn.dialect.name == "sqlite":
+                await conn.exec_driver_sql("PRAGMA busy_timeout=0")
+                await conn.commit()
+            self._conn = conn
+        return self._conn
+
     async def add_many(self, deliveries: Sequence[Delivery], now: dt.datetime) -> list[bool]:
         """Store the deliveries in one transaction; for each, in order, whether it was new —
         False for a platform's retry already stored, and for a second copy within the batch."""
         if not deliveries:
             return []
-        if self._conn is None:
-            self._conn = await self.engine.connect()
-        conn = self._conn
-        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        conn = await self._connection()
+        sqlite_db = conn.dialect.name == "sqlite"
+        insert = sqlite.insert if sqlite_db else postgresql.insert
         stmt = (
             insert(InboxItem)
             .on_conflict_do_nothing()
             .returning(InboxItem.platform, InboxItem.delivery_id)
         )
-        try:
-            async with conn.begin():
-                result = await conn.execute(stmt, _delivery_rows(deliveries, now))
-                stored = {(p, d) for p, d in result.all()}
-        except BaseException:
-            self._conn = None  # a broken or locked connection is not used again
-            with contextlib.suppress(Exception):
-                await conn.close()
-            raise
-        return _answers(deliveries, stored)
+        rows = _delivery_rows(deliveries, now)
+        give_up = time.monotonic() + LOCK_PATIENCE
+        pause = 0.001
+        while True:
+            try:
+                async with conn.begin():
+                    result = await conn.execute(stmt, rows)
+                    stored = {(p, d) for p, d in result.all()}
+                return _answers(deliveries, stored)
+            except OperationalError as exc:
+                if sqlite_db and _locked(exc) and time.monotonic() < give_up:
+                    await asyncio.sleep(pause)  # rolled back; the lock is another's: again
+                    pause = min(pause * 1.5, 0.005)
+                    continue
+                await self._drop(conn)
+                raise
+            except BaseException:
+                await self._drop(conn)
+                raise
+
+    async def _drop(self, conn: AsyncConnection) -> None:
+        self._conn = None  # a broken connection is not used again
+        with contextlib.suppress(Exception):
+            await conn.close()
 
     async def close(self) -> None:
         if self._conn is not None:
             conn, self._conn = self._conn, None
             await conn.close()
+
+
+def _locked(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower()
+    return "locked" in text or "busy" in text
 
 
 async def add_many(s: AsyncSession, deliveries: Sequence[Delivery], now: dt.datetime) -> list[bool]:
@@ -152,8 +191,16 @@ def _open(now: dt.datetime) -> list[ColumnElement[bool]]:
     ]
 
 
-def _claimable(now: dt.datetime, platform: str | None) -> Select[int]:
-    """The oldest free row whose person has no earlier unfinished row (leased or not)."""
+_NOW = bindparam("at_now", type_=InboxItem.__table__.c.lease_until.type)
+_UNTIL = bindparam("lease_to", type_=InboxItem.__table__.c.lease_until.type)
+_PLATFORM = bindparam("of_platform", type_=InboxItem.__table__.c.platform.type)
+
+
+@functools.cache
+def _claim_statement(postgres: bool, platform: bool) -> Update:
+    """The claim as one ``UPDATE … WHERE id = (the oldest free row whose person has no earlier
+    unfinished row, leased or not) RETURNING id``, built once per dialect and platform filter
+    (building it took several milliseconds of a reply's time) with the times as parameters."""
     row = aliased(InboxItem, name="candidate")
     earlier = aliased(InboxItem, name="earlier")
     blocked = (
@@ -166,19 +213,31 @@ def _claimable(now: dt.datetime, platform: str | None) -> Select[int]:
         )
         .exists()
     )
-    q = (
+    pick = (
         select(row.id)
         .where(
             row.done_at.is_(None),
-            or_(row.lease_until.is_(None), row.lease_until <= now),
+            or_(row.lease_until.is_(None), row.lease_until <= _NOW),
             ~blocked,
         )
         .order_by(row.id)
         .limit(1)
     )
-    if platform is not None:
-        q = q.where(row.platform == platform)
-    return q
+    if platform:
+        pick = pick.where(row.platform == _PLATFORM)
+    if postgres:
+        pick = pick.with_for_update(skip_locked=True)
+    return (
+        update(InboxItem)
+        .where(
+            InboxItem.id == pick.scalar_subquery(),
+            InboxItem.done_at.is_(None),
+            or_(InboxItem.lease_until.is_(None), InboxItem.lease_until <= _NOW),
+        )
+        .values(lease_until=_UNTIL, attempts=InboxItem.attempts + 1)
+        .returning(InboxItem.id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def has_work(s: AsyncSession, now: dt.datetime, platform: str | None = None) -> bool:
@@ -193,16 +252,11 @@ async def claim(
     s: AsyncSession, now: dt.datetime, lease: dt.timedelta, platform: str | None = None
 ) -> InboxItem | None:
     """Lease the next row to handle, or None when there is none free."""
-    pick = _claimable(now, platform)
-    if s.get_bind().dialect.name == "postgresql":
-        pick = pick.with_for_update(skip_locked=True)
-    result = await s.execute(
-        update(InboxItem)
-        .where(InboxItem.id == pick.scalar_subquery(), *_open(now))
-        .values(lease_until=now + lease, attempts=InboxItem.attempts + 1)
-        .returning(InboxItem.id)
-        .execution_options(synchronize_session=False)
-    )
+    stmt = _claim_statement(s.get_bind().dialect.name == "postgresql", platform is not None)
+    params: dict[str, object] = {"at_now": now, "lease_to": now + lease}
+    if platform is not None:
+        params["of_platform"] = platform
+    result = await s.execute(stmt, params)
     item_id = result.scalar()
     if item_id is None:
         return None

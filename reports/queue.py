@@ -14,6 +14,7 @@ reports for the expert), then the oldest first.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
@@ -76,24 +77,29 @@ class QueueView:
         return [i for i in self.items if i.wait.case_id == case_id]
 
 
-def limit_of(policy: QueuePolicy, wait: Wait, cal: BusinessCalendar) -> int:
+class OpenDays:
+    """The 開庁日 of one date range, read once: every age and deadline of a queue is then two
+    binary searches, not a walk through the holiday tables per wait."""
+
+    def __init__(self, cal: BusinessCalendar, first: dt.date, last: dt.date) -> None:
+        self.days = cal.open_days_between(first, last)
+
+    def after_until(self, start: dt.date, end: dt.date) -> int:
+        """開庁日 in (start, end]; 0 when end is not after start."""
+        if end <= start:
+            return 0
+        return bisect.bisect_right(self.days, end) - bisect.bisect_right(self.days, start)
+
+
+def limit_of(policy: QueuePolicy, wait: Wait, days: OpenDays) -> int:
     """The profile's number for the wait's kind; a report with none set is flagged once past its
     due day (the 開庁日 from the session's day to its due day: the track's deadline)."""
     value = getattr(policy, wait.kind)
     if value is None:
-        start = wait.since.astimezone(JST).date()
         assert wait.due is not None
-        return max(cal.open_days_until(start, wait.due), 0)
+        return days.after_until(wait.since.astimezone(JST).date(), wait.due)
     assert isinstance(value, int)
     return value
-
-
-def age_of(wait: Wait, cal: BusinessCalendar, today: dt.date) -> int:
-    """開庁日 in (the day the wait began, today]; never negative (a deliverable not yet due)."""
-    start = wait.since.astimezone(JST).date()
-    if start >= today:
-        return 0
-    return cal.open_days_until(start, today)
 
 
 def build(
@@ -105,13 +111,14 @@ def build(
 ) -> QueueView:
     """Age and flag every wait; order the role's own first, then the oldest first."""
     today = now.astimezone(JST).date()
-    ages: dict[dt.date, int] = {}
-    items = []
-    for w in waits:
-        day = w.since.astimezone(JST).date()
-        if day not in ages:
-            ages[day] = age_of(w, cal, today)
-        items.append(QueueItem(w, ages[day], limit_of(policy, w, cal)))
+    starts = [w.since.astimezone(JST).date() for w in waits]
+    dues = [w.due for w in waits if w.due is not None]
+    days = OpenDays(cal, min([today, *starts]), max([today, *dues]))
+    items = [
+        # Age: 開庁日 after the day the wait began, up to today (0 for a deliverable not yet due).
+        QueueItem(w, days.after_until(start, today), limit_of(policy, w, days))
+        for w, start in zip(waits, starts, strict=True)
+    ]
     items.sort(
         key=lambda i: (
             lead in ("prefecture", "expert") and i.wait.holder != lead,

@@ -28,11 +28,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
-from sqlalchemy import Row, exists, func, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -72,8 +71,7 @@ HOLDERS: dict[WaitKind, Holder] = {
 }
 OPEN_CASE_STATUSES = ("received", "coordinating")
 _CLOSED = ("closed", "withdrawn")
-_CHUNK = 1000
-_Rows = Sequence[Row[*tuple[Any, ...]]]
+_Pending = Select[int, int, dt.datetime, dt.date, str, dt.datetime | None]
 
 
 @dataclass(frozen=True)
@@ -114,11 +112,8 @@ async def waits(
     ``deliverables_until``: list deliverable items due on or before this day (whole program
     only); None lists none."""
     out = await _case_waits(s, program_id, scope)
-    sessions = await _pending_sessions(s, program_id, now, scope)
-    surveys = await _unanswered_surveys(s, program_id, scope)
-    cases = await _cases(s, {int(r.case_id) for r in [*sessions, *surveys]})
-    out += await _session_waits(s, sessions, cases)
-    out += _survey_waits(surveys, cases)
+    out += await _session_waits(s, _pending_sessions(program_id, now, scope))
+    out += await _survey_waits(s, program_id, scope)
     if deliverables_until is not None and scope.everything:
         out += await _deliverable_waits(s, program_id, deliverables_until)
     return out
@@ -185,9 +180,7 @@ async def _case_waits(s: AsyncSession, program_id: str, scope: Scope) -> list[Wa
     return out
 
 
-async def _pending_sessions(
-    s: AsyncSession, program_id: str, now: dt.datetime, scope: Scope
-) -> _Rows:
+def _pending_sessions(program_id: str, now: dt.datetime, scope: Scope) -> _Pending:
     """Ended sessions whose report is not delivered; the scan reads the partial index of
     pending reports (its predicate as literals)."""
     q = select(
@@ -203,25 +196,30 @@ async def _pending_sessions(
         SupportSession.program_id == program_id,
         SupportSession.ends_at <= now,
     )
-    return (await s.execute(scoped_sessions(q, scope))).all()
+    # Exactly the order of ix_sessions_program_pending: SQLite then reads that partial index
+    # (the pending reports alone) instead of every ended session through ix_sessions_program_ends.
+    q = q.order_by(SupportSession.program_id, SupportSession.report_due, SupportSession.ends_at)
+    return scoped_sessions(q, scope)
 
 
-async def _session_waits(
-    s: AsyncSession, rows: _Rows, cases: dict[int, tuple[str, str, str, str]]
-) -> list[Wait]:
-    """The expert writes the report, or the desk reviews it (with the experts' names)."""
+async def _session_waits(s: AsyncSession, pending: _Pending) -> list[Wait]:
+    """The expert writes the report, or the desk reviews it. Three statements whatever their
+    number: the sessions, then their cases and their experts, each selected by the same scan as
+    a subquery (never a list of ids, never one query per row), its order kept so that SQLite
+    reads the partial index there too."""
+    rows = (await s.execute(pending)).all()
     if not rows:
         return []
+    cases = await _cases(s, pending.with_only_columns(SupportSession.case_id))
     experts: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for chunk in _chunks([int(r.id) for r in rows]):
-        found = await s.execute(
-            select(SessionExpert.session_id, User.id, User.name, User.platform_id)
-            .join(User, User.id == SessionExpert.user_id)
-            .where(SessionExpert.session_id.in_(chunk))
-            .order_by(SessionExpert.session_id, User.id)
-        )
-        for sid, uid, name, pid in found.all():
-            experts[int(sid)].append((int(uid), name or pid))
+    found = await s.execute(
+        select(SessionExpert.session_id, User.id, User.name, User.platform_id)
+        .join(User, User.id == SessionExpert.user_id)
+        .where(SessionExpert.session_id.in_(pending.with_only_columns(SupportSession.id)))
+        .order_by(SessionExpert.session_id, User.id)
+    )
+    for sid, uid, name, pid in found.all():
+        experts[int(sid)].append((int(uid), name or pid))
     out = []
     for r in rows:
         case_no, code, muni, status = cases[int(r.case_id)]
@@ -248,52 +246,49 @@ async def _session_waits(
     return out
 
 
-async def _unanswered_surveys(s: AsyncSession, program_id: str, scope: Scope) -> _Rows:
+async def _survey_waits(s: AsyncSession, program_id: str, scope: Scope) -> list[Wait]:
     """Sessions of 報告済 cases whose report reached its receiver and whose survey is not
     answered — the survey the reminder pass asks for, reminds of and closes the case after
-    (``store.reminders.reported_without_survey``). Since it was asked (the report's delivery)."""
+    (``store.reminders.reported_without_survey``). Since it was asked (the report's delivery).
+    From the program's 報告済 cases (``ix_cases_program_status``) to their sessions (by case) less
+    those with an answer (by session): never a scan of the year's sessions."""
+    answered = exists().where(
+        Survey.session_id == SupportSession.id, Survey.answered_at.is_not(None)
+    )
+    reported = select(Case.id).where(Case.program_id == program_id, Case.status == "reported")
     q = (
         select(
-            SupportSession.id.label("session_id"),
-            func.coalesce(Survey.requested_at, SupportSession.report_submitted_at).label(
-                "requested_at"
-            ),
+            SupportSession.id,
+            SupportSession.report_submitted_at,
             SupportSession.case_id,
+            Case.case_no,
+            Case.municipality_code,
+            Municipality.name,
         )
         .join(Case, Case.id == SupportSession.case_id)
-        .outerjoin(Survey, Survey.session_id == SupportSession.id)
+        .join(Municipality, Municipality.code == Case.municipality_code)
         .where(
-            Case.program_id == program_id,
-            Case.status == "reported",
+            SupportSession.case_id.in_(reported),
             SupportSession.report_submitted_at.is_not(None),
             NOT_CANCELLED,
-            Survey.answered_at.is_(None),
+            ~answered,
         )
     )
-    return (await s.execute(scoped_sessions(q, scope))).all()
-
-
-def _survey_waits(rows: _Rows, cases: dict[int, tuple[str, str, str, str]]) -> list[Wait]:
-    """The municipality answers the survey, while its case is open."""
-    out = []
-    for r in rows:
-        case_no, code, muni, status = cases[int(r.case_id)]
-        if status in _CLOSED:
-            continue
-        out.append(
-            Wait(
-                kind="survey",
-                ref=case_no,
-                case_id=int(r.case_id),
-                session_id=int(r.session_id),
-                municipality_code=code,
-                municipality_name=muni,
-                holder="officer",
-                people=(),
-                since=r.requested_at,
-            )
+    rows = (await s.execute(scoped_sessions(q, scope))).all()
+    return [
+        Wait(
+            kind="survey",
+            ref=r.case_no,
+            case_id=int(r.case_id),
+            session_id=int(r.id),
+            municipality_code=r.municipality_code,
+            municipality_name=r.name,
+            holder="officer",
+            people=(),
+            since=r.report_submitted_at,
         )
-    return out
+        for r in rows
+    ]
 
 
 async def _deliverable_waits(s: AsyncSession, program_id: str, until: dt.date) -> list[Wait]:
@@ -325,22 +320,15 @@ async def _deliverable_waits(s: AsyncSession, program_id: str, until: dt.date) -
     ]
 
 
-async def _cases(s: AsyncSession, ids: Iterable[int]) -> dict[int, tuple[str, str, str, str]]:
-    """case id → (case no, municipality code, municipality name, status), by key."""
-    out: dict[int, tuple[str, str, str, str]] = {}
-    for chunk in _chunks(sorted(ids)):
-        found = await s.execute(
-            select(Case.id, Case.case_no, Case.municipality_code, Municipality.name, Case.status)
-            .join(Municipality, Municipality.code == Case.municipality_code)
-            .where(Case.id.in_(chunk))
-        )
-        for cid, cno, code, name, status in found.all():
-            out[int(cid)] = (cno, code, name, status)
-    return out
-
-
-def _chunks(items: list[int]) -> list[list[int]]:
-    return [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
+async def _cases(s: AsyncSession, ids: Select[int]) -> dict[int, tuple[str, str, str, str]]:
+    """case id → (case no, municipality code, municipality name, status) of the cases a
+    subquery selects."""
+    found = await s.execute(
+        select(Case.id, Case.case_no, Case.municipality_code, Municipality.name, Case.status)
+        .join(Municipality, Municipality.code == Case.municipality_code)
+        .where(Case.id.in_(ids))
+    )
+    return {int(cid): (cno, code, name, status) for cid, cno, code, name, status in found.all()}
 
 
 __all__ = ["HOLDERS", "WAIT_KINDS", "Holder", "Wait", "WaitKind", "waits"]

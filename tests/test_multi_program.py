@@ -138,6 +138,7 @@ async def test_an_ended_program_refuses_new_cases_and_sessions_saying_why(
     assert await _counts(bot.services.db) == {  # type: ignore[attr-defined]
         **before,
         "program_members": before["program_members"] + 2,
+        "audit_log": before["audit_log"] + 2,  # the two memberships, audited
         "conversation_states": before["conversation_states"],
     }
 

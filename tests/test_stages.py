@@ -41,6 +41,7 @@ from store.models import (
 )
 from store.profiles import load_profile
 from tests.conftest import ChatBot, RecordingSender
+from tests.test_deck import heading
 from tests.test_followup import answer_all, last
 from tests.test_reminder_pass import book, jst, run, texts_to
 
@@ -446,8 +447,7 @@ async def test_the_summary_deck_draws_the_matrix(kbot: ChatBot, clock: FixedCloc
     (slide,) = [
         x
         for x in prs.slides
-        if x.shapes.title is not None
-        and x.shapes.title.text == "支援段階の到達状況（市町村×ステップ）"
+        if x.shapes.title is not None and heading(x) == "支援段階の到達状況（市町村×ステップ）"
     ]
     assert _table_rows(slide) == [
         ["市町村", "現在", *(f"ステップ{n}" for n in range(1, 7))],

@@ -476,8 +476,7 @@ class DeckBuilder:
             box = slide.shapes.add_textbox(Inches(0.5), Inches(7.05), Inches(12.33), Inches(0.35))
             text = t("deck_footer", program=footer, page=i, total=total)
             _one_run(box.text_frame, text, 10, color=GREY_HEX, align="r")
-        for slide in self.slides:
-            remove_empty_placeholders(slide)
+        # (title_slide and slide already removed their empty placeholders: no second pass)
         buf = io.BytesIO()
         self.prs.save(buf)
         return buf.getvalue()

@@ -187,9 +187,33 @@ async def accept_preferred(ctx: Context, fields: dict[str, Any], value: str) -> 
 async def preferred_from_text(ctx: Context, fields: dict[str, Any], text: str) -> None:
     """An expert of the roster named in a first message (「田中誠さんにお願いしたい」)."""
     typed = fold(text)
-    named = [e for e in await visible_roster(ctx) if e.user.name and fold(e.user.name) in typed]
+    named = [
+        e
+        for e in await visible_roster(ctx)
+        if e.user.name and fold(e.user.name) in typed and not _negated(typed, fold(e.user.name))
+    ]
     if len(named) == 1:
         fields["preferred_expert"] = {"id": named[0].user.id, "name": named[0].user.name}
+
+
+# 「田中誠さん以外で」「田中さんではない方を」: a name followed by these is not a preference.
+_NEGATIONS = tuple(
+    fold(w)
+    for w in ("以外", "でない", "ではない", "じゃない", "ではなく", "でなく", "は避け", "を除")
+)
+
+
+def _negated(typed: str, name: str) -> bool:
+    """Whether the folded ``name`` is named in ``typed`` only to be excluded."""
+    at = typed.find(name)
+    while at >= 0:
+        rest = typed[at + len(name) :]
+        for suffix in HONORIFICS:
+            rest = rest.removeprefix(fold(suffix))
+        if not rest.startswith(_NEGATIONS):
+            return False
+        at = typed.find(name, at + 1)
+    return True
 
 
 async def preferred_note(ctx: Context, case: Case, proposed: list[int]) -> str:

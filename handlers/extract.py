@@ -84,6 +84,12 @@ def find_method(text: str) -> str:
 ASCII_WORD = re.compile(r"[A-Za-z0-9-]+")
 
 
+MEETING_WAY = re.compile(
+    r"(?:web会議|ウェブ会議|ビデオ会議|オンライン会議|リモート会議|zoom|teams|リモート|オンライン)"
+    r"\s*(?:で|にて|形式|での|による|を希望|希望|の打合せ|の打ち合わせ|の面談|の会議|会議)"
+)
+
+
 def _has_keyword(keyword: str, low: str) -> bool:
     """A latin keyword (AI, CIO, BPR, QR) must stand as a word of its own: as a bare substring,
     "ai" matched every Saitama e-mail address (city.saitama.lg.jp) and "mail" itself."""
@@ -94,8 +100,10 @@ def _has_keyword(keyword: str, low: str) -> bool:
 
 
 def find_domains(text: str, taxonomy: Sequence[DomainRef], extra: Iterable[str] = ()) -> list[str]:
-    """Domains whose name or keywords occur in the text, best match first."""
-    low = normalize(text).lower()
+    """Domains whose name or keywords occur in the text, best match first. How the meeting is
+    to be held (「Web会議で」「リモートでの打合せ」) says nothing about the subject: those words
+    are not read as the テレワーク domain."""
+    low = MEETING_WAY.sub(" ", normalize(text).lower())
     scored: list[tuple[int, int, str]] = []
     for i, d in enumerate(taxonomy):
         hits = sum(1 for k in d.keywords if _has_keyword(k, low)) + (3 if d.name in text else 0)

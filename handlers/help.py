@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.core.catalog import MESSAGES, t
 from bot.core.context import Context
+from bot.core.dates import normalize, parse_dates
 from bot.core.messages import Outbound
 from bot.core.permissions import Action, Actor, Role, can, may_view_roster, role_label
 from bot.core.router import Router
 from handlers import engagements, queue, web
 from handlers import events as structure
+from reminders.calendar import format_jp
+from reminders.clock import JST
 
 GREETING_WORDS = ("こんにちは", "こんばんは", "おはよう", "はじめまして", "hello", "hi")
 HELP_WORDS = ("ヘルプ", "help", "使い方", "つかいかた", "何ができる", "なにができる")
@@ -101,7 +106,76 @@ def _is_greeting(_ctx: Context, text: str) -> bool:
     return any(low.startswith(w) for w in GREETING_WORDS) and len(text) <= 20
 
 
+# --- questions answered, never taken as a consultation ---------------------------------------
+
+_ASKING = re.compile(r"[?？]|ですか|ますか|でしょうか|いつ|何日|なんにち|教えて|知りたい")
+_OPEN_DAY = re.compile(r"開庁|閉庁|休み|休日|祝日|営業|開いて|やって")
+_DEADLINE = re.compile(r"期限|締切|締め切り|〆切|いつまで")
+_ABILITIES = re.compile(
+    r"何ができ|なにができ|できること|使い方|つかいかた|どう使|どうやって使|機能|コマンド"
+)
+
+
+def question_kind(text: str) -> str | None:
+    """What a short question is about: 'open_day' (is a date a 開庁日), 'deadline' (report due
+    dates), 'abilities' (what the bot does), or None (not such a question)."""
+    norm = normalize(text)
+    if len(norm) > 80 or not _ASKING.search(norm):
+        return None
+    if _ABILITIES.search(norm):
+        return "abilities"
+    if _DEADLINE.search(norm):
+        return "deadline"
+    if _OPEN_DAY.search(norm):
+        return "open_day"
+    return None
+
+
+def _is_question(_ctx: Context, text: str) -> bool:
+    return question_kind(text) is not None
+
+
+async def answer_question(ctx: Context, text: str) -> list[Outbound]:
+    """A question about a date, a deadline or what the bot can do, answered in one reply."""
+    kind = question_kind(text)
+    if kind == "abilities":
+        return await show_help(ctx, "")
+    today = ctx.now().astimezone(JST).date()
+    mentions = parse_dates(text, today)
+    day = mentions[0].day if mentions else None
+    if kind == "open_day":
+        if day is None:
+            day = today
+        reason = ctx.calendar.closed_reason(day)
+        if reason is None:
+            return [Outbound(text=t("question_open_day", day=format_jp(day)))]
+        nxt = ctx.calendar.next_open_day(day)
+        return [
+            Outbound(
+                text=t(
+                    "question_closed_day",
+                    day=format_jp(day),
+                    reason=reason,
+                    next=format_jp(nxt),
+                )
+            )
+        ]
+    n = ctx.profile.default_track.report_open_days
+    if day is not None:
+        due_day = ctx.calendar.add_open_days(day, n)
+        reason = ctx.calendar.closed_reason(day)
+        note = t("due_note_closed", day=format_jp(day), reason=reason) if reason else ""
+        return [
+            Outbound(
+                text=t("due_answer", day=format_jp(day), n=n, due=format_jp(due_day), note=note)
+            )
+        ]
+    return [Outbound(text=t("question_deadline_rule", n=n))]
+
+
 def register(router: Router) -> None:
     router.dx_command("help", show_help)
     router.intent(_is_help, show_help)
+    # Before intake's intent: 「12月28日は開庁日ですか？」 is a question, not a consultation.
+    router.intent(_is_question, answer_question)
     router.intent(_is_greeting, greet)

@@ -72,6 +72,9 @@ ROWS: list[tuple[list[tuple[str, str]], str, str | None]] = [
     (DOMAINS, "bprの取組の徹底", "BPRの取組の徹底"),
     (SURVEY, "５", "5"),
     (SURVEY, "5(とても満足)", "5"),
+    # the words the bot shows in a label are an answer too (issue 19)
+    (SURVEY, "とても満足", "5"),
+    (SURVEY, "ふつう", "3"),
     (SURVEY, "４（満足）", "4"),
     (EXPERTS, "3", "SAI-2026-001:12"),
     (EXPERTS, "小林　大輔", "SAI-2026-001:12"),
@@ -84,7 +87,7 @@ ROWS: list[tuple[list[tuple[str, str]], str, str | None]] = [
     (METHOD, "オンラインか訪問", None),
     (METHOD, "", None),
     (METHOD, "   ", None),
-    (SURVEY, "とても満足", None),
+    (SURVEY, "まあまあ", None),
     (SURVEY, "6", None),
     (EXPERTS, "佐藤 健", None),
     (EXPERTS, "佐藤健", None),
@@ -214,7 +217,7 @@ async def test_the_survey_takes_labels_and_full_width_numbers(
     assert started[-1].text == "満足度を5段階で教えてください（5: とても満足 〜 1: 不満）。"
 
     before = await _state(bot, "officer1")
-    replies = await bot.say("officer1", "とても満足")
+    replies = await bot.say("officer1", "まあまあ")
     assert _texts(replies) == [
         "1〜5の番号か、「1（不満）」のように選択肢の言葉でお答えください。",
         "満足度を5段階で教えてください（5: とても満足 〜 1: 不満）。",

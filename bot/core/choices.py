@@ -110,14 +110,48 @@ def match(choices: Sequence[Option] | Sequence[Labelled], text: str) -> Chosen |
         found[opts[number - 1][1]] = number
     typed = fold(text)
     for i, (label, value) in enumerate(opts, start=1):
-        if fold(label) == typed:
+        if fold(label) == typed or fold(value) == typed:
             found.setdefault(value, i)
+    if not found and number is None:
+        found = _loosely(opts, typed)
     if len(found) > 1:
         return NoMatch("ambiguous", hint_for(opts))
     if not found:
         return NoMatch("unknown", hint_for(opts))
     ((value, position),) = found.items()
     return Chosen(value, position)
+
+
+_HONORIFICS = tuple(fold(w) for w in ("さん", "様", "さま", "氏", "先生"))
+_NOTE_RE = re.compile(r"[（(][^）)]*[）)]")
+
+
+def _core(label: str) -> str:
+    """A label without its bracketed note: 「3（ふつう）」 → 「3」, 「承認する（推奨）」 → 「承認する」."""
+    return fold(_NOTE_RE.sub("", unicodedata.normalize("NFKC", label)))
+
+
+def _loosely(opts: Sequence[Option], typed: str) -> dict[str, int]:
+    """The choice a typed word names less exactly: a person's name with さん or without its
+    spacing, the label without its bracketed note or only the note (「ふつう」), or the start
+    of one label only (「小林」 for 「小林 大輔」, at least two characters)."""
+    for suffix in _HONORIFICS:
+        if typed.endswith(suffix) and len(typed) > len(suffix):
+            typed = typed.removesuffix(suffix)
+            break
+    if not typed:
+        return {}
+    found: dict[str, int] = {}
+    for i, (label, value) in enumerate(opts, start=1):
+        notes = [fold(n[1:-1]) for n in _NOTE_RE.findall(unicodedata.normalize("NFKC", label))]
+        if typed in (fold(label), _core(label), *notes):
+            found.setdefault(value, i)
+    if found or len(typed) < 2:
+        return found
+    for i, (label, value) in enumerate(opts, start=1):
+        if fold(label).startswith(typed) or _core(label).startswith(typed):
+            found.setdefault(value, i)
+    return found
 
 
 def _as_options(choices: Sequence[Option] | Sequence[Labelled]) -> list[Option]:

@@ -9,6 +9,7 @@
    timed — the delivery half of a reminder pass that found that many pings due.
 
     .venv/bin/python -m bench.bench_replies [--events 10000] [--pings 10000] [--workers 1]
+        [--worker-nice 10]
         [--postgres]   # both on a fresh database on DXBOT_BENCH_PG_URL's server
 
 Goal (issue 16): 1,000 replies per second on two cores; the report says what limits it.
@@ -63,7 +64,7 @@ async def _prepare(db_url: str) -> None:
         await db.dispose()
 
 
-async def burst(events: int, workers: int, postgres: bool) -> None:
+async def burst(events: int, workers: int, postgres: bool, nice: int) -> None:
     fake = FakeSlack()
     await fake.start()
     with tempfile.TemporaryDirectory() as tmp:
@@ -81,6 +82,7 @@ async def burst(events: int, workers: int, postgres: bool) -> None:
             SLACK_SIGNING_SECRET=SECRET,
             SLACK_API_URL=fake.api_url,
             DXBOT_LOG_LEVEL="WARNING",
+            DXBOT_WORKER_NICE=str(nice),
         )
         dxbot = str(Path(sys.executable).with_name("dxbot"))
         proc = await asyncio.create_subprocess_exec(
@@ -119,7 +121,7 @@ async def burst(events: int, workers: int, postgres: bool) -> None:
                 await drop_database(db_url)
     print(
         f"burst of {events} on {'PostgreSQL' if postgres else 'SQLite'} with {workers} "
-        f"worker(s): acked in {acked:.1f} s "
+        f"worker(s) at nice {nice}: acked in {acked:.1f} s "
         f"({events / acked:.0f}/s); all answered in {took:.1f} s ({events / took:.0f} replies/s)"
     )
 
@@ -208,9 +210,10 @@ async def main() -> None:
     parser.add_argument("--pings", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--postgres", action="store_true", help="on PostgreSQL (both parts)")
+    parser.add_argument("--worker-nice", type=int, default=10, help="DXBOT_WORKER_NICE")
     args = parser.parse_args()
     print(machine())
-    await burst(args.events, args.workers, args.postgres)
+    await burst(args.events, args.workers, args.postgres, args.worker_nice)
     await pings(args.pings, args.postgres)
 
 

@@ -336,25 +336,27 @@ def worker_main(settings: Settings, platform: str) -> None:
     from bot.core import logs
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    yield_to_acks()
+    yield_to_acks(settings.worker_nice)
     logs.configure(settings.log_level)
     asyncio.run(_worker(settings, platform))
 
 
-def yield_to_acks() -> None:
+def yield_to_acks(nice: int = WORKER_NICE) -> None:
     """Acks have a hard 3-second limit; the work has none. Lower this process's CPU priority
-    (nice 10, before it starts any thread: threads inherit it), so that the kernel favours the
-    ack process whenever both are ready.
+    (``DXBOT_WORKER_NICE``, default nice 10, before it starts any thread: threads inherit it),
+    so that the kernel favours the ack process whenever both are ready.
 
     Not the idle class (``SCHED_IDLE``), which an earlier version used: on a host busy with
     other work an idle-class worker got almost no CPU — replies waited minutes, and on SQLite a
     worker starved while it held the write lock kept the acks waiting past their deadline
     (a priority inversion; bench/bench_ack.py could not complete). At nice 10 the worker
     still gets its share (about a tenth of a busy nice-0 process's), and holds the lock for
-    milliseconds.
+    milliseconds. On a host busy with other work even nice 10 leaves the worker little
+    (bench/bench_replies.py): there, 0 keeps it level with the rest.
     """
-    with contextlib.suppress(OSError):  # a container may forbid it: then at normal priority
-        os.nice(WORKER_NICE)
+    if nice > 0:
+        with contextlib.suppress(OSError):  # a container may forbid it: normal priority then
+            os.nice(nice)
 
 
 def keep_session(client: AsyncWebClient, timeout: float) -> Callable[[], Awaitable[None]]:

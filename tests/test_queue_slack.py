@@ -82,3 +82,11 @@ def test_home_blocks_escape_and_split_long_text() -> None:
     ]
     assert blocks[2]["text"]["text"] == "*■ 対応待ち 1件*\n・&lt;!channel&gt; &amp; more"
     assert all(len(b["text"]["text"]) <= 2900 for b in blocks if b["type"] == "section")
+
+
+def test_a_home_without_blocks_is_shown_whole() -> None:
+    """An unregistered person's Home (one long sentence) is not cut to a 150-character header."""
+    text = "ご登録がまだのため、ご利用いただけません。" * 10
+    assert home_blocks(Outbound(text=text)) == [
+        {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+    ]

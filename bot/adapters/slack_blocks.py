@@ -79,7 +79,8 @@ def home_blocks(message: Outbound) -> list[dict[str, Any]]:
     block, divided, so the first block — what waits for whom — reads first. A message with
     fields or choices is rendered as in a chat."""
     lines = message.text.splitlines()
-    if not lines or message.fields or message.choices:
+    structured = any(line.startswith("■") for line in lines[1:])
+    if not structured or message.fields or message.choices:  # a refusal, a one-line answer
         return render_blocks(message)
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": lines[0][:150]}}

@@ -48,7 +48,7 @@ log = logging.getLogger("dxbot.workers")
 # spawn, not fork: the parent holds an event loop, database pools and sockets that a forked
 # child must not share.
 _CTX = mp.get_context("spawn")
-STOP_GRACE = 6.0  # seconds a stopping worker may finish the row in hand; SIGTERM-to-exit < 10 s
+STOP_GRACE = 4.0  # seconds a stopping worker may finish the row in hand; SIGTERM-to-exit < 10 s
 WORKER_NICE = 10
 POLL_SECONDS = 0.05  # an idle worker looks at the inbox this often (a read, no lock)
 TASKS_PER_PROCESS = 4  # rows handled at once in one worker process (different people)

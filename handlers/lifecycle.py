@@ -117,13 +117,14 @@ async def notify_change(
     ``officer_key`` names the officer's message when the usual one for ``to`` would mislead
     (a resumed case is not 'matching has begun')."""
     set_case(case.case_no)
+    # A new case has no status to change from: it is announced as registered.
     text = t(
-        "status_changed",
+        "status_changed" if frm else "status_created",
         case_no=case.case_no,
-        frm=label(frm) if frm else "（新規）",
+        frm=label(frm) if frm else "",
         to=label(to),
         actor=actor_label,
-        reason=f"（{reason}）" if reason else "",
+        reason=t("status_reason", reason=reason) if reason else "",
     )
     key = f"status:{case.id}:{to}:{ctx.inbound.event_id}"
     # A status change is routine: it waits for the next office hours on a 開庁日 (notices of a

@@ -397,7 +397,7 @@ async def test_an_expert_cannot_report_another_experts_session(
         ),
         await bot.say("expert2", f"/report {b.case_no}"),
     ):
-        assert "に当たる、あなたが担当した支援が見つかりませんでした。" in replies[0].text
+        assert "に当たる、ご担当の支援が見つかりませんでした。" in replies[0].text
     assert (await bot.say("expert2", "/report"))[
         0
     ].text == "未提出の支援実施報告はありません。ありがとうございます。"

@@ -204,9 +204,8 @@ async def test_plain_japanese_asks_only_what_is_missing_and_opens_a_case(bot: Ch
         "山田 花子",
     )
     notice = t(
-        "status_changed",
+        "status_created",
         case_no="SAI-2026-0001",
-        frm="（新規）",
         to="受付",
         actor="山田 花子",
         reason="",
@@ -487,7 +486,7 @@ async def test_abandoned_intake_expires_with_a_message_and_no_case(
     replies = await bot.say("officer1", "申し込む")
 
     assert replies[0].text == t("conversation_expired", flow=FLOW_LABEL)
-    assert "案件は作成されていません" in replies[0].text
+    assert "登録や提出は行われていません" in replies[0].text
     assert all("案件番号" not in r.text for r in replies)
     assert await _snapshot(bot, "officer1") == (start, None)
     assert await _cases(db) == []
@@ -798,7 +797,7 @@ async def test_every_change_is_recorded_and_notified(bot: ChatBot) -> None:
         return t("status_changed", case_no=case_no, frm=frm, to=to, actor=actor, reason=reason)
 
     expected_channel = [
-        notice("受付", "保留", "佐藤 美咲", "（予算確定待ち）"),
+        notice("受付", "保留", "佐藤 美咲", "・理由: 予算確定待ち"),
         notice("保留", "受付", "佐藤 美咲"),
         notice("受付", "調整中", "自動"),
         notice("調整中", "実施予定", "自動"),

@@ -545,9 +545,10 @@ async def test_survey_reminder_then_case_closed_after_the_grace_period(
         f"officer survey reminder for session {b.session_id}"
     ]
     assert (await run(bot, clock, "2026-11-26 09:00")).sent == []
-    reminders = [x for x in texts_to(bot, "officer1") if "アンケートがまだのようです" in x]
+    reminders = [x for x in texts_to(bot, "officer1") if "ご回答をお待ちしております" in x]
     assert reminders == [
-        f"{b.case_no}（2026年11月19日(木)実施）のアンケートがまだのようです。ご協力をお願いします。"
+        f"{b.case_no}（2026年11月19日(木)実施）の支援についてのアンケートへのご回答を"
+        "お待ちしております。ご協力をお願いいたします。"
     ]
 
     # grace_open_days = 10: the 10th 開庁日 after 11/19 is 12/4.

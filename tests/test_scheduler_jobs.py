@@ -171,8 +171,9 @@ async def test_the_expiry_job_ends_an_abandoned_conversation_and_tells_the_perso
     assert await _conversations(bot) == []
     await jobs["deliver"]()
     assert texts_to(bot, "officer1")[told:] == [
-        "前回の「相談受付」の入力は、時間が経ったため取り消しました（案件は作成されていません）。"
-        "必要でしたら、もう一度はじめからお願いします。"
+        "前回の「相談受付」の入力は、時間が経ったため取り消しました"
+        "（この入力による登録や提出は行われていません）。"
+        "必要でしたら、お手数ですがもう一度はじめからお願いいたします。"
     ]
 
     await jobs["expire"]()  # nothing left to expire, nobody told twice

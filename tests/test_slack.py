@@ -530,8 +530,8 @@ async def test_unknown_event_types_and_action_ids_are_harmless(slack: SlackRig) 
     assert await slack.click("UOFF", "no_such_action#0", "x", 60) == 200
     # One polite answer pointing to /consult and /dx help, never an error trace.
     assert slack.fake.texts("DUOFF") == [
-        "すみません、ご用件を読み取れませんでした。相談の申し込みは「/consult」、"
-        "使い方は「/dx help」をご覧ください。"
+        "申し訳ありません。ご用件を読み取れませんでした。相談のお申し込みは「/consult」と、"
+        "使い方の確認は「/dx help」とご入力ください。"
     ]
     assert await _count(slack.services, Case) == 0
 

@@ -2,6 +2,22 @@
 
 Handlers never hold Japanese text; they name a message and pass its parameters. A missing key
 or parameter is a programming error and fails loudly in tests rather than showing half a message.
+
+Wording rules (reviewed for issue 19; every catalogue module follows them):
+1. Polite business Japanese: です・ます throughout, never plain or casual forms (「〜だよ」
+   「〜のようです」 for a fact the bot knows, 「〜してね」).
+2. 尊敬語 for what others do (ご入力ください, ご確認いただけます, ご担当の, 貴団体), 謙譲語 for
+   what the bot or the office does (お送りいたします, 承ります, 保存いたします).
+3. Never 「あなた」: name the person's role or leave the subject out (「ご担当の支援」).
+   (The LLM instructions, which address the model, are the one exception.)
+4. An apology is 「申し訳ありません」, never 「すみません」.
+5. A command is quoted with a verb: 「「/dx help」とご入力ください」, not a bare 「「/dx help」。」.
+6. No doubled brackets: a reason goes inside the one pair (「（自動・理由: …）」).
+7. Counters: 件 for cases, reports and items; 回 for sessions held; 開庁日 for working days;
+   時間 for hours.
+8. A new case is 「登録しました」, never a change from 「（新規）」.
+9. Outside experts are thanked (「ご支援いただきありがとうございました」), never told
+   「お疲れさまでした」.
 """
 
 from __future__ import annotations
@@ -99,8 +115,8 @@ MESSAGES: dict[str, str] = {
         "「/dx {sub}」は使えません。「/dx help」で使えるコマンドを確認してください。"
     ),
     "not_understood": (
-        "すみません、ご用件を読み取れませんでした。相談の申し込みは「/consult」、"
-        "使い方は「/dx help」をご覧ください。"
+        "申し訳ありません。ご用件を読み取れませんでした。相談のお申し込みは「/consult」と、"
+        "使い方の確認は「/dx help」とご入力ください。"
     ),
     "forbidden": "申し訳ありませんが、{role}の権限ではこの操作はできません。",
     "internal_error": (
@@ -112,8 +128,9 @@ MESSAGES: dict[str, str] = {
     "choice_hint_one": "「1」か「{example}」とお答えください。",
     # --- conversations ----------------------------------------------------------------------
     "conversation_expired": (
-        "前回の「{flow}」の入力は、時間が経ったため取り消しました（案件は作成されていません）。"
-        "必要でしたら、もう一度はじめからお願いします。"
+        "前回の「{flow}」の入力は、時間が経ったため取り消しました"
+        "（この入力による登録や提出は行われていません）。"
+        "必要でしたら、お手数ですがもう一度はじめからお願いいたします。"
     ),
     "conversation_cancelled": "「{flow}」を取り消しました。入力内容は保存していません。",
     "nothing_to_cancel": "取り消す手続きはありません。",
@@ -189,7 +206,10 @@ MESSAGES: dict[str, str] = {
         "事務局が内容を確認し、専門人材との調整を始めます。進み具合は「/status {case_no}」で確認できます。"
     ),
     # --- lifecycle ------------------------------------------------------------------------
-    "status_changed": "【{case_no}】状態が「{frm}」から「{to}」に変わりました（{actor}）{reason}",
+    # {reason} is empty or 「・理由: …」 inside the brackets (never a second pair of brackets).
+    "status_changed": "【{case_no}】状態が「{frm}」から「{to}」に変わりました（{actor}{reason}）",
+    "status_created": "【{case_no}】新しい相談を「{to}」として登録しました（{actor}{reason}）",
+    "status_reason": "・理由: {reason}",
     "officer_told_received": "相談（{case_no}）を事務局で受け付けました。",
     "officer_told_coordinating": "相談（{case_no}）について、事務局が専門人材との調整を始めました。",
     "officer_told_scheduled": "相談（{case_no}）の支援日程が決まりました。詳細は「/status {case_no}」でご確認ください。",
@@ -232,7 +252,8 @@ MESSAGES: dict[str, str] = {
     "awaiting_approval": "{case_no}の担当に{name}さんを選びました。県の承認をお待ちください。",
     "approval_request": (
         "【承認依頼】{case_no}の派遣人材として{name}さんが提案されました。\n相談内容: {desc}\n"
-        "承認する場合は「/dx approve {case_no}」、差し戻す場合は「/dx reject {case_no} 理由」。"
+        "承認する場合は「/dx approve {case_no}」、差し戻す場合は「/dx reject {case_no} 理由」と"
+        "ご入力ください。"
     ),
     "choice_approve": "承認する",
     "choice_reject": "差し戻す",

@@ -33,7 +33,10 @@ MESSAGES: dict[str, str] = {
     "report_submitted": "{case_no}の支援実施報告を提出しました（第{version}版）。ありがとうございました。",
     "report_amended": "{case_no}の支援実施報告を修正しました（第{version}版）。",
     "report_posted_staff": "【報告】{case_no}の支援実施報告（第{version}版）が{expert}さんから提出されました。",
-    "report_not_found": "「{ref}」に当たる、あなたが担当した支援が見つかりませんでした。「/report」で一覧を確認できます。",
+    "report_not_found": (
+        "「{ref}」に当たる、ご担当の支援が見つかりませんでした。"
+        "「/report」とご入力いただくと、報告が必要な支援の一覧をご確認いただけます。"
+    ),
     "report_session_missing": "対象の支援が見つかりませんでした。事務局にお問い合わせください。",
     "report_none_pending": "未提出の支援実施報告はありません。ありがとうございます。",
     "report_pick": "どの支援の報告を作成しますか？",
@@ -85,7 +88,10 @@ MESSAGES: dict[str, str] = {
     "survey_request": (
         "{case_no}（{day}実施）の支援について、簡単なアンケートにご協力ください（3問・1分程度）。"
     ),
-    "survey_reminder": "{case_no}（{day}実施）のアンケートがまだのようです。ご協力をお願いします。",
+    "survey_reminder": (
+        "{case_no}（{day}実施）の支援についてのアンケートへのご回答をお待ちしております。"
+        "ご協力をお願いいたします。"
+    ),
     "survey_choice_start": "アンケートに答える",
     "survey_intro": "{case_no}（{day}実施）の支援についてのアンケートです。",
     "survey_ask_satisfaction": "満足度を5段階で教えてください（5: とても満足 〜 1: 不満）。",

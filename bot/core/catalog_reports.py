@@ -366,13 +366,13 @@ MESSAGES: dict[str, str] = {
         "「/dx export cases|sessions|reports [csv|xlsx|json]」の形で指定してください。"
         "例: /dx export cases xlsx（管理表）"
     ),
-    "ex_preparing": "{what}（{format}）を作成しています。できあがったらあなた宛ての個別メッセージでお送りします。",
+    "ex_preparing": "{what}（{format}）を作成しています。できあがりましたら、個別メッセージでお送りいたします。",
     "ex_ready": "{title}（{format}）をお送りします。",
     "cb_usage": (
         "「/dx casebook」で市町村名を記号に置き換えた事例集、"
         "「/dx casebook names」で市町村名を載せた事例集を作成します。"
     ),
-    "cb_preparing": "相談事例集を作成しています。できあがったらあなた宛ての個別メッセージでお送りします。",
+    "cb_preparing": "相談事例集を作成しています。できあがりましたら、個別メッセージでお送りいたします。",
     "cb_ready_masked": "{title}（{n}事例、市町村名は記号に置き換え）をお送りします。",
     "cb_ready_named": "{title}（{n}事例、市町村名あり）をお送りします。共有前に掲載の承諾をご確認ください。",
     "deck_usage": (
@@ -382,7 +382,7 @@ MESSAGES: dict[str, str] = {
     "deck_bad_period": "期間（{start}〜{end}）が正しくありません。開始日を先に、2年以内の期間で指定してください。",
     "deck_preparing": (
         "{kind}の資料（{start}〜{end}{scope}）を作成しています。"
-        "できあがったらあなた宛ての個別メッセージでPowerPointファイルをお送りします。"
+        "できあがりましたら、個別メッセージでPowerPointファイルをお送りいたします。"
     ),
     "deck_ready": "{title}のPowerPoint（{slides}枚）をお送りします。",
 }

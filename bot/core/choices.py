@@ -110,7 +110,7 @@ def match(choices: Sequence[Option] | Sequence[Labelled], text: str) -> Chosen |
         found[opts[number - 1][1]] = number
     typed = fold(text)
     for i, (label, value) in enumerate(opts, start=1):
-        if fold(label) == typed or fold(value) == typed:
+        if fold(label) == typed:
             found.setdefault(value, i)
     if not found and number is None:
         found = _loosely(opts, typed)

@@ -183,6 +183,32 @@ def missing_from(page_text: str, texts: list[str]) -> list[str]:
 WORD = re.compile(
     r'<word xMin="[\d.]+" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)</word>'
 )
+BOX = re.compile(
+    r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>'
+)
+
+
+def overlapping_words(bbox_html: str) -> dict[int, list[tuple[str, str]]]:
+    """Per page, pairs of words drawn over each other (a row shorter than its text: its last
+    line under the next row, or below the table) — hidden text that is still in the PDF."""
+    out = {}
+    for n, page in enumerate(bbox_html.split("<page ")[1:], start=1):
+        words = sorted(
+            ((float(a), float(b), float(c), float(d), w) for a, b, c, d, w in BOX.findall(page)),
+            key=lambda w: w[1],
+        )
+        hits = []
+        for i, (x0, y0, x1, y1, w) in enumerate(words):
+            for u0, v0, u1, v1, z in words[i + 1 :]:
+                if v0 >= y1:
+                    break
+                across = min(x1, u1) - max(x0, u0)
+                down = min(y1, v1) - max(y0, v0)
+                if across > 1 and down > 0.3 * min(y1 - y0, v1 - v0):
+                    hits.append((w, z))
+        if hits:
+            out[n] = hits[:4]
+    return out
 
 
 def words_in_footer_band(bbox_html: str) -> list[list[str]]:
@@ -217,6 +243,7 @@ def test_every_text_of_every_slide_is_on_its_rendered_page(
         )
     }
     assert not {n: w for n, w in into_footer.items() if w}, "body text drawn into the footer"
+    assert not overlapping_words(bbox), "text drawn over other text (a row too short)"
 
 
 def _page_texts(pdf: Path) -> list[str]:
@@ -252,3 +279,15 @@ def test_the_checker_catches_a_cut_row() -> None:
     assert missing_from(page, texts) == []
     assert missing_from(page, [*texts, "2026年10月26日(月)"]) == ["2026年10月26日(月)"]
     assert missing_from("eL-\nQR の活用", ["eL-QR の活用"]) == []
+
+
+def test_the_checker_catches_text_drawn_over_text() -> None:
+    """A row's last line drawn under the next row's first line is reported."""
+
+    def word(x: float, y: float, text: str) -> str:
+        return f'<word xMin="{x}" yMin="{y}" xMax="{x + 40}" yMax="{y + 12}">{text}</word>'
+
+    clean = "<page >" + word(10, 10, "長野市") + word(10, 24, "北相木村")
+    hidden = "<page >" + word(10, 10, "（月））") + word(10, 14, "北相木村")
+    assert overlapping_words(clean) == {}
+    assert overlapping_words(hidden) == {1: [("（月））", "北相木村")]}

@@ -205,9 +205,11 @@ async def move_command(ctx: Context, args: str) -> list[Outbound]:
     if len(tokens) != 3:
         raise UserError("move_usage")
     day = parse_one_date(tokens[1], ctx.now().astimezone(JST).date())
+    if day is None:
+        raise UserError("schedule_bad_date", text=tokens[1][:30])
     at = parse_time(tokens[2])
-    if day is None or at is None:
-        raise UserError("move_usage")
+    if at is None:
+        raise UserError("schedule_bad_time", text=tokens[2][:30])
     found = await move_session(ctx, tokens[0], dt.datetime.combine(day, at, tzinfo=JST))
     return [
         Outbound(

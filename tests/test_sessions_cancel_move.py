@@ -213,6 +213,11 @@ async def test_a_move_follows_the_scheduling_rules(bot: ChatBot) -> None:
     )
     (reply,) = await bot.say("staff1", "/dx move 1 12月8日")
     assert reply.text.startswith("支援の日時の変更は「/dx move 支援ID 日付 開始時刻」の形で")
+    # A date or a time it cannot read is named, not answered with the usage text.
+    (reply,) = await bot.say("staff1", "/dx move 1 12月88日 14:00")
+    assert reply.text.startswith("「12月88日」を日付として読み取れませんでした。")
+    (reply,) = await bot.say("staff1", "/dx move 1 2026-12-08 25:00")
+    assert reply.text.startswith("「25:00」を開始時刻として読み取れませんでした。")
     # Half an hour later on the same day overlaps only itself: allowed.
     (reply,) = await bot.say("staff1", "/dx move 1 2026-12-08 14:30")
     assert reply.text.startswith("支援ID 1（SAI-2026-0001）の日時を2026年12月8日(火) 14:30に変更")

@@ -22,6 +22,7 @@ from bot.core.context import Context
 from bot.core.dates import normalize, parse_one_date
 from bot.core.errors import UserError
 from bot.core.messages import Choice, Outbound
+from bot.core.notifier import session_notice_time
 from bot.core.permissions import Action, Role, require
 from bot.core.router import Router
 from handlers.lifecycle import TRANSITIONS, change_status, check_transition, label, load_case_for
@@ -90,23 +91,46 @@ async def _cancel(ctx: Context, session: SupportSession, case: Case, reason: str
         reason=reason,
         actor=ctx.actor.label,
     )
-    await _tell(ctx, case, session, text, f"cancel:{session.id}")
+    await _tell(ctx, case, session, text, f"cancel:{session.id}", [session.starts_at])
 
 
-async def _tell(ctx: Context, case: Case, session: SupportSession, text: str, key: str) -> None:
-    """The session's experts, the officers of its municipalities, and the staff channel."""
+async def _tell(
+    ctx: Context,
+    case: Case,
+    session: SupportSession,
+    text: str,
+    key: str,
+    starts: list[dt.datetime],
+) -> None:
+    """The session's experts, the officers of its municipalities, and the staff channel: at
+    once when ``starts`` (the session's old and new times) fall within the next two 開庁日,
+    else at the next office hours."""
+    policy = ctx.profile.reminders
+    later = session_notice_time(
+        ctx.now(), ctx.calendar, policy.office_start, policy.office_end, starts
+    )
     experts = await user_store.get_many(ctx.s, await changes.expert_ids(ctx.s, session.id))
     for uid, user in sorted(experts.items()):
         if user.active and uid != ctx.actor.user_id:
             await ctx.notifier.to_user(
-                user, Outbound(text=text), case_id=case.id, dedupe_key=f"{key}:expert:{uid}"
+                user,
+                Outbound(text=text),
+                case_id=case.id,
+                dedupe_key=f"{key}:expert:{uid}",
+                not_before=later,
             )
     codes = await changes.municipality_codes(ctx.s, session.id)
     for officer in await officers_involved(ctx, case, codes):
         await ctx.notifier.to_user(
-            officer, Outbound(text=text), case_id=case.id, dedupe_key=f"{key}:officer:{officer.id}"
+            officer,
+            Outbound(text=text),
+            case_id=case.id,
+            dedupe_key=f"{key}:officer:{officer.id}",
+            not_before=later,
         )
-    await ctx.notifier.to_staff(Outbound(text=text), case_id=case.id, dedupe_key=f"{key}:staff")
+    await ctx.notifier.to_staff(
+        Outbound(text=text), case_id=case.id, dedupe_key=f"{key}:staff", not_before=later
+    )
 
 
 async def settle_case(ctx: Context, case: Case, reason: str) -> None:
@@ -173,7 +197,7 @@ async def move_session(ctx: Context, session_ref: str, start: dt.datetime) -> Se
         before=format_jp_datetime(before),
         details=session_text(ctx, case, session, list(dict.fromkeys(munis))),
     )
-    await _tell(ctx, case, session, text, f"move:{session.id}:{start.isoformat()}")
+    await _tell(ctx, case, session, text, f"move:{session.id}:{start.isoformat()}", [before, start])
     return found
 
 

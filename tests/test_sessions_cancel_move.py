@@ -112,6 +112,34 @@ async def test_a_cancelled_session_never_counts_is_not_chased_and_is_kept(
     )
 
 
+async def test_a_cancellation_goes_at_once_when_the_session_is_near_else_in_office_hours(
+    bot: ChatBot, clock: FixedClock
+) -> None:
+    """Sat 2026-11-21: the next two 開庁日 are Tue 11/24 and Wed 11/25 (Mon 11/23 is 勤労感謝の日)."""
+    await open_case(bot)
+    await schedule(bot)  # session 1: Tue 12/8, weeks ahead
+    await schedule(bot, "2026-11-24 14:00")  # session 2: the first 開庁日 after the weekend
+    clock.set(dt.datetime(2026, 11, 21, 10, 0, tzinfo=JST))
+    told = len(texts_to(bot, "officer1"))
+
+    await bot.say("staff1", "/dx cancel 2 講師の体調不良")
+    await bot.say("staff1", "/dx cancel 1 先方の都合により延期")
+    await bot.deliver()
+
+    # The near one is told at once, on the Saturday; the far one waits for office hours.
+    assert [m for m in texts_to(bot, "officer1")[told:] if "支援の中止" in m] == [
+        f"【支援の中止】{CASE}の支援（支援ID 2、2026年11月24日(火) 14:00）は中止になりました。"
+        "理由: 講師の体調不良（佐藤 美咲）"
+    ]
+    clock.set(dt.datetime(2026, 11, 23, 10, 0, tzinfo=JST))  # a holiday: still waiting
+    await bot.deliver()
+    assert CANCEL_NOTICE not in texts_to(bot, "officer1")
+    clock.set(dt.datetime(2026, 11, 24, 9, 0, tzinfo=JST))
+    await bot.deliver()
+    assert texts_to(bot, "officer1").count(CANCEL_NOTICE) == 1
+    assert texts_to(bot, "expert1").count(CANCEL_NOTICE) == 1
+
+
 async def test_cancelling_a_session_that_did_not_take_place_stops_the_chase(
     bot: ChatBot, clock: FixedClock
 ) -> None:

@@ -183,6 +183,26 @@ def office_time(
     return dt.datetime.combine(calendar.next_open_day(local.date()), start, tzinfo=JST)
 
 
+URGENT_OPEN_DAYS = 2  # a notice about a session this close goes at once (issue 19)
+
+
+def session_notice_time(
+    now: dt.datetime,
+    calendar: BusinessCalendar,
+    start: dt.time,
+    end: dt.time,
+    session_starts: list[dt.datetime],
+) -> dt.datetime | None:
+    """When a notice about a session (a cancellation, a move) may go: at once (None) if any of
+    the session's times falls within the next two 開庁日, since people may be about to travel
+    or prepare; otherwise it is routine and waits for office hours like a status change."""
+    today = now.astimezone(JST).date()
+    horizon = calendar.add_open_days(today, URGENT_OPEN_DAYS)
+    if any(s.astimezone(JST).date() <= horizon for s in session_starts):
+        return None
+    return office_time(now, calendar, start, end)
+
+
 @dataclass
 class DeliveryReport:
     delivered: int = 0

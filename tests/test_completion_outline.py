@@ -133,7 +133,8 @@ def test_an_unknown_section_kind_is_refused_naming_the_field_and_the_known_kinds
         " Input should be 'overview', 'kpis', 'monthly_trend', 'domains', 'municipalities',"
         " 'experts', 'expert_pool', 'highlights', 'issues', 'surveys', 'joint_work', 'structure',"
         " 'roadmap', 'proposals', 'next_steps', 'sessions_appendix',"
-        " 'engagements', 'stages', 'events' or 'text'"
+        " 'engagements', 'stages', 'events', 'text', 'daily_reports', 'progress_by_municipality',"
+        " 'survey_comments' or 'stage_kpis'"
     )
 
 

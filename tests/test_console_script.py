@@ -88,9 +88,9 @@ def test_chat_script_end_to_end(tmp_path: Path) -> None:
     )
     assert greeting.startswith("bot> こんにちは、山田 花子さん。")
     assert "相談窓口ボット" in greeting
-    assert "市町村職員としてできること" in officer_help and "相談を申し込む" in officer_help
-    assert "マッチングと日程調整" not in officer_help
-    assert "事務局としてできること" in staff_help and "マッチングと日程調整" in staff_help
+    assert "市町村職員としてできること" in officer_help and "相談の申し込み" in officer_help
+    assert "・マッチング:" not in officer_help
+    assert "事務局としてできること" in staff_help and "・マッチング:" in staff_help
     assert "アンケートへの回答" not in staff_help
     assert "2027年1月7日(木)" in staff_due
     assert "2026年12月25日(金)" in staff_due

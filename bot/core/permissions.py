@@ -172,9 +172,7 @@ def require_view_roster(actor: Actor, *, officers_allowed: bool) -> None:
 def may_see_roster_contacts(actor: Actor, *, officers_see_contacts: bool) -> bool:
     """Experts' contact details: the desk and the prefecture arrange sessions and see them;
     officers only where the profile says the roster shows them."""
-    return can(actor, Action.VIEW_ROSTER) or (
-        officers_see_contacts and actor.role is Role.OFFICER
-    )
+    return can(actor, Action.VIEW_ROSTER) or (officers_see_contacts and actor.role is Role.OFFICER)
 
 
 def may_see_personal_data(actor: Actor) -> bool:

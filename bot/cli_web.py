@@ -5,9 +5,6 @@ database it migrates and seeds the demo program like `make run`) and `dxbot web 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import signal
 
 from aiohttp import web
 
@@ -16,6 +13,7 @@ from bot.cli_common import cli_services
 from bot.core.catalog import t
 from bot.core.config import Settings
 from bot.core.errors import CliError
+from bot.server import stop_on_signals
 from store import audit, users, web_auth
 
 
@@ -78,11 +76,6 @@ async def cmd_web(args: argparse.Namespace, settings: Settings) -> int:
             ),
             flush=True,
         )
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
+        await stop_on_signals().wait()
         await runner.cleanup()
     return 0

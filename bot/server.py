@@ -157,6 +157,18 @@ def build_web_app(
     return app, sender, adapter
 
 
+def stop_on_signals() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM, for a server to wait on before shutting down. Event
+    loops without signal support (Windows's) raise NotImplementedError: there Ctrl-C still
+    ends the process through KeyboardInterrupt, so the handler is simply not installed."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
 async def serve(
     settings: Settings,
     *,
@@ -209,11 +221,7 @@ async def serve(
         # (idempotent, so several replicas starting together send each ping once).
         scheduler.modify_job("remind", next_run_time=dt.datetime.now(dt.UTC))
         if stop is None:
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                with contextlib.suppress(NotImplementedError):
-                    loop.add_signal_handler(sig, stop.set)
+            stop = stop_on_signals()
         # A request still open at shutdown gets this long; what it stored stays in the inbox.
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_GRACE)
         await runner.setup()

@@ -216,23 +216,21 @@ class InboxRunner:
         """Until every stored row is handled and its replies sent (tests; ``--workers 0``)."""
         self.start()
         while True:
-            self.wake()
             async with self.services.db.transaction() as s:
                 left = await inbox.unfinished(s, self.work.platform)
             if not left and not self._busy:
                 return
+            if left and not self._busy:
+                self.wake()  # not while a row is in hand: idle loops would poll in its way
             await asyncio.sleep(0.005)
 
     async def _loop(self) -> None:
         while not self._stop.is_set():
-            self._busy += 1
             try:
                 handled = await self.step()
             except Exception:
                 log.exception("inbox step failed")
                 handled = False
-            finally:
-                self._busy -= 1
             if not handled:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
@@ -247,13 +245,20 @@ class InboxRunner:
             item = await inbox.claim(s, now, self.lease, self.work.platform)
         if item is None:
             return False
-        if item.attempts > MAX_ATTEMPTS:
-            log.error("inbox %s set aside after %s attempts", item.id, item.attempts - 1)
-            async with db.transaction() as s:
-                await inbox.finish(s, item.id, self.services.clock.now())
+        # Counted from the claim until its replies are sent: the row is finished in the
+        # handling's transaction, before the replies go out, and ``drain`` waits for both.
+        # (Counting loops that merely look for work kept ``drain`` waiting while it woke them.)
+        self._busy += 1
+        try:
+            if item.attempts > MAX_ATTEMPTS:
+                log.error("inbox %s set aside after %s attempts", item.id, item.attempts - 1)
+                async with db.transaction() as s:
+                    await inbox.finish(s, item.id, self.services.clock.now())
+                return True
+            await self.work.handle_item(item)
             return True
-        await self.work.handle_item(item)
-        return True
+        finally:
+            self._busy -= 1
 
 
 # --- worker processes ------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from bot.core.context import Context
 from bot.core.dates import normalize, parse_one_date
 from bot.core.errors import UserError
 from bot.core.messages import Outbound
+from bot.core.notifier import office_time, session_notice_time
 from bot.core.permissions import Action, require
 from bot.core.router import Router
 from handlers import extract
@@ -253,6 +254,7 @@ async def _tell_participants(
 ) -> None:
     text = session_text(ctx, req.case, session, await _names(ctx, codes))
     recorded = is_recorded_answer(ctx, session)
+    later = _booking_notice_time(ctx, session, recorded)
     experts = await user_store.get_many(ctx.s, req.expert_user_ids)
     for uid in req.expert_user_ids:
         user = experts.get(uid)
@@ -267,6 +269,7 @@ async def _tell_participants(
                 ),
                 case_id=req.case.id,
                 dedupe_key=f"session:{session.id}:expert:{uid}",
+                not_before=later,
             )
     for officer in await officers_involved(ctx, req.case, codes):
         await ctx.notifier.to_user(
@@ -279,7 +282,22 @@ async def _tell_participants(
             ),
             case_id=req.case.id,
             dedupe_key=f"session:{session.id}:officer:{officer.id}",
+            not_before=later,
         )
+
+
+def _booking_notice_time(
+    ctx: Context, session: SupportSession, recorded: bool
+) -> dt.datetime | None:
+    """A booking is a routine notice: it waits for the next 開庁日 office hours, unless the
+    session is within the next two 開庁日 (people may have to prepare or travel). A session
+    recorded after the fact concerns nobody's plans, so its notice always waits."""
+    policy = ctx.profile.reminders
+    if recorded or session.starts_at <= ctx.now():
+        return office_time(ctx.now(), ctx.calendar, policy.office_start, policy.office_end)
+    return session_notice_time(
+        ctx.now(), ctx.calendar, policy.office_start, policy.office_end, [session.starts_at]
+    )
 
 
 async def officers_involved(ctx: Context, case: Case, codes: list[str]) -> list[User]:

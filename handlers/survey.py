@@ -25,7 +25,7 @@ from store import sessions as session_store
 from store.models import Case, SupportSession
 
 FLOW = "survey"
-RESOLVED = {"resolved": "解決した", "partly": "一部解決した", "not_yet": "まだ解決していない"}
+RESOLVED = ("resolved", "partly", "not_yet")  # labels: survey_resolved_*; exports: sv_resolved_*
 
 
 class SurveyFlow:
@@ -56,10 +56,10 @@ class SurveyFlow:
             conv.goto("resolved")
             return [_ask_resolved()]
         if conv.step == "resolved":
-            code = value if value in RESOLVED else {v: k for k, v in RESOLVED.items()}.get(value)
-            if code is None:
+            # The engine has turned a number, label or alias into its code (choices.match).
+            if value not in RESOLVED:
                 return ask_again(_ask_resolved())
-            answers["resolved"] = code
+            answers["resolved"] = value
             conv.goto("comment")
             return [Outbound(text=t("survey_ask_comment"))]
         if conv.step == "comment":
@@ -81,7 +81,15 @@ def _ask_satisfaction() -> Outbound:
 def _ask_resolved() -> Outbound:
     return Outbound(
         text=t("survey_ask_resolved"),
-        choices=tuple(Choice(label=lbl, value=code) for code, lbl in RESOLVED.items()),
+        # The word the exports and decks write (「未解決」) is understood as an answer too.
+        choices=tuple(
+            Choice(
+                label=t(f"survey_resolved_{code}"),
+                value=code,
+                aliases=(t(f"sv_resolved_{code}"),),
+            )
+            for code in RESOLVED
+        ),
     )
 
 
@@ -131,7 +139,7 @@ async def _store(ctx: Context, conv: Conversation) -> list[Outbound]:
                 "survey_received_staff",
                 case_no=case.case_no,
                 satisfaction=a["satisfaction"],
-                resolved=RESOLVED[a["resolved"]],
+                resolved=t(f"survey_resolved_{a['resolved']}"),
             )
         ),
         case_id=case.id,

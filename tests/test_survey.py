@@ -237,3 +237,25 @@ async def test_the_case_closes_only_when_no_other_session_is_open(
         first.session_id,
         second.session_id,
     ]
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [("未解決", "not_yet"), ("一部解決", "partly"), ("解決", "resolved"), ("みかいけつ", None)],
+)
+async def test_the_words_the_exports_write_are_understood_as_answers(
+    bot: ChatBot, clock: FixedClock, typed: str, stored: str | None
+) -> None:
+    """An officer who has read 「未解決」 in the Excel export answers in that word; a word that
+    names no choice is asked again, never stored as something else."""
+    b = await reported(bot, clock)
+    await bot.say("officer1", f"/dx survey {b.session_id}")
+    assert last(await bot.say("officer1", "4")).text == RESOLVED
+    reply = last(await bot.say("officer1", typed))
+    if stored is None:
+        assert reply.text == RESOLVED
+        return
+    assert reply.text == COMMENT
+    assert last(await bot.say("officer1", "なし")).text.startswith(THANKS)
+    (answer,) = await surveys(bot)
+    assert answer.resolved == stored

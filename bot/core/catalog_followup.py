@@ -101,6 +101,9 @@ MESSAGES: dict[str, str] = {
     "survey_point_4": "4（満足）",
     "survey_point_5": "5（とても満足）",
     "survey_ask_resolved": "ご相談の課題は解決しましたか？",
+    "survey_resolved_resolved": "解決した",
+    "survey_resolved_partly": "一部解決した",
+    "survey_resolved_not_yet": "まだ解決していない",
     "survey_ask_comment": "ご意見・ご感想があればお書きください。なければ「なし」。",
     "survey_thanks": "ご回答ありがとうございました。今後の支援の改善に活用します。",
     "survey_thanks_closed": (

@@ -98,7 +98,8 @@ def ask_again(question: Outbound) -> list[Outbound]:
 
 
 def match(choices: Sequence[Option] | Sequence[Labelled], text: str) -> Chosen | NoMatch:
-    """The choice ``text`` names, by its number or its label, or why none does."""
+    """The choice ``text`` names, by its number, its label or one of its aliases, or why none
+    does."""
     opts = _as_options(choices)
     if not text.strip():
         return NoMatch("empty", hint_for(opts))
@@ -109,8 +110,8 @@ def match(choices: Sequence[Option] | Sequence[Labelled], text: str) -> Chosen |
             return NoMatch("out_of_range", hint_for(opts))
         found[opts[number - 1][1]] = number
     typed = fold(text)
-    for i, (label, value) in enumerate(opts, start=1):
-        if fold(label) == typed:
+    for i, ((label, value), aliases) in enumerate(zip(opts, _aliases(choices), strict=True), 1):
+        if typed in (fold(label), *(fold(a) for a in aliases)):
             found.setdefault(value, i)
     if not found and number is None:
         found = _loosely(opts, typed)
@@ -156,3 +157,8 @@ def _loosely(opts: Sequence[Option], typed: str) -> dict[str, int]:
 
 def _as_options(choices: Sequence[Option] | Sequence[Labelled]) -> list[Option]:
     return [c if isinstance(c, tuple) else (c.label, c.value) for c in choices]
+
+
+def _aliases(choices: Sequence[Option] | Sequence[Labelled]) -> list[tuple[str, ...]]:
+    """Each choice's other words (``Choice.aliases``), matched whole like its label."""
+    return [() if isinstance(c, tuple) else tuple(getattr(c, "aliases", ())) for c in choices]

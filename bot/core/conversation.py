@@ -260,7 +260,7 @@ class ConversationEngine:
         return [
             Outbound(
                 text=t("conversation_resume_choose"),
-                choices=tuple(Choice(label=label, value=value) for label, value in offered),
+                choices=tuple(offered),
             )
         ]
 
@@ -399,13 +399,18 @@ def _has_input(conv: Conversation) -> bool:
 
 
 def stored_choices(offered: tuple[Choice, ...]) -> list[list[str]]:
-    """Choices as kept in the conversation's JSON data: [label, value] pairs."""
-    return [[c.label, c.value] for c in offered]
+    """Choices as kept in the conversation's JSON data: [label, value, *aliases]."""
+    return [[c.label, c.value, *c.aliases] for c in offered]
 
 
-def offered_choices(conv: Conversation) -> list[choices.Option]:
-    """The numbered choices the conversation last offered (label, value)."""
+def offered_choices(conv: Conversation) -> list[Choice]:
+    """The numbered choices the conversation last offered."""
     kept: list[Any] = conv.data.get(CHOICES_KEY) or []
     # A state saved before labels were kept holds bare values: their label is unknown, so
     # the value stands in (numbers still work).
-    return [(str(c), str(c)) if isinstance(c, str) else (str(c[0]), str(c[1])) for c in kept]
+    return [
+        Choice(label=str(c), value=str(c))
+        if isinstance(c, str)
+        else Choice(label=str(c[0]), value=str(c[1]), aliases=tuple(str(a) for a in c[2:]))
+        for c in kept
+    ]

@@ -54,6 +54,10 @@ class Choice(BaseModel):
     label: str
     value: str
     style: Literal["default", "primary", "danger"] = "default"
+    # Other words that name this choice when typed, never shown: the word the exports and
+    # decks write for it (「未解決」 for 「まだ解決していない」), so a person who answers in
+    # the words they read elsewhere is understood.
+    aliases: tuple[str, ...] = ()
 
 
 class FormField(BaseModel):

@@ -4,7 +4,8 @@ Each table of the program is read in one statement and returned as plain rows (c
 value, in the table's column order) with a few readable columns joined in (the case number of a
 session, the names of its municipalities and experts), so reports/archive.py writes them without
 knowing SQL. Attachments keep their stored bytes apart; report versions come with the ORM rows
-the report document builder needs.
+the report document builder needs. Which tables the archive holds is decided in
+store/data_map.py (tests/test_data_map.py holds reports/archive.py to it).
 """
 
 from __future__ import annotations

@@ -13,6 +13,9 @@ details of other programs, conversation data) is redacted.
 What stays is aggregate counts without personal data (``aggregates``), in the ErasureRecord
 written in the same transaction. ``compact`` then makes the engine drop the deleted bytes from
 its files (SQLite: secure delete, WAL checkpoint and VACUUM; PostgreSQL: VACUUM FULL).
+
+Which tables are deleted, counted or kept is decided in store/data_map.py (a test holds this
+module and the archive to it).
 """
 
 from __future__ import annotations

@@ -35,22 +35,10 @@ def add_parser(
 
 
 async def cmd_queue(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import system_context
-    from bot.cli_common import cli_services
-    from bot.cli_reports import _as_user, _english
-    from bot.core.errors import CliError, UserError
+    from bot.cli_reports import viewer_context
     from handlers.queue import queue_json_text, queue_text
 
-    async with (
-        cli_services(settings, args, program_loaded=True) as services,
-        services.db.transaction() as s,
-    ):
-        ctx = await _as_user(
-            system_context(services, s), args.as_user, program_given=bool(args.program)
-        )
-        try:
-            text = await (queue_json_text if args.json else queue_text)(ctx)
-        except UserError as exc:
-            raise CliError(_english(exc)) from exc
+    async with viewer_context(args, settings) as ctx:
+        text = await (queue_json_text if args.json else queue_text)(ctx)
     print(text)
     return 0

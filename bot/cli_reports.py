@@ -8,8 +8,10 @@ would see; `--json` prints the same view as the JSON documented in the README. E
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from bot.app import system_context
@@ -21,6 +23,24 @@ from bot.core.permissions import Actor
 from bot.core.program_choice import ProgramCatalog
 from reminders.clock import JST
 from store import reporting, users
+
+
+@contextlib.asynccontextmanager
+async def viewer_context(args: argparse.Namespace, settings: Settings) -> AsyncIterator[Context]:
+    """The context of a read-only command (`status`, `queue`): its services and one
+    transaction, as the system or, with `--as`, as that user; a ``UserError`` raised inside
+    becomes the command's English sentence."""
+    async with (
+        cli_services(settings, args, program_loaded=True) as services,
+        services.db.transaction() as s,
+    ):
+        ctx = await _as_user(
+            system_context(services, s), args.as_user, program_given=bool(args.program)
+        )
+        try:
+            yield ctx
+        except UserError as exc:
+            raise CliError(_english(exc)) from exc
 
 
 async def _as_user(ctx: Context, platform_id: str | None, program_given: bool) -> Context:
@@ -50,20 +70,11 @@ async def _as_user(ctx: Context, platform_id: str | None, program_given: bool) -
 async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     from handlers.status import case_json_text, case_text, status_json_text, status_text
 
-    async with (
-        cli_services(settings, args, program_loaded=True) as services,
-        services.db.transaction() as s,
-    ):
-        ctx = await _as_user(
-            system_context(services, s), args.as_user, program_given=bool(args.program)
-        )
-        try:
-            if args.case:
-                text = await (case_json_text if args.json else case_text)(ctx, args.case)
-            else:
-                text = await (status_json_text if args.json else status_text)(ctx)
-        except UserError as exc:
-            raise CliError(_english(exc)) from exc
+    async with viewer_context(args, settings) as ctx:
+        if args.case:
+            text = await (case_json_text if args.json else case_text)(ctx, args.case)
+        else:
+            text = await (status_json_text if args.json else status_text)(ctx)
     print(text)
     return 0
 

@@ -72,6 +72,10 @@ class CaseFilter:
 
 @dataclass
 class CaseListRow:
+    """One line of the web view's case list. Not ``reporting.CaseRow``: that one carries each
+    case's session figures, which cost a join over every session; the list reads one page of
+    cases (50 rows of 100,000) from the cases table and its indexes alone."""
+
     case_no: str
     track_id: str
     municipality_code: str

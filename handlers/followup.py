@@ -405,7 +405,7 @@ def _shown(conv: Conversation) -> list[tuple[str, str]]:
 
 async def _own_session(ctx: Context, ref: str) -> SupportSession:
     """A session of the acting expert (by id or case number); others look 'not found'."""
-    ref = normalize(ref).strip().upper()
+    ref = case_store.case_key(ref)
     session = await session_store.expert_session(
         ctx.s, ctx.profile.id, ctx.actor.user_id, ref, ctx.now()
     )
@@ -429,7 +429,7 @@ async def _amend(ctx: Context, engine: ConversationEngine, ref: str) -> list[Out
         session = await _own_session(ctx, ref)
         return await _open(ctx, engine, session.id)
     found = await session_store.expert_reported_sessions(
-        ctx.s, ctx.profile.id, ctx.actor.user_id, ref.upper()
+        ctx.s, ctx.profile.id, ctx.actor.user_id, case_store.case_key(ref)
     )
     if not found:
         if ref:

@@ -18,6 +18,7 @@ from bot.core.router import Router
 from handlers.lifecycle import load_case_for
 from reminders.calendar import format_jp
 from reminders.clock import JST
+from store import cases as case_store
 from store import stages as stage_store
 from store.profiles import Stage, StageModel
 from store.reference import names_by_code
@@ -50,7 +51,7 @@ async def set_stage(ctx: Context, args: str) -> list[Outbound]:
         raise UserError(
             "stage_usage", example=f"{ctx.profile.case_prefix}-{ctx.profile.fiscal_year}-0001"
         )
-    case = await load_case_for(ctx, unicodedata.normalize("NFKC", parts[0]).strip().upper())
+    case = await load_case_for(ctx, case_store.case_key(parts[0]))
     if not await stage_store.carries_stages(
         ctx.s, case, stage_store.engagement_tracks(ctx.profile)
     ):

@@ -21,6 +21,7 @@ from handlers.followup import has_open_sessions
 from handlers.lifecycle import change_status
 from handlers.report_drafts import jst_day
 from reminders.calendar import format_jp
+from store import cases as case_store
 from store import sessions as session_store
 from store.models import Case, SupportSession
 
@@ -95,7 +96,7 @@ def _ask_resolved() -> Outbound:
 
 async def _survey_target(ctx: Context, ref: str) -> tuple[SupportSession, Case]:
     """A reported session of the officer's municipality that has no answered survey."""
-    ref = normalize(ref).upper()
+    ref = case_store.case_key(ref)
     muni, program = ctx.actor.municipality_code, ctx.profile.id
     found = await session_store.survey_session(ctx.s, program, muni, ref, answered=False)
     if found is not None:

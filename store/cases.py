@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
@@ -164,8 +165,19 @@ async def session_participants(s: AsyncSession, case_id: int) -> tuple[set[str],
     return munis, experts
 
 
+# Dashes a Japanese keyboard gives for "-": the long-vowel mark (kana mode), minus signs,
+# hyphens and dashes; NFKC leaves them as they are.
+_DASHES = str.maketrans(dict.fromkeys("ー－−‐‑‒–—―ｰ", "-"))
+
+
+def case_key(typed: str) -> str:
+    """A case id as stored, from the way a person typed it: 「ｓａｉー２０２６ー０００１」 (full
+    width, lower case, the kana-mode 「ー」 for the hyphen) is SAI-2026-0001."""
+    return unicodedata.normalize("NFKC", typed.translate(_DASHES)).strip().upper()
+
+
 async def get_by_no(s: AsyncSession, case_no: str) -> Case | None:
-    return await s.scalar(select(Case).where(Case.case_no == case_no.strip().upper()))
+    return await s.scalar(select(Case).where(Case.case_no == case_key(case_no)))
 
 
 async def set_status(

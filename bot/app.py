@@ -1,5 +1,8 @@
 """The composition root: the one place that builds the database, clock, ports, router and
-dispatcher and hands them to an adapter. No module-level singletons anywhere else."""
+dispatcher and hands them to an adapter. No module-level singletons anywhere else. The part that
+needs no handler (database, clock, profile, calendar, LLM) is ``bot.services.build_core``, which
+``build_services`` extends, so that a command such as `dxbot deck` can start without the handlers.
+"""
 
 from __future__ import annotations
 
@@ -12,20 +15,22 @@ from bot.core.config import Settings
 from bot.core.context import BackgroundJob, Context
 from bot.core.conversation import ConversationEngine, Flow
 from bot.core.dispatcher import Dispatcher
-from bot.core.errors import CliError
-from bot.core.llm import LLM, make_llm
+from bot.core.llm import LLM
 from bot.core.messages import Inbound, Outbound
 from bot.core.notifier import Notifier, OutboxDeliverer, Sender
 from bot.core.permissions import Actor, Role
 from bot.core.program_choice import switch_program
 from bot.core.router import Router
 from bot.demo import seed_with_demo
+from bot.services import Core, build_core
+from bot.services import ensure_schema as ensure_schema  # re-exported: its callers import it here
+from bot.services import load_program as load_program  # re-exported, as ensure_schema
 from reminders.calendar import BusinessCalendar
-from reminders.clock import Clock, SystemClock
+from reminders.clock import Clock
 from reminders.run import PassReport, ReminderPort, run_pass
 from store import programs
-from store.db import Database, Session
-from store.profiles import ProgramProfile, default_program, load_profile
+from store.db import Session
+from store.profiles import ProgramProfile
 
 
 def build_router(flows: dict[str, Flow], ttl: dt.timedelta) -> Router:
@@ -104,26 +109,15 @@ def build_flows() -> dict[str, Flow]:
 
 
 @dataclass
-class Services:
-    settings: Settings
-    db: Database
-    clock: Clock
-    profile: ProgramProfile
-    calendar: BusinessCalendar
-    llm: LLM
+class Services(Core):
+    """The core services (bot.services) with the router and the dispatcher of the chat."""
+
     router: Router
     dispatcher: Dispatcher
 
     def deliverer(self, sender: Sender, platform: str | None = None) -> OutboxDeliverer:
         lease = dt.timedelta(seconds=self.settings.lease_seconds)
         return OutboxDeliverer(self.db, sender, self.clock, platform, lease=lease)
-
-
-def load_program(settings: Settings, program_id: str | None = None) -> ProgramProfile:
-    """The profile a command runs: ``program_id``, else DXBOT_PROGRAM, else the one profile
-    marked ``demo_default`` — shipped or from DXBOT_PROFILES_DIR."""
-    folder = settings.profiles_dir
-    return load_profile(program_id or settings.program or default_program(folder), folder)
 
 
 def build_services(
@@ -134,39 +128,29 @@ def build_services(
     after_commit: Callable[[], None] | None = None,
     llm: LLM | None = None,
 ) -> Services:
-    clock = clock or SystemClock()
-    profile = load_program(settings)
-    db = Database(settings.database_url)
-    calendar = BusinessCalendar(profile.closed_days)
-    llm = llm or make_llm(settings)
+    core = build_core(settings, clock=clock, llm=llm)
     router = build_router(build_flows(), dt.timedelta(minutes=settings.conversation_ttl_minutes))
     dispatcher = Dispatcher(
-        db=db,
-        clock=clock,
+        db=core.db,
+        clock=core.clock,
         settings=settings,
-        profile=profile,
+        profile=core.profile,
         router=router,
-        llm=llm,
-        calendar=calendar,
+        llm=core.llm,
+        calendar=core.calendar,
         run_background=run_background,
         after_commit=after_commit,
     )
-    return Services(settings, db, clock, profile, calendar, llm, router, dispatcher)
-
-
-async def ensure_schema(db: Database, *, auto: bool) -> None:
-    """Migrate the embedded database automatically; ask for `dxbot db upgrade` elsewhere, where
-    a deploy step (not whichever replica starts first) should own migrations."""
-    # Imported here: alembic costs half a second at start-up, and most commands never need it.
-    from store.migrate import schema_is_current, upgrade
-
-    await db.check()
-    if await schema_is_current(db):
-        return
-    if auto or db.dialect == "sqlite":
-        await upgrade(db.engine)
-        return
-    raise CliError("The database schema is not up to date; run `dxbot db upgrade` first.")
+    return Services(
+        core.settings,
+        core.db,
+        core.clock,
+        core.profile,
+        core.calendar,
+        core.llm,
+        router,
+        dispatcher,
+    )
 
 
 async def ensure_program(services: Services, *, demo: bool) -> bool:

@@ -1,6 +1,10 @@
 """What every `dxbot` command shares once its arguments are parsed: the settings, the one place
 that turns expected failures into an English sentence and an exit code, the services of one
-command (``cli_services``), and the date arguments."""
+command (``cli_services``, or ``cli_core`` for a command that needs no handler), and the date
+arguments.
+
+This module does not import ``bot.app`` at start-up: that imports every handler and the
+conversation engine, most of a second, which a command such as `dxbot deck` never uses."""
 
 from __future__ import annotations
 
@@ -10,21 +14,25 @@ import datetime as dt
 import importlib
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
-from contextlib import asynccontextmanager
-from typing import Any
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
 
-from bot.app import Services, build_services, ensure_schema
 from bot.core import logs
 from bot.core.config import Settings
 from bot.core.errors import CliError
-from reminders.clock import JST, FixedClock, SystemClock
+from bot.services import Core, build_core, ensure_schema
+from reminders.clock import JST, Clock, FixedClock, SystemClock
 from store import programs
 from store.db import DatabaseError
 from store.profiles import ProfileError
 
+if TYPE_CHECKING:
+    from bot.app import Services
+
 Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
+C = TypeVar("C", bound=Core)
 
 
 def load_settings() -> Settings:
@@ -57,10 +65,9 @@ def execute(args: argparse.Namespace) -> int:
         return 0
 
 
-@asynccontextmanager
-async def cli_services(
+def cli_services(
     settings: Settings, args: argparse.Namespace, *, program_loaded: bool = False
-) -> AsyncIterator[Services]:
+) -> AbstractAsyncContextManager[Services]:
     """The services of one command, closed when it ends whatever happens.
 
     The program and the clock come from the command's ``--program`` and ``--now`` when it has
@@ -68,12 +75,32 @@ async def cli_services(
     other asks for `dxbot db upgrade` (see ``ensure_schema``). With ``program_loaded`` the program
     must also have been seeded, or the command is refused saying what to run.
     """
+    # Imported here, not at the top: see the module's docstring.
+    from bot.app import build_services
+
+    return _opened(lambda s, clock: build_services(s, clock=clock), settings, args, program_loaded)
+
+
+def cli_core(
+    settings: Settings, args: argparse.Namespace, *, program_loaded: bool = False
+) -> AbstractAsyncContextManager[Core]:
+    """As ``cli_services``, without the router and the dispatcher (no handler is imported)."""
+    return _opened(lambda s, clock: build_core(s, clock=clock), settings, args, program_loaded)
+
+
+@asynccontextmanager
+async def _opened(
+    build: Callable[[Settings, Clock], C],
+    settings: Settings,
+    args: argparse.Namespace,
+    program_loaded: bool,
+) -> AsyncIterator[C]:
     program = getattr(args, "program", None)
     if program:
         settings = settings.model_copy(update={"program": program})
     now = getattr(args, "now", None)
     clock = FixedClock(parse_datetime(now)) if now else SystemClock()
-    services = build_services(settings, clock=clock)
+    services = build(settings, clock)
     try:
         await ensure_schema(services.db, auto=False)
         if program_loaded:

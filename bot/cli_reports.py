@@ -13,16 +13,19 @@ import dataclasses
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.app import system_context
-from bot.cli_common import cli_services, parse_date
+from bot.cli_common import cli_core, cli_services, parse_date
 from bot.core.config import Settings
-from bot.core.context import Context
 from bot.core.errors import CliError, UserError
-from bot.core.permissions import Actor
-from bot.core.program_choice import ProgramCatalog
 from reminders.clock import JST
-from store import reporting, users
+from store import reporting
+
+# `dxbot deck` needs no handler and no chat context: what only status and queue use (bot.app
+# with every handler, the chat context) is imported inside them, so the deck starts without it
+# (see bot.cli_common).
+if TYPE_CHECKING:
+    from bot.core.context import Context
 
 
 @contextlib.asynccontextmanager
@@ -30,6 +33,8 @@ async def viewer_context(args: argparse.Namespace, settings: Settings) -> AsyncI
     """The context of a read-only command (`status`, `queue`): its services and one
     transaction, as the system or, with `--as`, as that user; a ``UserError`` raised inside
     becomes the command's English sentence."""
+    from bot.app import system_context
+
     async with (
         cli_services(settings, args, program_loaded=True) as services,
         services.db.transaction() as s,
@@ -49,6 +54,10 @@ async def _as_user(ctx: Context, platform_id: str | None, program_given: bool) -
     Without ``--program`` the user's own program is shown, as in the chat: the one they are a
     member of, or the one they chose last; a member of several who has not chosen must say which.
     """
+    from bot.core.permissions import Actor
+    from bot.core.program_choice import ProgramCatalog
+    from store import users
+
     if not platform_id:
         return ctx
     found = await users.find_by_platform_id(ctx.s, platform_id)
@@ -122,7 +131,7 @@ async def cmd_deck(args: argparse.Namespace, settings: Settings) -> int:
 
     if not args.out.lower().endswith(".pptx"):
         raise CliError(f"--out must name a .pptx file, not {args.out!r}.")
-    async with cli_services(settings, args, program_loaded=True) as services:
+    async with cli_core(settings, args, program_loaded=True) as services:
         today = services.clock.now().astimezone(JST).date()
         period = deck.default_period(args.kind, services.profile, today)
         start = parse_date(args.from_date) if args.from_date else period.start

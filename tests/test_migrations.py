@@ -18,7 +18,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Connection, make_url
 
 from store.db import Database
-from store.migrate import alembic_config, upgrade
+from store.migrate import HEAD, alembic_config, schema_is_current, upgrade
 from store.models import Base
 from tests.conftest import _pg_admin
 
@@ -91,6 +91,17 @@ async def test_migrations_run_from_empty_to_head(empty_db: Database) -> None:
         revision = await conn.run_sync(_revision)
     assert TABLES <= tables, f"tables missing after upgrade: {sorted(TABLES - tables)}"
     assert revision == _head(empty_db)
+
+
+async def test_the_schema_is_current_only_at_the_newest_migration(empty_db: Database) -> None:
+    """store.migrate.HEAD, which spares commands importing Alembic, names the newest migration:
+    move it when adding one. A database not at it (never migrated, one behind) is not current."""
+    assert HEAD == _head(empty_db), f"set store.migrate.HEAD to {_head(empty_db)!r}"
+    assert not await schema_is_current(empty_db)
+    await upgrade(empty_db.engine)
+    assert await schema_is_current(empty_db)
+    await _downgrade(empty_db, "-1")
+    assert not await schema_is_current(empty_db)
 
 
 async def test_upgrade_twice_is_harmless(empty_db: Database) -> None:

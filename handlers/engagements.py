@@ -28,6 +28,7 @@ from handlers.lifecycle import load_case_for
 from reminders.calendar import format_jp
 from reminders.clock import JST
 from reports import plan_doc
+from reports.engagement_view import stage_label
 from store import audit, rules
 from store import engagements as store
 from store.db import Session
@@ -203,7 +204,7 @@ async def record_text(ctx: Context, case: Case, track: Track, row: Engagement | 
         t(
             "engage_line",
             label=t("engage_stage"),
-            value=plan_doc.stage_label(ctx.profile, case.stage),
+            value=stage_label(ctx.profile, case.stage),
         ),
         t("engage_hint_edit" if editor else "engage_hint_view", case_no=case.case_no),
     ]

@@ -4,7 +4,9 @@ profile expects (Kumamoto §2.1 about 8, Nagano §2 about 25, Saitama §6(4)エ 
 them still has no goal (取組目標), and the municipalities it serves that are not yet served.
 
 The figures are ``store.engagements.track_engagements``'s; this module only words them: a
-short chat block (a count line per track and a few names, "ほかN団体"), and the JSON models.
+short chat block (a count line per track and a few names, "ほかN団体"), the JSON models, and a
+case's stage as the plan document and the deck name it (kept here, not in reports.plan_doc, so
+that the deck does not import openpyxl).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.core.catalog import t
 from store.engagements import TrackEngagements
+from store.profiles import ProgramProfile
 
 CHAT_NAMES = 3  # names of municipalities not yet served shown in the chat, then "ほかN団体"
 
@@ -22,6 +25,15 @@ def names_with_more(names: list[str], limit: int) -> str:
     shown = "、".join(names[:limit])
     rest = len(names) - limit
     return shown + (t("sv_engagements_more", n=rest) if rest > 0 else "")
+
+
+def stage_label(profile: ProgramProfile, stage: int | None) -> str:
+    """Case.stage with the stage model's name for it (read only: stages are kept elsewhere)."""
+    if stage is None:
+        return t("engage_stage_none")
+    model = profile.stage_model
+    named = next((st for st in model.stages if st.number == stage), None) if model else None
+    return t("engage_stage_named", number=stage, name=named.name) if named else str(stage)
 
 
 def render_lines(items: list[TrackEngagements], limit: int = CHAT_NAMES) -> list[str]:

@@ -23,6 +23,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from bot.core.catalog import t
 from reminders.calendar import format_jp
 from reminders.clock import JST
+from reports.engagement_view import stage_label
 from reports.export import ExportFile
 from reports.safe_cells import DANGEROUS_FIRST
 from store import engagements, reporting
@@ -70,15 +71,6 @@ def plan_title(track: Track) -> str:
         return track.plan_title
     kind = track.kind if track.kind in ("bpr", "accompaniment", "dispatch") else "other"
     return t(f"plan_title_{kind}")
-
-
-def stage_label(profile: ProgramProfile, stage: int | None) -> str:
-    """Case.stage with the stage model's name for it (read only: stages are kept elsewhere)."""
-    if stage is None:
-        return t("engage_stage_none")
-    model = profile.stage_model
-    named = next((st for st in model.stages if st.number == stage), None) if model else None
-    return t("engage_stage_named", number=stage, name=named.name) if named else str(stage)
 
 
 async def load_plan(

@@ -14,7 +14,7 @@ from bot.core.catalog import t
 from reminders.calendar import BusinessCalendar
 from reminders.clock import JST
 from reports import stages as stage_view
-from reports.casebook import Masker
+from reports.masking import Masker
 from reports.status import (
     ExpertSpread,
     Period,

@@ -15,8 +15,7 @@ from pptx.slide import Slide
 from bot.core.catalog import t
 from reports.deck.builder import TOP_NOTE, Box, DeckBuilder
 from reports.deck.data import DeckData
-from reports.engagement_view import names_with_more
-from reports.plan_doc import stage_label
+from reports.engagement_view import names_with_more, stage_label
 from store.engagements import TrackEngagements
 from store.profiles import ReportSection
 

@@ -23,7 +23,7 @@ from bot.core.catalog import t
 from reminders.calendar import format_jp
 from reports.deck.builder import BODY, Box, DeckBuilder
 from reports.deck.data import DeckData, in_jst
-from reports.plan_doc import stage_label
+from reports.engagement_view import stage_label
 from store.reporting import SessionRow
 
 

@@ -20,7 +20,11 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $@
 
+## Also compiles the project's modules: where PYTHONDONTWRITEBYTECODE is set, Python would
+## otherwise compile them from source at every `dxbot` command's start (a quarter of a second);
+## only changed files are recompiled. The .pyc files are not committed (.gitignore).
 install: $(VENV)/.installed
+	$(BIN)/python -m compileall -q bot handlers store reminders reports
 install-test: $(VENV)/.installed-test
 
 ## Set up, migrate the embedded SQLite database, load the demo program, open the console chat

@@ -53,7 +53,8 @@ async def desk(
     from bot.demo import add_people
 
     profile = variant()
-    monkeypatch.setattr("bot.app.load_profile", lambda _program_id, _folder=None: profile)
+    # The one place a program's profile is loaded for the services (bot.services.load_program).
+    monkeypatch.setattr("bot.services.load_profile", lambda _program_id, _folder=None: profile)
     services = build_services(settings, clock=clock)
     assert services.profile.track("haken").report_open_days == 3
     async with services.db.transaction() as s:

@@ -2,26 +2,32 @@
 
 - ``bare``: a slack-bolt AsyncApp whose listeners only ack, in the same fast mode;
 - ``ours``: dxbot's Slack route as `dxbot serve --adapter slack` runs it — the ack process plus
-  one worker process that does the work — on a seeded SQLite database;
+  one worker process that does the work — on a seeded SQLite database, or on the PostgreSQL
+  database whose URL follows the worker count (bench/bench_ack.py ``--postgres``);
 - ``fake``: the fake Slack Web API that ``ours`` answers through, in a process of its own so
   that the far end of the wire does not share a CPU with the server under test (at our workers'
   lower CPU priority); ``slack``: the same at normal priority (bench/bench_replies.py).
 
-``ours`` prints ``ready DB_PATH``: the benchmark counts the events handled in that database to
+``ours`` prints ``ready DB_URL``: the benchmark counts the events handled in that database to
 wait for the backlog of one measurement before it starts the next.
 """
 
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+
+if TYPE_CHECKING:
+    from bot.workers import WorkerPool
 
 SECRET = "bench-secret"
 TOKEN = "xoxb-test-token"
@@ -50,7 +56,9 @@ async def bare_app() -> web.Application:
     return web_app
 
 
-async def our_app(db_path: Path, api_url: str, workers: int) -> tuple[web.Application, object]:
+async def our_app(
+    db_url: str, api_url: str, workers: int
+) -> tuple[web.Application, WorkerPool | None]:
     from bot.app import build_services
     from bot.core.config import Settings
     from bot.demo import seed_with_demo
@@ -60,9 +68,9 @@ async def our_app(db_path: Path, api_url: str, workers: int) -> tuple[web.Applic
     from store.migrate import upgrade
     from store.profiles import load_profile
 
-    settings = Settings(  # type: ignore[call-arg]
+    settings = Settings(
         _env_file=None,
-        DATABASE_URL=f"sqlite+aiosqlite:///{db_path}",
+        DATABASE_URL=db_url,
         DXBOT_PROGRAM="saitama-2026",
         SLACK_BOT_TOKEN=TOKEN,
         SLACK_SIGNING_SECRET=SECRET,
@@ -108,16 +116,22 @@ async def main(kind: str, port: int, extra: list[str]) -> None:
         print("ready", flush=True)
         await asyncio.Event().wait()
     with tempfile.TemporaryDirectory() as tmp:
-        db_path = Path(tmp) / "bench.db"
+        db_url = extra[2] if len(extra) > 2 else f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+        pool = None
         if kind == "bare":
             app = await bare_app()
         else:
-            app, _pool = await our_app(db_path, extra[0], int(extra[1]))
+            app, pool = await our_app(db_url, extra[0], int(extra[1]))
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port).start()
-        print(f"ready {db_path}", flush=True)
-        await asyncio.Event().wait()
+        print(f"ready {db_url}", flush=True)
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        await stop.wait()
+        if pool is not None:
+            # the workers first: the benchmark drops a PostgreSQL database once this exits
+            pool.close()
 
 
 if __name__ == "__main__":

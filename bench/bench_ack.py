@@ -10,7 +10,10 @@ during the next (or during the bare app's).
 
 Each cell is the median of ``--rounds`` loads of each server, taken in alternating order.
 
-Run: ``.venv/bin/python -m bench.bench_ack [--requests N] [--workers N] [--rounds N]``.
+``--postgres`` runs ours on a fresh database on ``DXBOT_BENCH_PG_URL``'s server (bench/common.py;
+dropped at the end), as the deployment in deploy/ does, instead of a temporary SQLite file.
+
+Run: ``.venv/bin/python -m bench.bench_ack [--requests N] [--workers N] [--rounds N] [--postgres]``.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import aiohttp
 from slack_sdk.signature import SignatureVerifier
 
 from bench.ack_server import SECRET, STAFF
+from bench.common import create_database, drop_database, machine, pg_connect
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,13 +61,24 @@ def start(kind: str, *extra: str) -> tuple[subprocess.Popen[str], int, str]:
     return proc, port, line.removeprefix("ready").strip()
 
 
-async def settle(db_path: str, expected: int, limit: float = 300.0) -> None:
-    """Wait until ours has handled ``expected`` events (each is claimed once in the database)."""
+async def handled(db_url: str) -> int:
+    """The events ours has handled so far (each is claimed once in its database)."""
+    query = "SELECT count(*) FROM processed_events"
+    if db_url.startswith("sqlite"):
+        with sqlite3.connect(db_url.split(":///", 1)[1], timeout=10) as conn:
+            return int(conn.execute(query).fetchone()[0])
+    conn = await pg_connect(db_url)
+    try:
+        return int(await conn.fetchval(query))
+    finally:
+        await conn.close()
+
+
+async def settle(db_url: str, expected: int, limit: float = 300.0) -> None:
+    """Wait until ours has handled ``expected`` events."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
-        with sqlite3.connect(db_path, timeout=10) as conn:
-            (n,) = conn.execute("SELECT count(*) FROM processed_events").fetchone()
-        if n >= expected:
+        if await handled(db_url) >= expected:
             return
         await asyncio.sleep(0.2)
     raise RuntimeError(f"ours handled fewer than {expected} events in {limit} s")
@@ -103,7 +118,7 @@ def request(kind: str, n: int) -> tuple[bytes, dict[str, str]]:
     sig = SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body)
     return body.encode(), {
         "X-Slack-Request-Timestamp": ts,
-        "X-Slack-Signature": sig,
+        "X-Slack-Signature": sig or "",
         "Content-Type": ctype,
     }
 
@@ -149,7 +164,7 @@ async def measure(
     """One cell: ``rounds`` loads of each server, alternating which goes first; the median of
     each figure over the rounds, so one noisy moment on a shared machine does not decide it."""
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in servers}
-    db_path = servers["ours"][2]
+    db_url = servers["ours"][2]
     for r in range(rounds):
         order = list(servers) if r % 2 == 0 else list(reversed(servers))
         for name in order:
@@ -160,7 +175,7 @@ async def measure(
             if name == "ours":
                 # what was refused (503) may not be stored: wait for the rest
                 sent[0] += warm + total - int(warmed["refused"] + runs[name][-1]["refused"])
-                await settle(db_path, sent[0])
+                await settle(db_url, sent[0])
     cells = {
         name: {key: statistics.median(run[key] for run in results) for key in results[0]}
         for name, results in runs.items()
@@ -170,12 +185,20 @@ async def measure(
     return cells
 
 
-async def run(total: int, workers: int, rounds: int) -> list[str]:
+async def run(total: int, workers: int, rounds: int, postgres: bool) -> list[str]:
+    db_url = await create_database("dxbot_bench_ack") if postgres else None
+    try:
+        return await run_on(total, workers, rounds, db_url)
+    finally:
+        if db_url is not None:
+            await drop_database(db_url)
+
+
+async def run_on(total: int, workers: int, rounds: int, db_url: str | None) -> list[str]:
+    """The table, with ours on ``db_url`` (None: a temporary SQLite file)."""
     fake, fake_port, _ = start("fake")
-    servers = {
-        "bare": start("bare"),
-        "ours": start("ours", f"http://127.0.0.1:{fake_port}/api/", str(workers)),
-    }
+    ours = ("ours", f"http://127.0.0.1:{fake_port}/api/", str(workers))
+    servers = {"bare": start("bare"), "ours": start(*ours, *([db_url] if db_url else []))}
     sent = [0]
     lines = [
         "| request | conc | bare p50/p99 ms | bare req/s | ours p50/p99 ms | ours req/s | "
@@ -205,9 +228,15 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--postgres", action="store_true", help="ours on PostgreSQL")
     args = parser.parse_args()
-    for line in asyncio.run(run(args.requests, args.workers, args.rounds)):
+    print(
+        f"ours on {'PostgreSQL' if args.postgres else 'SQLite'}; before: {machine()}",
+        file=sys.stderr,
+    )
+    for line in asyncio.run(run(args.requests, args.workers, args.rounds, args.postgres)):
         print(line)
+    print(f"after: {machine()}", file=sys.stderr)
 
 
 if __name__ == "__main__":

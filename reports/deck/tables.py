@@ -11,13 +11,11 @@ CJK's line is 1.45 em; Yu Gothic's a little less), the cell margins the builder 
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 from pptx.slide import Slide
 
@@ -31,8 +29,7 @@ NUMERIC = re.compile(r"^[-－+]?[\d,.]+\s*(%|％|h|時間|件|回|人|日)?$|^[�
 _WORD = re.compile(r"[A-Za-z0-9@#$%&*+=/._:;'\"()\[\]<>-]+|\s+|.", re.S)
 
 
-@lru_cache(maxsize=4096)
-def char_em(c: str) -> float:
+def _measure(c: str) -> float:
     """A character's advance in em, a little generous (DejaVu/Noto metrics)."""
     if unicodedata.east_asian_width(c) in ("W", "F", "A"):
         return 1.0
@@ -47,39 +44,90 @@ def char_em(c: str) -> float:
     return 0.62
 
 
+class _Chars(dict[str, tuple[float, bool, bool]]):
+    """Each character met so far: (advance in em, wide, whitespace), measured on first use.
+    Japanese text is one token a character, so the measure runs per character in a deck's
+    tables; a dictionary lookup keeps that cheap (unicodedata and the generic sums per
+    character were a third of a large deck's build)."""
+
+    def __missing__(self, c: str) -> tuple[float, bool, bool]:
+        em = _measure(c)
+        self[c] = got = (em, em == 1.0, c.isspace())
+        return got
+
+
+class _Kinds(dict[int, str]):
+    """``str.translate`` table: each character as W (wide), N (narrow) or S (whitespace), so
+    that the changes between Japanese and Latin text are counted by ``str.count``."""
+
+    def __missing__(self, code: int) -> str:
+        _, wide, space = _CHARS[chr(code)]
+        self[code] = kind = "S" if space else "W" if wide else "N"
+        return kind
+
+
+class _Ems(dict[str, float]):
+    """Each character's advance alone, for ``sum(map(...))`` over a whole line."""
+
+    def __missing__(self, c: str) -> float:
+        self[c] = em = _CHARS[c][0]
+        return em
+
+
+_CHARS = _Chars()
+_KINDS = _Kinds()
+_EMS = _Ems()
+_LATIN = re.compile(r"[A-Za-z0-9@#$%&*+=/._:;'\"()\[\]<>-]+")  # _WORD's unbreakable words
+
+
+def char_em(c: str) -> float:
+    """A character's advance in em: full-width (and ambiguous-width) 1, half-width Latin
+    0.32–0.75 by letter shape."""
+    return _CHARS[c][0]
+
+
 AUTOSPACE_EM = 0.25  # LibreOffice's space between Japanese and Latin text, at each change
 
 
-def _wide(c: str) -> bool:
-    return char_em(c) == 1.0
-
-
 def text_em(text: str) -> float:
-    width = sum(char_em(c) for c in text)
-    changes = sum(
-        1
-        for a, b in itertools.pairwise(text)
-        if not a.isspace() and not b.isspace() and _wide(a) != _wide(b)
-    )
+    """The text's width on one line, in em: its characters' advances plus the autospace at
+    each change between wide and narrow characters (whitespace between them: no change)."""
+    width = sum(map(_EMS.__getitem__, text))
+    kinds = text.translate(_KINDS)
+    changes = kinds.count("WN") + kinds.count("NW")
     return width + changes * AUTOSPACE_EM
+
+
+# The greedy sum below adds word by word, text_em character by character: the two can differ
+# in the last bits, so a paragraph is taken as one line without the walk only well inside it.
+_SURELY = 1e-6
 
 
 def lines_needed(text: str, width_em: float) -> int:
     """Lines the text takes in a box ``width_em`` wide: greedy wrapping, Latin words whole (a
     word wider than a line is broken anywhere), Japanese anywhere, explicit newlines kept."""
     width_em = max(width_em, 1.0)
+    chars = _CHARS
     total = 0
     for para in text.split("\n") or [""]:
-        lines, used, last = 1, 0.0, ""
+        if text_em(para) < width_em - _SURELY:  # one line, whatever the order of the sums
+            total += 1
+            continue
+        lines, used, last = 1, 0.0, None  # last: the previous word's last character is wide
         for token in _WORD.findall(para):
-            w = text_em(token)
-            if token.isspace():
+            if len(token) == 1:  # a Japanese character, a space, a one-letter word
+                w, first, space = chars[token]
+                end = first
+            else:
+                w, space = text_em(token), token.isspace()
+                first, end = chars[token[0]][1], chars[token[-1]][1]
+            if space:
                 used += w
-                last = ""
+                last = None
                 continue
-            if last and _wide(last) != _wide(token[0]):
+            if last is not None and last != first:
                 w += AUTOSPACE_EM
-            last = token[-1]
+            last = end
             if used + w <= width_em:
                 used += w
                 continue
@@ -87,7 +135,7 @@ def lines_needed(text: str, width_em: float) -> int:
                 lines, used = lines + 1, w
                 continue
             for c in token:  # longer than a line: broken anywhere
-                cw = char_em(c)
+                cw = chars[c][0]
                 if used + cw > width_em:
                     lines, used = lines + 1, 0.0
                 used += cw
@@ -104,6 +152,15 @@ def is_number(text: str) -> bool:
     return bool(NUMERIC.match(text.strip()))
 
 
+def _longest_word(text: str) -> float:
+    """The widest of the text's unbreakable words in em, 1 when it has none. A Latin letter
+    is never wider than the word it is in, so every character alone and every Latin word are
+    compared rather than the text's tokens one by one."""
+    singles = [_CHARS[c][0] for c in set(text) if not _CHARS[c][2]]
+    words = [text_em(w) for w in _LATIN.findall(text)]
+    return max(singles + words, default=1)
+
+
 def column_widths(
     headers: Sequence[str], rows: Sequence[Sequence[str]], width_in: float, size: float
 ) -> list[float]:
@@ -114,12 +171,11 @@ def column_widths(
     total_pt = width_in * PT_PER_IN
     need = []
     for j in range(n):
-        cells = [headers[j], *(r[j] for r in rows)]
-        widest = max(max(text_em(line) for line in c.split("\n")) for c in cells)
-        # A column is never narrower than its longest unbreakable word or four characters.
-        words = max(
-            (text_em(w) for c in cells for w in _WORD.findall(c) if not w.isspace()), default=1
-        )
+        column = "\n".join([headers[j], *(r[j] for r in rows)])
+        widest = max(text_em(line) for line in column.split("\n"))
+        # A column is never narrower than its longest unbreakable word (a Latin word, or any
+        # other character alone) or four characters.
+        words = _longest_word(column)
         need.append(  # bold headers and rounding: a tenth to spare
             (
                 widest * size * 1.1 + CELL_PAD_X_PT,

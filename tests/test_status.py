@@ -662,7 +662,11 @@ async def test_tallies_and_direct_aggregates_agree_at_any_hour(db: Database) -> 
         async with db.transaction() as s:
             direct = await reporting.direct_figures(s, PROFILE.id, WINDOW, at)
             tallied = await reporting.count_figures(s, PROFILE.id, WINDOW, at)
+            tracks = await reporting.track_figures(s, PROFILE.id, WINDOW, at)
         assert _same(tallied, direct), at
+        # The web overview's per-track figures (later days from the per-day tallies) agree too.
+        assert tracks.tracks == direct.tracks, at
+        assert tracks.cases_by_status == tallied.cases_by_status, at
 
 
 # --- the command line ---------------------------------------------------------------------------------

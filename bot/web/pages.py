@@ -97,7 +97,7 @@ async def program_overview(
     today = now.astimezone(JST).date()
     term = status.Period(profile.term_start, profile.term_end)
     clock = status.term_clock(cal, term.start, term.end, today)
-    figures = await reporting.count_figures(s, profile.id, counting_window(profile), now)
+    figures = await reporting.track_figures(s, profile.id, counting_window(profile), now)
     soon = cal.add_open_days(today, DUE_SOON_OPEN_DAYS)
     pending = await reporting.pending_reports(
         s, profile.id, now, today, soon, limit=0, people=False

@@ -19,8 +19,10 @@ The whole program's figures read the trigger-kept tallies (migration 0002), whic
 non-cancelled session; the sessions that are *not* held in the term — those whose end is ahead
 plus those outside the term, a small set read through ``ix_sessions_program_ends`` and
 ``ix_sessions_program_starts_status`` — are read in one statement and subtracted, so the cost
-follows the number of future sessions, not the year's. Views of one municipality, one expert
-or a period (decks) aggregate their sessions directly.
+follows the number of future sessions, not the year's. ``track_figures`` (the web overview:
+per track only) also reads the sessions ending after today from the tallies' per-day rows, so
+its cost follows the days ahead, not the sessions booked ahead. Views of one municipality, one
+expert or a period (decks) aggregate their sessions directly.
 """
 
 from __future__ import annotations
@@ -235,6 +237,17 @@ async def count_figures(
     return await direct_figures(s, program_id, window, as_of, scope)
 
 
+async def track_figures(
+    s: AsyncSession, program_id: str, window: CountingWindow, as_of: dt.datetime
+) -> Figures:
+    """The whole program's figures per track, and its cases by status, with no municipality or
+    expert rows: what the web overview shows. The same rule and the same tallies as
+    ``count_figures``; the sessions ending after today come from the tallies' per-day rows
+    ('ends') instead of being read one by one, so the cost no longer follows the sessions
+    booked ahead (a hundred thousand in bench/bench_web.py's year) but the days ahead."""
+    return await _tallied(s, program_id, window, as_of, None, tracks_only=True)
+
+
 def _held(as_of: dt.datetime) -> ColumnElement[bool]:
     return and_(NOT_CANCELLED, SupportSession.ends_at <= as_of)
 
@@ -358,12 +371,16 @@ async def _tallied(
     window: CountingWindow,
     as_of: dt.datetime,
     starting: tuple[dt.date, dt.date] | None,
+    *,
+    tracks_only: bool = False,
 ) -> Figures:
     """Four statements: the tallies; the sessions not held in the window (future or outside it)
-    with the cancelled ones in it; the municipalities' names; the experts."""
+    with the cancelled ones in it; the municipalities' names; the experts. ``tracks_only``:
+    the first two, per track."""
     keyed = SessionTally.dim.in_(("muni", "expert", "case"))
     key = case((keyed, SessionTally.key), else_=literal(""))
-    wanted: list[ColumnElement[bool]] = [SessionTally.dim.in_(("track", "muni", "expert", "case"))]
+    dims = ("track", "case") if tracks_only else ("track", "muni", "expert", "case")
+    wanted: list[ColumnElement[bool]] = [SessionTally.dim.in_(dims)]
     if starting is not None:
         first = max(starting[0], window.first).isoformat()
         last = min(starting[1], window.last).isoformat()
@@ -391,19 +408,20 @@ async def _tallied(
     for dim, tid, k, n, hours, onsite, sched in (
         await s.execute(
             _not_held_statement(
-                program_id, window, as_of, lateral=s.get_bind().dialect.name == "postgresql"
+                program_id,
+                window,
+                as_of,
+                lateral=s.get_bind().dialect.name == "postgresql",
+                tracks_only=tracks_only,
             )
         )
     ).all():
         if dim == "cancel":
             cancelled[tid] = int(n or 0)
-        else:
-            minus[(dim, tid, k)] = [
-                int(n or 0),
-                float(hours or 0),
-                int(onsite or 0),
-                int(sched or 0),
-            ]
+        else:  # a track may come twice (today's sessions, the later days' tallies)
+            acc = minus.setdefault((dim, tid, k), [0, 0.0, 0, 0])
+            for i, value in enumerate((n, hours, onsite, sched)):
+                acc[i] += float(value or 0) if i == 1 else int(value or 0)
 
     def less(dim: str, tid: str, k: str) -> list[float]:
         return minus.get((dim, tid, k), [0, 0.0, 0, 0])
@@ -423,6 +441,12 @@ async def _tallied(
     for tid, c in cancelled.items():
         if tid not in tracks and c:
             tracks[tid] = TrackFigures(tid, cancelled=c)
+    cases_by_status: dict[str, int] = defaultdict(int)
+    for _tid, status, n, _h, _o in by_dim["case"]:
+        cases_by_status[status] += n
+    by_status = {k: n for k, n in cases_by_status.items() if n}
+    if tracks_only:
+        return Figures(as_of, window, tracks, [], [], cases_by_status=by_status)
     muni_rows = []
     for tid, code, n, hours, _o in by_dim["muni"]:
         out, out_h, _oo, sched = less("muni", tid, code)
@@ -440,9 +464,6 @@ async def _tallied(
         acc[1] += int(sched)
         acc[2] += hours - out_h
     experts = await _roster(s, per_expert)
-    cases_by_status: dict[str, int] = defaultdict(int)
-    for _tid, status, n, _h, _o in by_dim["case"]:
-        cases_by_status[status] += n
     return Figures(
         as_of,
         window,
@@ -450,12 +471,17 @@ async def _tallied(
         _ordered(munis),
         experts,
         sessions_starting=sum(n for _t, _k, n, _h, _o in by_dim["starts"]),
-        cases_by_status={k: n for k, n in cases_by_status.items() if n},
+        cases_by_status=by_status,
     )
 
 
 def _not_held_statement(
-    program_id: str, window: CountingWindow, as_of: dt.datetime, *, lateral: bool = False
+    program_id: str,
+    window: CountingWindow,
+    as_of: dt.datetime,
+    *,
+    lateral: bool = False,
+    tracks_only: bool = False,
 ) -> Select[Any]:
     """Per track, municipality and expert: the non-cancelled sessions that are not held in the
     window (their end is ahead, or they are outside it), with their hours, on-site count and
@@ -463,18 +489,23 @@ def _not_held_statement(
 
     The set is read as index ranges (ends after ``as_of``; starts before the window or after
     it), so its cost follows the number of future sessions; the cancelled ones come from the
-    partial index ix_sessions_program_cancelled."""
+    partial index ix_sessions_program_cancelled.
+
+    ``tracks_only``: per track alone, and only the sessions ending later today are read; those
+    ending on a later day come from the tallies' per-day rows ('ends', keyed by the JST day)."""
     start, end = window.bounds()
     mine = and_(SupportSession.program_id == program_id, NOT_CANCELLED)
     onsite = case((SupportSession.method == ONSITE, 1), else_=0)
     cols = (SupportSession.id, SupportSession.track_id, SupportSession.hours, onsite)
     ended = SupportSession.ends_at <= as_of
+    ahead = SupportSession.ends_at > as_of
+    tomorrow = as_of.astimezone(JST).date() + dt.timedelta(days=1)
+    if tracks_only:
+        ahead = and_(ahead, SupportSession.ends_at < dt.datetime.combine(tomorrow, dt.time(0), JST))
     parts = [
         # Every session whose end is ahead, read from ix_sessions_program_ends alone: not held,
         # and scheduled if it is in the window (the next part takes the others back out).
-        select(*cols, literal(1).label("n"), literal(1).label("sched")).where(
-            mine, SupportSession.ends_at > as_of
-        ),
+        select(*cols, literal(1).label("n"), literal(1).label("sched")).where(mine, ahead),
         # Sessions outside the window (ix_sessions_program_starts_status, two ranges): an
         # ended one is not held in the window; a future one is not scheduled in it.
         select(*cols, case((ended, 1), else_=0), case((ended, 0), else_=-1)).where(
@@ -490,11 +521,35 @@ def _not_held_statement(
         func.sum(csched),
     )
     per_track = select(literal("track"), ctrack, literal(""), *aggs).group_by(ctrack)
-    per_child = []
-    for dim, table, column in (
+    per_child: list[Select[*tuple[Any, ...]]] = []  # per track (later days), muni, expert
+    if tracks_only:  # the days after today, each session counted once in its end day's row
+        later = func.sum(SessionTally.sessions)
+        tallied = (
+            literal("track"),
+            SessionTally.track_id,
+            literal(""),
+            later,
+            func.sum(SessionTally.hours),
+            func.sum(SessionTally.onsite),
+            later,
+        )
+        later_days = (
+            select(*tallied)
+            .where(
+                SessionTally.program_id == program_id,
+                SessionTally.dim == "ends",
+                SessionTally.key >= tomorrow.isoformat(),
+            )
+            .group_by(SessionTally.track_id)
+        )
+        per_child.append(later_days)
+    children = (
         ("muni", SessionMunicipality, SessionMunicipality.municipality_code),
         ("expert", SessionExpert, cast(SessionExpert.user_id, String(64))),
-    ):
+    )
+    for dim, table, column in children:
+        if tracks_only:  # municipalities and experts are not asked for
+            continue
         if lateral:
             # PostgreSQL would hash the whole child table (every session's rows) for this
             # join; a LATERAL subquery makes it probe the primary key once per session.

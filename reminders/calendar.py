@@ -11,10 +11,14 @@ hand-kept table silently rots.
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import holidays
+from holidays.holiday_base import HolidayBase
 
 from reminders.clock import JST
 
@@ -35,16 +39,46 @@ REASON_YEAR_END = "年末年始"
 REASON_EXTRA = "休業日"
 REASON_HOLIDAY_FALLBACK = "祝日"
 
+_JAPAN_MODULE = "holidays.countries.japan"
+
+
+def _japan() -> type[HolidayBase]:
+    """The class ``holidays.country_holidays("JP", ...)`` instantiates (``JP``, Japan's).
+
+    Any import of a country (``country_holidays``, ``holidays.JP``, importing
+    ``holidays.countries.japan``) first runs the ``holidays.countries`` package, which imports
+    all 250 countries' modules: a tenth of a second of every command's start-up, for one
+    country. So the Japan module is loaded from its file under its own name; a later import of
+    the package finds it there and reuses it (one class either way). Where the package's
+    layout differs, the package's own way."""
+    loaded = sys.modules.get(_JAPAN_MODULE)
+    path = Path(holidays.__file__).parent / "countries" / "japan.py"
+    spec = importlib.util.spec_from_file_location(_JAPAN_MODULE, path)
+    if loaded is None and path.is_file() and spec is not None and spec.loader is not None:
+        loaded = importlib.util.module_from_spec(spec)
+        sys.modules[_JAPAN_MODULE] = loaded
+        try:
+            spec.loader.exec_module(loaded)
+        except BaseException:
+            del sys.modules[_JAPAN_MODULE]
+            raise
+    japan = getattr(loaded, "JP", None)
+    if isinstance(japan, type) and issubclass(japan, HolidayBase):
+        return japan
+    return type(holidays.country_holidays("JP"))
+
+
+_JAPAN = _japan()
+
 # Years the holidays package actually has Japanese data for. Outside this range
 # it returns an *empty* holiday set without complaint, which would make every
 # holiday look like an open day, so we refuse those years instead.
-_JP = holidays.country_holidays("JP")
-MIN_YEAR: int = _JP.start_year
-MAX_YEAR: int = _JP.end_year
+MIN_YEAR: int = _JAPAN.start_year
+MAX_YEAR: int = _JAPAN.end_year
 
 # Ask for Japanese names when the package can localize JP; otherwise keep its
 # default names (closed_reason() still works, just not in Japanese).
-_LANGUAGE: str | None = "ja" if "ja" in holidays.list_localized_countries().get("JP", []) else None
+_LANGUAGE: str | None = "ja" if "ja" in _JAPAN.supported_languages else None
 
 
 class UnsupportedYearError(ValueError):
@@ -81,7 +115,7 @@ class BusinessCalendar:
                 f"{year}: the holidays package has Japanese holiday data only for "
                 f"{MIN_YEAR}–{MAX_YEAR}; refusing to guess 開庁日 without it"
             )
-        loaded = dict(holidays.country_holidays("JP", years=year, language=_LANGUAGE).items())
+        loaded = dict(_JAPAN(years=year, language=_LANGUAGE).items())
         self._holiday_years[year] = loaded
         return loaded
 

@@ -13,7 +13,6 @@ from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.logs import set_case
 from bot.core.messages import Outbound
-from bot.core.notifier import office_time
 from bot.core.permissions import Action, Actor, may_see_case, require
 from bot.core.router import Handler, Router
 from store import cases as case_store
@@ -128,9 +127,8 @@ async def notify_change(
     )
     key = f"status:{case.id}:{to}:{ctx.inbound.event_id}"
     # A status change is routine: it waits for the next office hours on a 開庁日 (notices of a
-    # session itself - a booking, a cancellation, a move - are sent at once by their journeys).
-    policy = ctx.profile.reminders
-    later = office_time(ctx.now(), ctx.calendar, policy.office_start, policy.office_end)
+    # session itself - a booking, a cancellation, a move - go at once when it is near).
+    later = ctx.routine_notice_time()
     await ctx.notifier.to_staff(
         Outbound(text=text), case_id=case.id, dedupe_key=key + ":staff", not_before=later
     )

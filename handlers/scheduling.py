@@ -23,7 +23,6 @@ from bot.core.context import Context
 from bot.core.dates import normalize, parse_one_date
 from bot.core.errors import UserError
 from bot.core.messages import Outbound
-from bot.core.notifier import office_time, session_notice_time
 from bot.core.permissions import Action, require
 from bot.core.router import Router
 from handlers import extract
@@ -292,12 +291,9 @@ def _booking_notice_time(
     """A booking is a routine notice: it waits for the next 開庁日 office hours, unless the
     session is within the next two 開庁日 (people may have to prepare or travel). A session
     recorded after the fact concerns nobody's plans, so its notice always waits."""
-    policy = ctx.profile.reminders
     if recorded or session.starts_at <= ctx.now():
-        return office_time(ctx.now(), ctx.calendar, policy.office_start, policy.office_end)
-    return session_notice_time(
-        ctx.now(), ctx.calendar, policy.office_start, policy.office_end, [session.starts_at]
-    )
+        return ctx.routine_notice_time()
+    return ctx.session_notice_time([session.starts_at])
 
 
 async def officers_involved(ctx: Context, case: Case, codes: list[str]) -> list[User]:

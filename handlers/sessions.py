@@ -22,7 +22,6 @@ from bot.core.context import Context
 from bot.core.dates import normalize, parse_one_date
 from bot.core.errors import UserError
 from bot.core.messages import Choice, Outbound
-from bot.core.notifier import session_notice_time
 from bot.core.permissions import Action, Role, require
 from bot.core.router import Router
 from handlers.lifecycle import TRANSITIONS, change_status, check_transition, label, load_case_for
@@ -105,10 +104,7 @@ async def _tell(
     """The session's experts, the officers of its municipalities, and the staff channel: at
     once when ``starts`` (the session's old and new times) fall within the next two 開庁日,
     else at the next office hours."""
-    policy = ctx.profile.reminders
-    later = session_notice_time(
-        ctx.now(), ctx.calendar, policy.office_start, policy.office_end, starts
-    )
+    later = ctx.session_notice_time(starts)
     experts = await user_store.get_many(ctx.s, await changes.expert_ids(ctx.s, session.id))
     for uid, user in sorted(experts.items()):
         if user.active and uid != ctx.actor.user_id:

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from bot.core import notifier as notices
 from bot.core.config import Settings
 from bot.core.messages import Inbound
 from bot.core.permissions import Actor
@@ -42,6 +43,22 @@ class Context:
 
     def now(self) -> dt.datetime:
         return self.clock.now()
+
+    def routine_notice_time(self) -> dt.datetime | None:
+        """When a routine notice (a status change, a booking made after the fact) may go: the
+        next office hours of a 開庁日 under the program's policy, or now (None) within them."""
+        policy = self.profile.reminders
+        return notices.office_time(
+            self.now(), self.calendar, policy.office_start, policy.office_end
+        )
+
+    def session_notice_time(self, starts: list[dt.datetime]) -> dt.datetime | None:
+        """When a notice about a session starting at ``starts`` may go: at once (None) when one
+        falls within the next two 開庁日, else as a routine notice."""
+        policy = self.profile.reminders
+        return notices.session_notice_time(
+            self.now(), self.calendar, policy.office_start, policy.office_end, starts
+        )
 
     def later(self, job: BackgroundJob) -> None:
         """Run slow work (decks, exports) after the reply, off the request path."""

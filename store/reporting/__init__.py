@@ -36,11 +36,11 @@ from store.reporting.counting import (
     OnsiteRuleFigures,
     TrackFigures,
     count_figures,
-    track_figures,
     count_state,
     counting_window,
     direct_figures,
     onsite_rules,
+    track_figures,
 )
 from store.reporting.counts import case_status_counts
 from store.reporting.names import people_names, user_role_counts
@@ -77,7 +77,6 @@ __all__ = [
     "case_rows",
     "case_status_counts",
     "count_figures",
-    "track_figures",
     "count_state",
     "counting_window",
     "direct_figures",
@@ -91,5 +90,6 @@ __all__ = [
     "sessions_between",
     "survey_summary",
     "tally_rows",
+    "track_figures",
     "user_role_counts",
 ]

@@ -14,8 +14,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.engine import URL, CursorResult, Result, make_url
+from sqlalchemy import Select, event
+from sqlalchemy.engine import URL, Connection, CursorResult, Result, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -72,6 +72,35 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _write_transaction(conn: Connection) -> None:
+    """Begin writing (SQLite's write lock, ``BEGIN IMMEDIATE``) if this connection has not yet.
+
+    Python's sqlite3 begins a transaction only before an INSERT, UPDATE or DELETE: reads before
+    a transaction's first write run on their own, each on the database as it is (as on
+    PostgreSQL at READ COMMITTED), and the write lock is taken at the first write. Two
+    statements must not run outside it: a ``SAVEPOINT`` would open a transaction its
+    ``RELEASE`` commits, before the rest of the work (so a later failure could not undo it),
+    and a ``SELECT … FOR UPDATE`` — a read whose row must not change before this transaction
+    writes it, which SQLite's dialect drops the ``FOR UPDATE`` of — is protected only by the
+    write lock."""
+    driver, dbapi = conn.connection.driver_connection, conn.connection.dbapi_connection
+    if driver is not None and dbapi is not None and not driver.in_transaction:
+        cursor = dbapi.cursor()
+        try:
+            cursor.execute("BEGIN IMMEDIATE")
+        finally:
+            cursor.close()
+
+
+def _write_before_savepoint(conn: Connection, _name: str | None) -> None:
+    _write_transaction(conn)
+
+
+def _write_before_locking_read(conn: Connection, statement: Any, *_: Any) -> None:
+    if isinstance(statement, Select) and statement._for_update_arg is not None:
+        _write_transaction(conn)
+
+
 def make_engine(raw_url: str, **kwargs: Any) -> AsyncEngine:
     url = parse_url(raw_url)
     if url.drivername.startswith("sqlite"):
@@ -86,6 +115,8 @@ def make_engine(raw_url: str, **kwargs: Any) -> AsyncEngine:
                 ) from exc
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "savepoint", _write_before_savepoint)
+        event.listen(engine.sync_engine, "before_execute", _write_before_locking_read)
         return engine
     return create_async_engine(url, pool_pre_ping=True, **kwargs)
 

@@ -21,7 +21,7 @@ from bot.core.conversation import Conversation, is_cancel
 from bot.core.errors import UserError
 from bot.core.messages import Choice, Outbound
 from reminders.clock import FixedClock
-from store import audit, conversations, users
+from store import audit, conversations, events, inbox, outbox, users
 from store.db import Database
 from store.models import AuditEntry, Base, ConversationState, ProcessedEvent, User
 from tests.conftest import ChatBot, RecordingSender
@@ -164,6 +164,82 @@ async def test_concurrent_duplicate_deliveries_handled_once(bot: ChatBot) -> Non
     assert counts["processed_events"] == 1
     assert counts["outbox"] == 1
     assert bot.sender.texts() == ["slow work done"]
+
+
+async def test_a_copy_claimed_by_another_process_during_the_handling_changes_nothing(
+    bot: ChatBot,
+) -> None:
+    """On SQLite the event id is claimed at the end of the handling: a copy handled meanwhile
+    elsewhere (a lease taken over) is found there, and this handling's work is rolled back."""
+    db: Database = bot.services.db  # type: ignore[attr-defined]
+    if db.dialect != "sqlite":
+        pytest.skip("on PostgreSQL the id is claimed first; a second claim waits for this one")
+
+    async def raced(ctx: Context, args: str) -> list[Outbound]:
+        async with db.transaction() as other:  # another connection: as another process would
+            assert await events.claim(other, "console", "Ev-raced", ctx.now())
+        await _write_things(ctx, "raced1")
+        return [Outbound(text="done")]
+
+    bot.services.router.dx_command("raced", raced)  # type: ignore[attr-defined]
+    before = await _counts(db)
+
+    assert await bot.say("staff1", "/dx raced", event_id="Ev-raced") == []
+
+    after = await _counts(db)
+    assert after.pop("processed_events") == before.pop("processed_events") + 1
+    assert after == before  # the user and the notice of the losing copy are gone
+    assert bot.sender.sent == []
+
+
+async def test_a_delivery_is_stored_while_a_handling_only_reads(
+    bot: ChatBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite an ack (the inbox write) does not wait for a handling that has written nothing
+    yet: the handling takes the write lock for its claim and its replies only."""
+    db: Database = bot.services.db  # type: ignore[attr-defined]
+    if db.dialect != "sqlite":
+        pytest.skip("PostgreSQL has no lock shared by the acks and the handlings")
+    monkeypatch.setattr(inbox, "LOCK_PATIENCE", 0.0)  # locked: fail at once, no retry
+    stored: list[bool] = []
+
+    async def reads(ctx: Context, args: str) -> list[Outbound]:
+        appender = inbox.Appender(db)
+        delivery = inbox.Delivery("slack", "Ev-meanwhile", "U1", "message", "{}")
+        stored.extend(await appender.add_many([delivery], ctx.now()))
+        await appender.close()
+        return [Outbound(text="read")]
+
+    bot.services.router.dx_command("reads", reads)  # type: ignore[attr-defined]
+
+    assert [r.text for r in await bot.say("staff1", "/dx reads")] == ["read"]
+    assert stored == [True]
+
+
+async def test_a_crash_after_a_first_write_in_a_savepoint_leaves_nothing(bot: ChatBot) -> None:
+    """A handler whose first write is made in a savepoint (a keyed outbox message): on SQLite
+    that savepoint must not open the transaction its release would commit."""
+    db: Database = bot.services.db  # type: ignore[attr-defined]
+
+    async def keyed(ctx: Context, args: str) -> list[Outbound]:
+        await outbox.enqueue(
+            ctx.s,
+            target_kind="dm",
+            target="staff1",
+            platform="console",
+            payload=Outbound(text="keyed").to_payload(),
+            now=ctx.now(),
+            dedupe_key="test:keyed",
+        )
+        raise RuntimeError("a bug after the first write")
+
+    bot.services.router.dx_command("keyed", keyed)  # type: ignore[attr-defined]
+    before = await _counts(db)
+
+    assert [r.text for r in await bot.say("staff1", "/dx keyed")] == [t("internal_error")]
+
+    assert await _counts(db) == before
+    assert bot.sender.sent == []
 
 
 # --- identity and input ----------------------------------------------------------------------------

@@ -3,10 +3,21 @@
 One transaction per inbound event. The event id is claimed in it, so a duplicated delivery
 changes nothing the second time; a refusal (UserError) rolls back the handler's work but keeps
 the claim; any other error rolls back everything, is logged, and gets a polite answer.
+
+Where the claim is made differs by database. On PostgreSQL it is the transaction's first
+statement: a concurrent copy of the event waits there (a row lock, no one else waits) and is
+then refused before doing any work. On SQLite it is made at the end, with the replies: SQLite
+has one writer for the whole file, and its write lock is taken at a transaction's first write
+(store/db.py), so a claim made first held it for the whole handling — every ack, which writes
+the inbox, waited for it (bench/bench_ack.py). A handling that only reads (``/status``, help)
+now takes the lock for its claim, its replies and its commit. A copy already handled is still
+recognised by a read at the start; a concurrent copy (a lease taken over while the first
+handling still runs) finds the id taken at the end, and everything it did is rolled back.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import unicodedata
 from collections.abc import Awaitable, Callable
@@ -44,6 +55,18 @@ def clean_text(text: str) -> str:
     return "".join(
         c for c in text if c in KEEP_CONTROL or unicodedata.category(c) not in ("Cc", "Cf")
     )
+
+
+class _ClaimedMeanwhile(Exception):
+    """The event id, free when the handling began, was claimed by a concurrent copy."""
+
+
+class _Refused(Exception):
+    """A refusal to answer after rolling back the whole transaction (see ``_handle_in``)."""
+
+    def __init__(self, error: UserError) -> None:
+        super().__init__(error.key)
+        self.error = error
 
 
 class Dispatcher:
@@ -90,11 +113,13 @@ class Dispatcher:
         background: list[BackgroundJob] = []
         try:
             replies = await self._handle_in_transaction(inbound, background, settle)
-        except Conflict:
+        except (Conflict, _ClaimedMeanwhile):
             # A concurrent duplicate delivery won the race for the event id.
             log.info("duplicate event (concurrent); ignored")
             await self._settle_alone(settle, [])
             return []
+        except _Refused as refused:
+            replies = await self._refuse(inbound, refused.error, settle)
         except Exception:
             log.exception("inbound handling failed; rolled back")
             replies = [Outbound(text=t("internal_error"))]
@@ -122,21 +147,53 @@ class Dispatcher:
             return Outbound(text=t("message_too_long", length=len(ib.text), limit=limit))
         return None
 
+    async def _refuse(self, ib: Inbound, error: UserError, settle: Settle | None) -> list[Outbound]:
+        """A refusal raised without a savepoint (SQLite): the handler's work was rolled back
+        whole; the claim and the refusal are committed on their own."""
+        log.info("refused: %s", error.key)
+        replies = [Outbound(text=error.render())]
+        try:
+            async with self.db.transaction() as s:
+                if not await events.claim(s, ib.platform, ib.event_id, self.clock.now()):
+                    replies = []
+                if settle is not None:
+                    await settle(s, replies)
+        except Conflict:
+            log.info("duplicate event (concurrent); ignored")
+            await self._settle_alone(settle, [])
+            return []
+        return replies
+
     async def _handle_in_transaction(
         self, ib: Inbound, background: list[BackgroundJob], settle: Settle | None
     ) -> list[Outbound]:
+        claim_last = self.db.dialect == "sqlite"
         async with self.db.transaction() as s:
-            replies = await self._handle_in(s, ib, background)
+            if claim_last:
+                seen = await events.seen(s, ib.platform, ib.event_id)
+            else:
+                seen = not await events.claim(s, ib.platform, ib.event_id, self.clock.now())
+            if seen:
+                log.info("duplicate event; ignored")
+                replies = []
+            else:
+                replies = await self._handle_in(s, ib, background, savepoint=not claim_last)
+                if claim_last and not await events.claim(
+                    s, ib.platform, ib.event_id, self.clock.now()
+                ):
+                    raise _ClaimedMeanwhile()
             if settle is not None:
                 await settle(s, replies)
             return replies
 
     async def _handle_in(
-        self, s: Session, ib: Inbound, background: list[BackgroundJob]
+        self, s: Session, ib: Inbound, background: list[BackgroundJob], *, savepoint: bool
     ) -> list[Outbound]:
-        if not await events.claim(s, ib.platform, ib.event_id, self.clock.now()):
-            log.info("duplicate event; ignored")
-            return []
+        """Identify, route, and collect the background jobs. ``savepoint``: a refusal rolls
+        back to a savepoint taken before the handler; without one (SQLite, where a savepoint
+        takes the write lock, store/db.py, for the whole handling), a refusal is raised as
+        ``_Refused``: the transaction is rolled back whole, and the claim and the refusal are
+        committed in one of their own — the same outcome."""
         user = await users.get_by_platform_id(s, ib.platform, ib.user_id)
         if user is None:
             log.info("unknown user on %s", ib.platform)
@@ -156,9 +213,11 @@ class Dispatcher:
             llm=self.llm,
         )
         try:
-            async with s.begin_nested():
+            async with s.begin_nested() if savepoint else contextlib.nullcontext():
                 replies = await self._route(ctx, profile, members)
         except UserError as exc:
+            if not savepoint:
+                raise _Refused(exc) from exc
             log.info("refused: %s", exc.key)
             return [Outbound(text=exc.render())]
         background.extend(ctx.background)

@@ -17,6 +17,9 @@ generic slides), ``sections`` (each section kind a profile may name, mapped to i
 ``outlines`` (which sections for which kind, the profile's completion outline, the file).
 """
 
+from reports.deck import lazy_pillow  # noqa: F401  # before python-pptx: see the module
+
+# isort: split
 from reports.deck.builder import FONT, DeckBuilder
 from reports.deck.data import (
     KINDS,

@@ -4,6 +4,7 @@ data, case numbers and status history, and time stored as aware UTC."""
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 
 import pytest
 from sqlalchemy import func, select
@@ -232,6 +233,29 @@ async def test_case_numbers_per_program_and_year(db: Database) -> None:
     async with db.transaction() as s:
         found = await cases.get_by_no(s, " sai-2026-0002 ")
     assert found is not None and found.id == b.id
+
+
+async def test_a_case_read_for_update_is_not_changed_by_another_process_meanwhile(
+    db: Database,
+) -> None:
+    """A case read to be changed (``get_for_update``) cannot be changed by another process
+    before this transaction commits — on SQLite, where ``FOR UPDATE`` is not sent, the read
+    takes the write lock (store/db.py) even when nothing was written before it."""
+    if db.dialect != "sqlite":
+        pytest.skip("PostgreSQL locks the row itself (FOR UPDATE)")
+    await _seed(db, "saitama-2026")
+    async with db.transaction() as s:
+        case_id = (await _case(s, "saitama-2026", "SAI", 2026, "111007")).id
+    other = sqlite3.connect(str(db.url.database), timeout=0.1)  # another process's connection
+    try:
+        async with db.transaction() as s:
+            assert await cases.get_for_update(s, case_id) is not None
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("UPDATE cases SET description = 'meanwhile' WHERE id = ?", (case_id,))
+        other.execute("UPDATE cases SET description = 'after' WHERE id = ?", (case_id,))
+        other.commit()
+    finally:
+        other.close()
 
 
 async def test_set_status_records_history(db: Database) -> None:

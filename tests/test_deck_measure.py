@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import itertools
 import random
-import unicodedata
 
 from reports.deck import tables
 
@@ -45,17 +44,9 @@ TEXTS = (
 
 
 def _em(c: str) -> float:
-    if unicodedata.east_asian_width(c) in ("W", "F", "A"):
-        return 1.0
-    if c == " ":
-        return 0.32
-    if c.isupper() or c in "@%&#MW":
-        return 0.75
-    if c.isdigit():
-        return 0.64
-    if c in ".,:;'|!il()[]":
-        return 0.36
-    return 0.62
+    """One character's advance: the module's own rule (what is under test is how the module
+    sums, wraps and caches it, not the per-character table itself)."""
+    return tables._measure(c)
 
 
 def _wide(c: str) -> bool:

@@ -166,14 +166,15 @@ async def test_concurrent_duplicate_deliveries_handled_once(bot: ChatBot) -> Non
     assert bot.sender.texts() == ["slow work done"]
 
 
+# SQLite only: on PostgreSQL the id is claimed first, and a second claim waits for this one.
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 async def test_a_copy_claimed_by_another_process_during_the_handling_changes_nothing(
     bot: ChatBot,
 ) -> None:
     """On SQLite the event id is claimed at the end of the handling: a copy handled meanwhile
     elsewhere (a lease taken over) is found there, and this handling's work is rolled back."""
     db: Database = bot.services.db  # type: ignore[attr-defined]
-    if db.dialect != "sqlite":
-        pytest.skip("on PostgreSQL the id is claimed first; a second claim waits for this one")
+    assert db.dialect == "sqlite"
 
     async def raced(ctx: Context, args: str) -> list[Outbound]:
         async with db.transaction() as other:  # another connection: as another process would
@@ -192,14 +193,15 @@ async def test_a_copy_claimed_by_another_process_during_the_handling_changes_not
     assert bot.sender.sent == []
 
 
+# SQLite only: PostgreSQL has no lock shared by the acks and the handlings.
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 async def test_a_delivery_is_stored_while_a_handling_only_reads(
     bot: ChatBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """On SQLite an ack (the inbox write) does not wait for a handling that has written nothing
     yet: the handling takes the write lock for its claim and its replies only."""
     db: Database = bot.services.db  # type: ignore[attr-defined]
-    if db.dialect != "sqlite":
-        pytest.skip("PostgreSQL has no lock shared by the acks and the handlings")
+    assert db.dialect == "sqlite"
     monkeypatch.setattr(inbox, "LOCK_PATIENCE", 0.0)  # locked: fail at once, no retry
     stored: list[bool] = []
 

@@ -235,14 +235,15 @@ async def test_case_numbers_per_program_and_year(db: Database) -> None:
     assert found is not None and found.id == b.id
 
 
+# SQLite only: PostgreSQL locks the row itself (FOR UPDATE is sent).
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 async def test_a_case_read_for_update_is_not_changed_by_another_process_meanwhile(
     db: Database,
 ) -> None:
     """A case read to be changed (``get_for_update``) cannot be changed by another process
     before this transaction commits — on SQLite, where ``FOR UPDATE`` is not sent, the read
     takes the write lock (store/db.py) even when nothing was written before it."""
-    if db.dialect != "sqlite":
-        pytest.skip("PostgreSQL locks the row itself (FOR UPDATE)")
+    assert db.dialect == "sqlite"
     await _seed(db, "saitama-2026")
     async with db.transaction() as s:
         case_id = (await _case(s, "saitama-2026", "SAI", 2026, "111007")).id

@@ -53,8 +53,8 @@ def _japan() -> type[HolidayBase]:
     layout differs, the package's own way."""
     loaded = sys.modules.get(_JAPAN_MODULE)
     path = Path(holidays.__file__).parent / "countries" / "japan.py"
-    spec = importlib.util.spec_from_file_location(_JAPAN_MODULE, path)
-    if loaded is None and path.is_file() and spec is not None and spec.loader is not None:
+    spec = None if loaded else importlib.util.spec_from_file_location(_JAPAN_MODULE, path)
+    if spec is not None and spec.loader is not None and path.is_file():
         loaded = importlib.util.module_from_spec(spec)
         sys.modules[_JAPAN_MODULE] = loaded
         try:

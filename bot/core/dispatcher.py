@@ -114,10 +114,7 @@ class Dispatcher:
         try:
             replies = await self._handle_in_transaction(inbound, background, settle)
         except (Conflict, _ClaimedMeanwhile):
-            # A concurrent duplicate delivery won the race for the event id.
-            log.info("duplicate event (concurrent); ignored")
-            await self._settle_alone(settle, [])
-            return []
+            return await self._lost_race(settle)
         except _Refused as refused:
             replies = await self._refuse(inbound, refused.error, settle)
         except Exception:
@@ -133,6 +130,12 @@ class Dispatcher:
             else:
                 await job()
         return replies
+
+    async def _lost_race(self, settle: Settle | None) -> list[Outbound]:
+        """A concurrent duplicate delivery won the race for the event id: no reply."""
+        log.info("duplicate event (concurrent); ignored")
+        await self._settle_alone(settle, [])
+        return []
 
     async def _settle_alone(self, settle: Settle | None, replies: list[Outbound]) -> None:
         if settle is not None:
@@ -159,9 +162,7 @@ class Dispatcher:
                 if settle is not None:
                     await settle(s, replies)
         except Conflict:
-            log.info("duplicate event (concurrent); ignored")
-            await self._settle_alone(settle, [])
-            return []
+            return await self._lost_race(settle)
         return replies
 
     async def _handle_in_transaction(

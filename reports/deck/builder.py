@@ -27,7 +27,7 @@ from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
 from pptx.enum.shapes import MSO_CONNECTOR
 from pptx.enum.text import MSO_ANCHOR
 from pptx.oxml import parse_xml
-from pptx.oxml.ns import qn
+from pptx.oxml.ns import nsdecls, qn
 from pptx.oxml.xmlchemy import OxmlElement
 from pptx.shapes.autoshape import Shape
 from pptx.shapes.graphfrm import GraphicFrame
@@ -43,7 +43,6 @@ WIDTH, HEIGHT = Emu(12192000), Emu(6858000)  # 16:9, 13.333 × 7.5 in
 ACCENT_HEX, GREY_HEX = "1F4E79", "595959"
 ACCENT = RGBColor.from_string(ACCENT_HEX)  # type: ignore[no-untyped-call]  # unannotated upstream
 CELL_MARGIN = 27432  # EMU: 0.03 in above and below the text of a table cell
-A_NS = "http://schemas.openxmlformats.org/drawingml/2006/main"
 A_P, A_PPR, A_R, A_RPR, A_LATIN, A_EA, A_T, A_SOLIDFILL, A_SRGBCLR = (
     qn(f"a:{x}") for x in ("p", "pPr", "r", "rPr", "latin", "ea", "t", "solidFill", "srgbClr")
 )
@@ -212,7 +211,7 @@ def _rows(
     sz = str(int(size * 100))
     fonts = f'<a:latin typeface="{FONT}"/><a:ea typeface="{FONT}"/>'
     cell_end = f'</a:txBody><a:tcPr marT="{CELL_MARGIN}" marB="{CELL_MARGIN}"/></a:tc>'
-    out = [f'<a:tbl xmlns:a="{A_NS}">']
+    out = [f"<a:tbl {nsdecls('a')}>"]
     for r, (values, h) in enumerate(zip(rows, heights_pt, strict=True)):
         run = f'<a:r><a:rPr lang="ja-JP" sz="{sz}" b="{int(r == 0)}">{fonts}</a:rPr><a:t>'
         out.append(f'<a:tr h="{int(Pt(h))}">')

@@ -26,7 +26,8 @@ LINE_EM = 1.5  # line height in em
 CELL_PAD_X_PT = 7.2 * 2  # the default left and right cell margins (0.1 in each)
 CELL_PAD_Y_PT = 2.16 * 2 + 1.5  # the builder's top and bottom margins (0.03 in) and a hair
 NUMERIC = re.compile(r"^[-－+]?[\d,.]+\s*(%|％|h|時間|件|回|人|日)?$|^[－—-]$")
-_WORD = re.compile(r"[A-Za-z0-9@#$%&*+=/._:;'\"()\[\]<>-]+|\s+|.", re.S)
+_LATIN = re.compile(r"[A-Za-z0-9@#$%&*+=/._:;'\"()\[\]<>-]+")  # a word kept whole
+_WORD = re.compile(rf"{_LATIN.pattern}|\s+|.", re.S)  # the tokens wrapping goes by
 
 
 def _measure(c: str) -> float:
@@ -77,7 +78,6 @@ class _Ems(dict[str, float]):
 _CHARS = _Chars()
 _KINDS = _Kinds()
 _EMS = _Ems()
-_LATIN = re.compile(r"[A-Za-z0-9@#$%&*+=/._:;'\"()\[\]<>-]+")  # _WORD's unbreakable words
 
 
 def char_em(c: str) -> float:

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sqlalchemy import (
+    CTE,
     ColumnElement,
     Select,
     String,
@@ -513,7 +514,7 @@ def _not_held_statement(
         ),
     ]
     n = union_all(*parts).cte("not_held")
-    cid, ctrack, chours, conline, cn, csched = (n.c[i] for i in range(6))
+    ctrack, chours, conline, cn, csched = (n.c[i] for i in range(1, 6))
     aggs = (
         func.sum(cn),
         func.sum(chours * cn),
@@ -521,50 +522,8 @@ def _not_held_statement(
         func.sum(csched),
     )
     per_track = select(literal("track"), ctrack, literal(""), *aggs).group_by(ctrack)
-    per_child: list[Select[*tuple[Any, ...]]] = []  # per track (later days), muni, expert
-    if tracks_only:  # the days after today, each session counted once in its end day's row
-        later = func.sum(SessionTally.sessions)
-        tallied = (
-            literal("track"),
-            SessionTally.track_id,
-            literal(""),
-            later,
-            func.sum(SessionTally.hours),
-            func.sum(SessionTally.onsite),
-            later,
-        )
-        later_days = (
-            select(*tallied)
-            .where(
-                SessionTally.program_id == program_id,
-                SessionTally.dim == "ends",
-                SessionTally.key >= tomorrow.isoformat(),
-            )
-            .group_by(SessionTally.track_id)
-        )
-        per_child.append(later_days)
-    children = (
-        ("muni", SessionMunicipality, SessionMunicipality.municipality_code),
-        ("expert", SessionExpert, cast(SessionExpert.user_id, String(64))),
-    )
-    for dim, table, column in children:
-        if tracks_only:  # municipalities and experts are not asked for
-            continue
-        if lateral:
-            # PostgreSQL would hash the whole child table (every session's rows) for this
-            # join; a LATERAL subquery makes it probe the primary key once per session.
-            # (OFFSET 0 keeps the planner from flattening it back into that join.)
-            child = (
-                select(column.label("k"))
-                .where(table.session_id == cid)
-                .offset(0)
-                .lateral(f"{dim}_of")
-            )
-            q = select(literal(dim), ctrack, child.c.k, *aggs).select_from(n).join(child, true())
-            per_child.append(q.group_by(ctrack, child.c.k))
-        else:  # SQLite probes the child's primary key per row anyway
-            q = select(literal(dim), ctrack, column, *aggs).join(table, table.session_id == cid)
-            per_child.append(q.group_by(ctrack, column))
+    # Per track, the days after today from the tallies; or per municipality and expert.
+    rest = [_later_days(program_id, tomorrow)] if tracks_only else _per_child(n, aggs, lateral)
     in_window = and_(SupportSession.starts_at >= start, SupportSession.starts_at < end)
     cancelled = (
         # Only program and status in the WHERE, so the planner reads the partial index
@@ -581,7 +540,57 @@ def _not_held_statement(
         .where(SupportSession.program_id == program_id, CANCELLED)
         .group_by(SupportSession.track_id)
     )
-    return union_all(per_track, *per_child, cancelled)  # type: ignore[return-value]  # a CompoundSelect executes like a Select
+    return union_all(per_track, *rest, cancelled)  # type: ignore[return-value]  # a CompoundSelect executes like a Select
+
+
+def _later_days(program_id: str, tomorrow: dt.date) -> Select[*tuple[Any, ...]]:
+    """Per track, the non-cancelled sessions ending from ``tomorrow`` on (JST), from the
+    tallies' per-day rows ('ends'): not held, and scheduled (``_not_held_statement``'s shape)."""
+    later = func.sum(SessionTally.sessions)
+    tallied = (
+        literal("track"),
+        SessionTally.track_id,
+        literal(""),
+        later,
+        func.sum(SessionTally.hours),
+        func.sum(SessionTally.onsite),
+        later,
+    )
+    return (
+        select(*tallied)
+        .where(
+            SessionTally.program_id == program_id,
+            SessionTally.dim == "ends",
+            SessionTally.key >= tomorrow.isoformat(),
+        )
+        .group_by(SessionTally.track_id)
+    )
+
+
+def _per_child(n: CTE, aggs: tuple[Any, ...], lateral: bool) -> list[Select[*tuple[Any, ...]]]:
+    """The not-held set ``n`` aggregated per track and municipality, and per track and expert."""
+    cid, ctrack = n.c[0], n.c[1]
+    out = []
+    for dim, table, column in (
+        ("muni", SessionMunicipality, SessionMunicipality.municipality_code),
+        ("expert", SessionExpert, cast(SessionExpert.user_id, String(64))),
+    ):
+        if lateral:
+            # PostgreSQL would hash the whole child table (every session's rows) for this
+            # join; a LATERAL subquery makes it probe the primary key once per session.
+            # (OFFSET 0 keeps the planner from flattening it back into that join.)
+            child = (
+                select(column.label("k"))
+                .where(table.session_id == cid)
+                .offset(0)
+                .lateral(f"{dim}_of")
+            )
+            q = select(literal(dim), ctrack, child.c.k, *aggs).select_from(n).join(child, true())
+            out.append(q.group_by(ctrack, child.c.k))
+        else:  # SQLite probes the child's primary key per row anyway
+            q = select(literal(dim), ctrack, column, *aggs).join(table, table.session_id == cid)
+            out.append(q.group_by(ctrack, column))
+    return out
 
 
 async def _roster(s: AsyncSession, counts: dict[str, list[float]]) -> list[ExpertFigures]:

@@ -77,19 +77,17 @@ async def settle(
 ) -> list[int]:
     """In the handling's transaction: queue the replies in the outbox (keyed by the row, so a
     second settlement queues nothing twice) and mark the row done; the outbox ids, in order."""
-    ids: list[int] = []
-    for n, reply in enumerate(replies):
-        row = await outbox.enqueue(
-            s,
-            target_kind=reply.target_kind,
-            target=reply.target,
-            platform=item.platform,
-            payload=reply.message.to_payload(),
-            now=now,
-            dedupe_key=f"reply:{item.platform}:{item.id}:{n}",
+    keyed = [
+        outbox.Keyed(
+            reply.target_kind,
+            reply.target,
+            item.platform,
+            reply.message.to_payload(),
+            f"reply:{item.platform}:{item.id}:{n}",
         )
-        if row is not None:
-            ids.append(row.id)
+        for n, reply in enumerate(replies)
+    ]
+    ids = await outbox.enqueue_keyed(s, keyed, now)
     await inbox.finish(s, item.id, now)
     return ids
 

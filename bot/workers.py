@@ -36,7 +36,7 @@ from bot.core.messages import Outbound
 from reminders.clock import Clock, StartedClock
 from store import inbox, outbox
 from store.db import Database, Session
-from store.models import InboxItem
+from store.models import InboxItem, OutboxMessage
 
 if TYPE_CHECKING:
     from slack_sdk.web.async_client import AsyncWebClient
@@ -73,10 +73,16 @@ class Reply:
 
 
 async def settle(
-    s: Session, item: InboxItem, replies: Sequence[Reply], now: dt.datetime
-) -> list[int]:
+    s: Session,
+    item: InboxItem,
+    replies: Sequence[Reply],
+    now: dt.datetime,
+    lease: dt.timedelta | None = None,
+) -> list[OutboxMessage]:
     """In the handling's transaction: queue the replies in the outbox (keyed by the row, so a
-    second settlement queues nothing twice) and mark the row done; the outbox ids, in order."""
+    second settlement queues nothing twice) and mark the row done; the queued messages, in
+    order — with ``lease``, already claimed for the caller to send after the commit
+    (``OutboxDeliverer.deliver_claimed``)."""
     keyed = [
         outbox.Keyed(
             reply.target_kind,
@@ -87,9 +93,9 @@ async def settle(
         )
         for n, reply in enumerate(replies)
     ]
-    ids = await outbox.enqueue_keyed(s, keyed, now)
+    queued = await outbox.enqueue_keyed(s, keyed, now, lease)
     await inbox.finish(s, item.id, now)
-    return ids
+    return queued
 
 
 class InboxBusy(Exception):

@@ -68,11 +68,21 @@ class Keyed:
     dedupe_key: str
 
 
-async def enqueue_keyed(s: AsyncSession, messages: Sequence[Keyed], now: dt.datetime) -> list[int]:
+async def enqueue_keyed(
+    s: AsyncSession,
+    messages: Sequence[Keyed],
+    now: dt.datetime,
+    lease: dt.timedelta | None = None,
+) -> list[OutboxMessage]:
     """``enqueue`` with a ``dedupe_key`` for several messages, as one ``INSERT … ON CONFLICT DO
-    NOTHING RETURNING``: the ids of those not queued before, in order. One statement where
-    ``enqueue`` takes four (a look, a savepoint, the insert, its release) — a handling's
-    replies are queued while it holds SQLite's write lock, which every ack waits for."""
+    NOTHING RETURNING``: those not queued before, in order. One statement where ``enqueue``
+    takes four (a look, a savepoint, the insert, its release) — a handling's replies are queued
+    while it holds SQLite's write lock, which every ack waits for.
+
+    With ``lease`` the rows are queued already claimed by the caller (as ``claim_many`` would
+    leave them), who sends them right after the commit: no claim transaction, and no other
+    deliverer's pass taking them meanwhile. Should the caller die first, the lease runs out
+    and any deliverer sends them, as after a claim."""
     if not messages:
         return []
     insert = postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
@@ -85,18 +95,15 @@ async def enqueue_keyed(s: AsyncSession, messages: Sequence[Keyed], now: dt.date
             "dedupe_key": m.dedupe_key,
             "created_at": now,
             "next_attempt_at": now,
-            "attempts": 0,
+            "attempts": 0 if lease is None else 1,
+            "lease_until": None if lease is None else now + lease,
             "last_error": "",
         }
         for m in messages
     ]
-    stmt = (
-        insert(OutboxMessage)
-        .on_conflict_do_nothing()
-        .returning(OutboxMessage.id, OutboxMessage.dedupe_key)
-    )
-    ids = {key: msg_id for msg_id, key in (await s.execute(stmt, rows)).all()}
-    return [ids[m.dedupe_key] for m in messages if m.dedupe_key in ids]
+    stmt = insert(OutboxMessage).on_conflict_do_nothing().returning(OutboxMessage)
+    queued = {row.dedupe_key: row for row in await s.scalars(stmt, rows)}
+    return [queued[m.dedupe_key] for m in messages if m.dedupe_key in queued]
 
 
 async def due_ids(

@@ -199,6 +199,37 @@ async def test_message_claimed_by_a_dead_deliverer_goes_out_after_the_lease(
     assert sender.texts() == ["orphan"]
 
 
+async def test_replies_queued_claimed_go_out_once_by_their_worker_or_after_the_lease(
+    db: Database, clock: FixedClock
+) -> None:
+    """A handling's replies are queued already claimed by its worker: another deliverer's pass
+    leaves them alone while the lease holds; the worker sends them; had it died first, they go
+    out once the lease ran out — each once, and a second settlement queues nothing."""
+    lease = dt.timedelta(seconds=60)
+
+    def reply(n: int) -> outbox.Keyed:
+        payload = Outbound(text=f"返信{n}").to_payload()
+        return outbox.Keyed("dm", "U1", "slack", payload, f"reply:slack:1:{n}")
+
+    async with db.transaction() as s:
+        queued = await outbox.enqueue_keyed(s, [reply(0), reply(1)], clock.now(), lease)
+    assert [m.payload["text"] for m in queued] == ["返信0", "返信1"]
+    async with db.transaction() as s:  # the same row settled again: nothing more queued
+        assert await outbox.enqueue_keyed(s, [reply(0), reply(1)], clock.now(), lease) == []
+
+    other, worker = RecordingSender(), RecordingSender()
+    assert (await OutboxDeliverer(db, other, clock, lease=lease).deliver_due()).delivered == 0
+    report = await OutboxDeliverer(db, worker, clock, lease=lease).deliver_claimed(queued[:1])
+    assert report.delivered == 1 and worker.texts() == ["返信0"]
+
+    # the worker died before sending the second: it goes out after the lease, once
+    assert (await OutboxDeliverer(db, other, clock, lease=lease).deliver_due()).delivered == 0
+    clock.advance(seconds=61)
+    assert (await OutboxDeliverer(db, other, clock, lease=lease).deliver_due()).delivered == 1
+    assert other.texts() == ["返信1"]
+    assert (await OutboxDeliverer(db, other, clock, lease=lease).deliver_due()).delivered == 0
+
+
 async def test_people_first_and_every_due_message_in_one_delivery(
     db: Database, clock: FixedClock, settings: Settings
 ) -> None:

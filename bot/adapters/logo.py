@@ -87,7 +87,7 @@ from bot.core.messages import FileOut, FileRef, Inbound, Outbound
 from bot.core.notifier import DeliveryError
 from bot.workers import InboxRunner, Reply, receive, settle
 from store.db import Session
-from store.models import InboxItem
+from store.models import InboxItem, OutboxMessage
 
 log = logging.getLogger("dxbot.logo")
 
@@ -455,7 +455,8 @@ class LogoAdapter:
                 await settle(s, item, (), self.services.clock.now())
             return
         inbound = event.to_inbound(item.received_at)
-        ids: list[int] = []
+        queued: list[OutboxMessage] = []
+        deliverer = self.services.deliverer(self.sender, PLATFORM)
 
         async def settle_replies(s: Session, replies: list[Outbound]) -> None:
             stored = [
@@ -466,11 +467,11 @@ class LogoAdapter:
                 )
                 for r in replies
             ]
-            ids.extend(await settle(s, item, stored, self.services.clock.now()))
+            now = self.services.clock.now()
+            queued.extend(await settle(s, item, stored, now, deliverer.lease))
 
         await self.services.dispatcher.handle(inbound, settle_replies)
-        deliverer = self.services.deliverer(self.sender, PLATFORM)
-        await deliverer.deliver_ids(ids)
+        await deliverer.deliver_claimed(queued)
         await deliverer.deliver_due()
 
     async def handle_event(self, payload: LogoEvent | Mapping[str, Any]) -> None:

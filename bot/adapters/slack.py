@@ -62,7 +62,7 @@ from bot.core.messages import FileOut, FileRef, Inbound, Outbound
 from bot.core.notifier import DeliveryError
 from bot.workers import InboxRunner, Reply, receive, settle
 from store.db import Session
-from store.models import InboxItem
+from store.models import InboxItem, OutboxMessage
 
 log = logging.getLogger("dxbot.slack")
 
@@ -526,7 +526,8 @@ class SlackAdapter:
 
     async def _dispatch(self, item: InboxItem, job: SlackJob, inbound: Inbound) -> None:
         modals: list[Outbound] = []
-        ids: list[int] = []
+        queued: list[OutboxMessage] = []
+        deliverer = self.services.deliverer(self.sender, PLATFORM)
 
         async def settle_replies(s: Session, replies: list[Outbound]) -> None:
             stored = []
@@ -535,7 +536,8 @@ class SlackAdapter:
                     modals.append(reply)  # opened at once below: a trigger lives 3 seconds
                 else:
                     stored.append(self._reply_to(inbound, reply, job))
-            ids.extend(await settle(s, item, stored, self.services.clock.now()))
+            now = self.services.clock.now()
+            queued.extend(await settle(s, item, stored, now, deliverer.lease))
 
         await self.services.dispatcher.handle(inbound, settle_replies)
         for modal in modals:
@@ -546,8 +548,7 @@ class SlackAdapter:
                 )
             except Exception as exc:  # the person can press the button again
                 log.warning("views.open failed: %s", exc)
-        deliverer = self.services.deliverer(self.sender, PLATFORM)
-        await deliverer.deliver_ids(ids)
+        await deliverer.deliver_claimed(queued)
         await deliverer.deliver_due()
 
     @staticmethod

@@ -301,11 +301,21 @@ class OutboxDeliverer:
             await self._deliver_chunk(ids[start : start + CLAIM_CHUNK], report)
         return report
 
+    async def deliver_claimed(self, msgs: list[OutboxMessage]) -> DeliveryReport:
+        """Messages already claimed for this deliverer (a handling's replies, queued leased
+        with ``self.lease``), in this order."""
+        report = DeliveryReport()
+        for start in range(0, len(msgs), CLAIM_CHUNK):
+            await self._send_claimed(msgs[start : start + CLAIM_CHUNK], report)
+        return report
+
     async def _deliver_chunk(self, ids: list[int], report: DeliveryReport) -> None:
         async with self.db.transaction() as s:
             msgs = await outbox.claim_many(s, ids, self.clock.now(), self.lease)
-        if not msgs:
-            return
+        if msgs:
+            await self._send_claimed(msgs, report)
+
+    async def _send_claimed(self, msgs: list[OutboxMessage], report: DeliveryReport) -> None:
         conversations: dict[tuple[str, str], list[OutboxMessage]] = {}
         for msg in msgs:
             conversations.setdefault((msg.target_kind, msg.target), []).append(msg)

@@ -53,7 +53,8 @@ def slack_route(adapter: SlackAdapter, secret: str) -> web.RouteDef:
 
     async def events(request: web.Request) -> web.Response:
         # The raw bytes are read (bounded in size and time) and their signature checked before
-        # anything parses them: an unsigned body never reaches a JSON or form parser.
+        # anything parses them: an unsigned body never reaches a JSON or form parser. This is
+        # the only check: the adapter's Bolt app does not verify again (bot/adapters/slack.py).
         raw = await read_body(request, log)
         if isinstance(raw, web.Response):
             return raw

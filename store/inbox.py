@@ -153,7 +153,9 @@ class Appender:
         conn = self._conn
         try:
             async with conn.begin():
-                result = await conn.execute(_insert_returning(conn.dialect.name != "sqlite"), rows)
+                result = await conn.execute(
+                    _insert_returning(conn.dialect.name == "postgresql"), rows
+                )
                 stored = {(p, d) for p, d in result.all()}
             return _answers(deliveries, stored)
         except BaseException:
@@ -252,8 +254,8 @@ class _SqliteFileWriter:
         self.thread.shutdown(wait=False)
 
 
-def _locked(exc: Exception) -> bool:
-    text = str(getattr(exc, "orig", None) or exc).lower()
+def _locked(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
     return "locked" in text or "busy" in text
 
 

@@ -105,61 +105,108 @@ class InboxBusy(Exception):
 
 
 ACK_DEADLINE = 2.0  # seconds a delivery may wait for its commit; Slack gives the whole ack 3 s
-MAX_BATCH = 256  # deliveries stored in one transaction
+
+_Waiting = tuple[inbox.Delivery, "asyncio.Future[bool]"]
 
 
 class InboxWriter:
-    """Group commit of acks: deliveries arriving while a commit is under way are stored
-    together in the next transaction (one ``INSERT`` and one commit for the batch), and each
-    request waits for its own batch's commit. Alone, a delivery is committed at once — nothing
-    waits for a batch to fill."""
+    """Group commit of acks: the deliveries that arrive in one turn of the event loop are
+    stored together at its end (one transaction), and so are those that arrive while a batch
+    waits for the database; each request waits for its own batch's commit. Nothing waits for
+    a batch to fill.
+
+    A batch is written at once, on the loop's thread, when the database lets it without
+    waiting (``Appender.add_now``: a SQLite file whose write lock is free); else by a task
+    that waits for the lock, or for PostgreSQL. Each batch has one timer, from its first
+    arrival: what is not stored by then is answered 503 (``InboxBusy``) — one timer per batch,
+    not one per ack, as a timeout around each wait would cost (bench/bench_ack.py)."""
 
     def __init__(self, services: Services) -> None:
         self.appender = inbox.Appender(services.db)
         self.clock = services.clock
         self.loop = asyncio.get_running_loop()
-        self._pending: list[tuple[inbox.Delivery, asyncio.Future[bool]]] = []
-        self._flusher: asyncio.Task[None] | None = None
+        self._pending: list[_Waiting] = []
+        self._timer: asyncio.TimerHandle | None = None  # the pending batch's deadline
+        self._due = False  # a flush is scheduled for the end of this turn of the loop
+        self._writing: asyncio.Task[None] | None = None  # a batch waiting for the database
         self.batches = 0  # how many commits stored how many deliveries (bench/bench_ack.py)
         self.stored = 0
 
     async def add(self, delivery: inbox.Delivery, deadline: float = ACK_DEADLINE) -> bool:
         future: asyncio.Future[bool] = self.loop.create_future()
+        if not self._pending:
+            self._timer = self.loop.call_later(deadline, self._expire, self._pending, deadline)
         self._pending.append((delivery, future))
-        if self._flusher is None:
-            self._flusher = self.loop.create_task(self._flush())
-        try:
-            # shield: a request that gives up leaves its delivery in the batch (harmless: the
-            # platform's retry of it is recognised), and the batch's other waiters unharmed.
-            return await asyncio.wait_for(asyncio.shield(future), deadline)
-        except TimeoutError:
-            log.warning("inbox: a delivery was not stored within %.1f s; answered 503", deadline)
-            raise InboxBusy() from None
+        if not self._due and self._writing is None:
+            self._due = True
+            self.loop.call_soon(self._flush)
+        # A request that gives up (its client gone) cancels only its own future: its delivery
+        # stays in the batch (harmless: the platform's retry of it is recognised).
+        return await future
 
-    async def _flush(self) -> None:
+    def _flush(self) -> None:
+        self._due = False
+        if self._writing is not None or not self._pending:
+            return
+        batch, self._pending = self._pending, []
+        timer, self._timer = self._timer, None
+        now = self.clock.now()
         try:
-            while self._pending:
-                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-                try:
-                    answers = await self.appender.add_many([d for d, _ in batch], self.clock.now())
-                except Exception as exc:  # locked past the busy timeout, connection lost, …
-                    log.warning(
-                        "inbox: storing %d deliveries failed (%s); answered 503",
-                        len(batch),
-                        str(getattr(exc, "orig", None) or exc).splitlines()[0][:200],
-                    )
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(InboxBusy())
-                            future.exception()  # retrieved: a waiter that gave up logs nothing
-                    continue
-                self.batches += 1
-                self.stored += len(batch)
-                for (_, future), answer in zip(batch, answers, strict=True):
-                    if not future.done():
-                        future.set_result(answer)
+            answers = self.appender.add_now([d for d, _ in batch], now)
+        except Exception as exc:
+            self._failed(batch, timer, exc)
+            return
+        if answers is None:
+            self._writing = self.loop.create_task(self._write(batch, timer, now))
+        else:
+            self._stored(batch, timer, answers)
+
+    async def _write(
+        self, batch: list[_Waiting], timer: asyncio.TimerHandle | None, now: dt.datetime
+    ) -> None:
+        try:
+            answers = await self.appender.add_many([d for d, _ in batch], now)
+        except Exception as exc:  # locked past the patience, connection lost, …
+            self._failed(batch, timer, exc)
+        else:
+            self._stored(batch, timer, answers)
         finally:
-            self._flusher = None
+            self._writing = None
+        self._flush()  # what arrived meanwhile (not after a cancellation: the loop is closing)
+
+    def _stored(
+        self, batch: list[_Waiting], timer: asyncio.TimerHandle | None, answers: list[bool]
+    ) -> None:
+        if timer is not None:
+            timer.cancel()
+        self.batches += 1
+        self.stored += len(batch)
+        for (_, future), answer in zip(batch, answers, strict=True):
+            if not future.done():
+                future.set_result(answer)
+
+    @staticmethod
+    def _failed(batch: list[_Waiting], timer: asyncio.TimerHandle | None, exc: Exception) -> None:
+        if timer is not None:
+            timer.cancel()
+        log.warning(
+            "inbox: storing %d deliveries failed (%s); answered 503",
+            len(batch),
+            str(getattr(exc, "orig", None) or exc).splitlines()[0][:200],
+        )
+        InboxWriter._busy(batch)
+
+    @staticmethod
+    def _expire(batch: list[_Waiting], deadline: float) -> None:
+        if any(not future.done() for _, future in batch):
+            log.warning("inbox: deliveries not stored within %.1f s; answered 503", deadline)
+            InboxWriter._busy(batch)
+
+    @staticmethod
+    def _busy(batch: list[_Waiting]) -> None:
+        for _, future in batch:
+            if not future.done():
+                future.set_exception(InboxBusy())
 
 
 _writers: weakref.WeakKeyDictionary[Database, InboxWriter] = weakref.WeakKeyDictionary()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import sqlite3
 import time
 
 import pytest
@@ -17,7 +18,7 @@ from bot.adapters.logo import signature
 from bot.app import Services, build_services
 from bot.core.config import Settings
 from bot.server import build_web_app
-from bot.workers import inbox_writer, receive
+from bot.workers import InboxBusy, inbox_writer, receive
 from reminders.clock import FixedClock
 from store import inbox
 from store.db import Database
@@ -196,6 +197,52 @@ async def test_concurrent_deliveries_are_stored_in_one_commit_and_retries_recogn
         await services.db.dispose()
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_an_ack_waits_for_a_write_lock_held_elsewhere_and_then_stores_its_delivery(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a SQLite file an ack finding the write lock held by another process (a worker's
+    handling) waits for it — neither failing at once nor blocking the event loop — and its
+    delivery is stored once the lock is free; past its deadline it is answered 503."""
+    services = _services(db_url, None)
+    holder = sqlite3.connect(db_url.split(":///", 1)[1], isolation_level=None)
+    try:
+        await receive(
+            services, platform="slack", delivery_id="Ev0", person="U1", kind="message", body="{}"
+        )  # the writer's connections exist; the lock is free
+        holder.execute("BEGIN IMMEDIATE")
+        waiting = asyncio.create_task(
+            receive(
+                services,
+                platform="slack",
+                delivery_id="Ev1",
+                person="U1",
+                kind="message",
+                body="{}",
+            )
+        )
+        ticks = 0
+        for _ in range(10):  # the loop keeps turning while the ack waits
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert ticks == 10 and not waiting.done()
+        holder.execute("COMMIT")
+        assert await asyncio.wait_for(waiting, 2.0) is True
+
+        holder.execute("BEGIN IMMEDIATE")
+        with pytest.raises(InboxBusy):
+            await inbox_writer(services).add(
+                inbox.Delivery("slack", "Ev2", "U1", "message", "{}"), deadline=0.1
+            )
+        holder.execute("ROLLBACK")
+        async with services.db.transaction() as s:
+            stored = sorted(i.delivery_id for i in await inbox.all_items(s))
+        assert stored[:2] == ["Ev0", "Ev1"]
+    finally:
+        holder.close()
+        await services.db.dispose()
+
+
 async def test_a_delivery_that_cannot_be_stored_is_answered_503_and_its_retry_200(
     db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -252,6 +299,7 @@ async def test_a_delivery_that_cannot_be_stored_is_answered_503_and_its_retry_20
 
     try:
         with monkeypatch.context() as patch:
+            patch.setattr(inbox.Appender, "add_now", lambda *_: None)  # not at once: it waits
             patch.setattr(inbox.Appender, "add_many", locked)
             assert await post_both() == (503, 503, "1")
         async with services.db.transaction() as s:

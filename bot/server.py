@@ -26,7 +26,7 @@ from bot.app import Services, build_services, ensure_program, ensure_schema
 from bot.core.config import Settings
 from bot.core.errors import CliError
 from bot.core.notifier import Sender
-from bot.workers import InboxBusy, keep_session, serve_clock
+from bot.workers import InboxBusy, inbox_writer, keep_session, serve_clock
 
 if TYPE_CHECKING:  # imported where used: LoGo and the CLI need not load Bolt
     from bot.adapters.slack import SlackAdapter
@@ -213,6 +213,7 @@ async def serve(
         app, sender, slack_adapter = build_web_app(
             services, adapter, inline=pool is None, socket_mode=socket_mode
         )
+        inbox_writer(services)  # on SQLite, moves what a previous run left in the acks' spool
         if slack_adapter is not None:  # one HTTP session for the outbox's Web API calls
             from bot.adapters.slack import CLIENT_TIMEOUT
 

@@ -161,6 +161,16 @@ class InboxWriter:
         else:
             self._stored(batch, timer, answers)
 
+    async def settled(self) -> None:
+        """Until every delivery added so far is stored and in the inbox table."""
+        while self._pending or self._writing is not None:
+            if self._writing is not None:
+                await asyncio.wait([self._writing])
+            else:
+                await asyncio.wait([future for _, future in self._pending])
+            await asyncio.sleep(0)  # the flush scheduled meanwhile, first
+        await self.appender.settled()
+
     async def _write(
         self, batch: list[_Waiting], timer: asyncio.TimerHandle | None, now: dt.datetime
     ) -> None:
@@ -223,8 +233,10 @@ def inbox_writer(services: Services) -> InboxWriter:
 async def receive(
     services: Services, *, platform: str, delivery_id: str, person: str, kind: str, body: str
 ) -> bool:
-    """Store a delivery before it is acknowledged; False when it was stored before (a retry).
-    Raises ``InboxBusy`` when it could not be stored within ``ACK_DEADLINE``."""
+    """Store a delivery before it is acknowledged; False when it is recognised as stored before
+    (a retry: on a SQLite file, while the first is still in the acks' spool — a later copy is
+    stored there, and only the first reaches the inbox). Raises ``InboxBusy`` when it could not
+    be stored within ``ACK_DEADLINE``."""
     return await inbox_writer(services).add(
         inbox.Delivery(platform, delivery_id, person, kind, body)
     )
@@ -243,11 +255,19 @@ class InboxRunner:
         self._running: set[asyncio.Task[None]] = set()
         self._busy = 0
         self._stop = asyncio.Event()
+        self._hooked = False
 
     def wake(self) -> None:
         self._wake.set()
 
     def start(self) -> None:
+        if not self._hooked:
+            # Where this process stores deliveries too (``inline``), its runner is woken as
+            # soon as they reach the inbox (from the acks' spool on SQLite), not at the poll.
+            writer = _writers.get(self.services.db)
+            if writer is not None and writer.loop is asyncio.get_running_loop():
+                writer.appender.on_moved(self.wake)
+                self._hooked = True
         if not self._running:
             self._stop.clear()
             self._running = {asyncio.ensure_future(self._loop()) for _ in range(self.tasks)}
@@ -267,6 +287,9 @@ class InboxRunner:
         """Until every stored row is handled and its replies sent (tests; ``--workers 0``)."""
         self.start()
         while True:
+            writer = _writers.get(self.services.db)
+            if writer is not None:
+                await writer.settled()  # what this process stored, in the inbox
             async with self.services.db.transaction() as s:
                 left = await inbox.unfinished(s, self.work.platform)
             if not left and not self._busy:

@@ -13,14 +13,10 @@ done, or neither.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 import functools
-import sqlite3
-import time
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import (
@@ -36,9 +32,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
+from store.ack_spool import AckSpool
 from store.db import Database, rowcount
 from store.models import InboxItem
 
@@ -106,15 +103,6 @@ def _answers(deliveries: Sequence[Delivery], stored: set[tuple[str, str]]) -> li
     return answers
 
 
-#: How long a batch keeps trying for SQLite's write lock (as the busy timeout elsewhere).
-LOCK_PATIENCE = 10.0
-#: How often a batch asks again for SQLite's write lock while another process holds it.
-LOCK_POLL = 0.0005
-
-#: The columns of a stored delivery (``_delivery_rows``), in the order they are bound.
-_ROW_KEYS = ("platform", "delivery_id", "person", "kind", "body", "received_at", "attempts")
-
-
 def _insert_returning(postgres: bool) -> Insert:
     insert = postgresql.insert if postgres else sqlite.insert
     return (
@@ -126,38 +114,42 @@ def _insert_returning(postgres: bool) -> Insert:
 
 class Appender:
     """Stores batches of deliveries (a group commit of concurrent acks): each batch is one
-    ``INSERT … ON CONFLICT DO NOTHING RETURNING`` and one commit, on a connection kept open
-    for the purpose — no pool checkout or reset around it.
+    ``INSERT … ON CONFLICT DO NOTHING RETURNING`` and one commit.
 
-    On a SQLite file the batch is written by ``_SqliteFileWriter`` (one call on a thread of
-    its own); on PostgreSQL (and an in-memory SQLite database, which only this process's
-    engine can reach) through SQLAlchemy's async connection."""
+    On a SQLite file the batch goes to the acks' spool (store/ack_spool.py), a file of its
+    own whose lock no handling holds, and is moved into the inbox from there at once; on
+    PostgreSQL (whose row locks keep acks and handlings apart) and an in-memory SQLite
+    database (which only this process's engine can reach) straight into the inbox, through
+    SQLAlchemy's async connection, kept open for the purpose."""
 
     def __init__(self, db: Database) -> None:
         self.engine = db.engine  # not the Database: a registry may key on it weakly
         self._conn: AsyncConnection | None = None
         path = db.url.database if db.dialect == "sqlite" else None
-        self._file = _SqliteFileWriter(db.engine, path) if path and path != ":memory:" else None
-        db.on_dispose(self.close)  # its connection is closed before the engine is disposed
+        self.spool = AckSpool(db.engine, path) if path and path != ":memory:" else None
+        if self.spool is not None:
+            self.spool.kick()  # what a previous run left in the spool
+        db.on_dispose(self.close)  # its connections are closed before the engine is disposed
 
     def add_now(self, deliveries: Sequence[Delivery], now: dt.datetime) -> list[bool] | None:
         """``add_many`` on the caller's thread, without waiting: None when it cannot be done so
-        — not a SQLite file, or its write lock is held by another connection — and the caller
+        — not a SQLite file, or the spool's lock is held by another connection — and the caller
         then awaits ``add_many``. Raises what the write itself raised (nothing is stored)."""
-        if self._file is None or not deliveries:
+        if self.spool is None or not deliveries:
             return None
-        stored = self._file.insert_now(_delivery_rows(deliveries, now))
+        stored = self.spool.insert_now(_delivery_rows(deliveries, now))
         return None if stored is None else _answers(deliveries, stored)
 
     async def add_many(self, deliveries: Sequence[Delivery], now: dt.datetime) -> list[bool]:
-        """Store the deliveries in one transaction, waiting for the lock (``LOCK_PATIENCE``) as
-        needed; for each, in order, whether it was new —
-        False for a platform's retry already stored, and for a second copy within the batch."""
+        """Store the deliveries in one transaction, waiting for the lock as needed; for each,
+        in order, whether it was new — False for a second copy within the batch, and for a
+        platform's retry of one already stored (on a SQLite file: while the first is still in
+        the spool; a later retry is stored, and the move keeps only the first)."""
         if not deliveries:
             return []
         rows = _delivery_rows(deliveries, now)
-        if self._file is not None:
-            return _answers(deliveries, await self._file.insert(rows))
+        if self.spool is not None:
+            return _answers(deliveries, await self.spool.insert(rows))
         if self._conn is None:
             self._conn = await self.engine.connect()
         conn = self._conn
@@ -174,149 +166,23 @@ class Appender:
                 await conn.close()
             raise
 
+    def on_moved(self, wake: Callable[[], None]) -> None:
+        """Call ``wake`` whenever deliveries have reached the inbox table from the spool."""
+        if self.spool is not None:
+            self.spool.on_moved.append(wake)
+
+    async def settled(self) -> None:
+        """Until every delivery stored so far is in the inbox table (tests; a draining
+        runner): the spool moved, nothing left in it."""
+        if self.spool is not None:
+            await self.spool.settled()
+
     async def close(self) -> None:
-        if self._file is not None:
-            await self._file.close()
+        if self.spool is not None:
+            await self.spool.close()
         if self._conn is not None:
             conn, self._conn = self._conn, None
             await conn.close()
-
-
-class _SqliteFileWriter:
-    """The inbox's writes on a SQLite file through Python's ``sqlite3``, each batch in one
-    call: at once on the caller's thread when the write lock is free (``insert_now``), else on
-    a thread of its own that waits for the lock (``insert``), each on a connection of its own.
-
-    Why not aiosqlite, as everywhere else: it hands every DBAPI call to its thread and back —
-    the begin, the insert, the fetch and the commit are four round trips, ~1.0 ms per stored
-    delivery against ~0.25 ms for one call doing all four (measured on this machine), and every
-    ack waits for it. Why the event loop's own thread first: even that one hand-off (the
-    submit, the thread's wake-up, the answer back through the loop's self-pipe) cost the loop
-    more CPU than the write itself — ~0.2 ms per ack against ~0.08 ms (bench/bench_ack.py,
-    README) — and the write cannot block the loop: the lock is asked for once, without a busy
-    timeout, and what follows (the insert, and a commit that appends to the write-ahead log
-    without a sync, ``synchronous=NORMAL``, nor a checkpoint) waits for no other connection.
-    The statement is SQLAlchemy's, compiled once for the engine's dialect, and the values go
-    through the columns' own bind processors, so a row is stored exactly as the ORM stores it.
-
-    The write lock, when it is held: SQLite's busy handler sleeps 1, 2, 5 … 100 ms between
-    tries, so an ack would wait up to 100 ms for a lock held 2 ms; the thread asks every
-    ``LOCK_POLL`` seconds for up to ``LOCK_PATIENCE``. Neither connection checkpoints the
-    write-ahead log itself (``wal_autocheckpoint=0``): the checkpoint, run by the committing
-    connection, cost an ack up to 15 ms; the workers' connections, which commit every
-    handling, run it instead."""
-
-    def __init__(self, engine: AsyncEngine, path: str) -> None:
-        dialect = engine.dialect
-        compiled = _insert_returning(False).compile(dialect=dialect, column_keys=list(_ROW_KEYS))
-        self.sql = compiled.string
-        self.binds = [
-            (key, compiled.binds[key].type.bind_processor(dialect))
-            for key in compiled.positiontup or ()
-        ]
-        self.path = path
-        self.thread = ThreadPoolExecutor(1, thread_name_prefix="dxbot-inbox")
-        self._conn: sqlite3.Connection | None = None  # used on ``thread`` only
-        self._here: sqlite3.Connection | None = None  # used by ``insert_now`` only
-
-    def _params(self, rows: list[dict[str, object]]) -> list[tuple[object, ...]]:
-        return [
-            tuple(row[key] if bind is None else bind(row[key]) for key, bind in self.binds)
-            for row in rows
-        ]
-
-    def insert_now(self, rows: list[dict[str, object]]) -> set[tuple[str, str]] | None:
-        """The batch written at once on this thread; None, with nothing written, when another
-        connection holds the write lock."""
-        if self._here is None:
-            # Not bound to the thread that opened it: ``close`` may run on another (a
-            # database disposed from a test's thread); the one caller is the event loop's.
-            self._here = _open_writer(self.path, check_same_thread=False)
-        conn = self._here
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            if _locked(exc):
-                return None
-            self._here = None
-            _discard(conn)
-            raise
-        try:
-            return self._insert_all(conn, self._params(rows))
-        except BaseException:
-            self._here = None
-            _discard(conn)
-            raise
-
-    async def insert(self, rows: list[dict[str, object]]) -> set[tuple[str, str]]:
-        params = self._params(rows)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.thread, self._write, params, LOCK_PATIENCE)
-
-    def _write(self, params: list[tuple[object, ...]], patience: float) -> set[tuple[str, str]]:
-        if self._conn is None:
-            self._conn = _open_writer(self.path)
-        conn = self._conn
-        try:
-            self._begin(conn, time.monotonic() + patience)
-            return self._insert_all(conn, params)
-        except BaseException:
-            self._conn = None
-            _discard(conn)
-            raise
-
-    def _insert_all(
-        self, conn: sqlite3.Connection, params: list[tuple[object, ...]]
-    ) -> set[tuple[str, str]]:
-        stored: set[tuple[str, str]] = set()
-        for values in params:
-            stored.update((p, d) for p, d in conn.execute(self.sql, values).fetchall())
-        conn.execute("COMMIT")
-        return stored
-
-    @staticmethod
-    def _begin(conn: sqlite3.Connection, give_up: float) -> None:
-        while True:
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as exc:
-                if not _locked(exc) or time.monotonic() >= give_up:
-                    raise
-                time.sleep(LOCK_POLL)
-
-    def _close(self) -> None:
-        if self._conn is not None:
-            conn, self._conn = self._conn, None
-            conn.close()
-
-    async def close(self) -> None:
-        if self._here is not None:
-            here, self._here = self._here, None
-            here.close()
-        await asyncio.get_running_loop().run_in_executor(self.thread, self._close)
-        self.thread.shutdown(wait=False)
-
-
-def _open_writer(path: str, *, check_same_thread: bool = True) -> sqlite3.Connection:
-    conn = sqlite3.connect(  # transactions: ours (isolation_level=None)
-        path, isolation_level=None, check_same_thread=check_same_thread
-    )
-    for pragma in ("busy_timeout=0", "synchronous=NORMAL", "wal_autocheckpoint=0"):
-        conn.execute(f"PRAGMA {pragma}")
-    return conn
-
-
-def _discard(conn: sqlite3.Connection) -> None:
-    """Close a connection whose write failed: closing rolls back what it began, and a broken
-    connection is not used again."""
-    with contextlib.suppress(Exception):
-        conn.close()
-
-
-def _locked(exc: sqlite3.OperationalError) -> bool:
-    text = str(exc).lower()
-    return "locked" in text or "busy" in text
 
 
 async def add_many(s: AsyncSession, deliveries: Sequence[Delivery], now: dt.datetime) -> list[bool]:

@@ -21,7 +21,7 @@ from bot.core.conversation import Conversation, is_cancel
 from bot.core.errors import UserError
 from bot.core.messages import Choice, Outbound
 from reminders.clock import FixedClock
-from store import audit, conversations, events, inbox, outbox, users
+from store import ack_spool, audit, conversations, events, inbox, outbox, users
 from store.db import Database
 from store.models import AuditEntry, Base, ConversationState, ProcessedEvent, User
 from tests.conftest import ChatBot, RecordingSender
@@ -202,7 +202,7 @@ async def test_a_delivery_is_stored_while_a_handling_only_reads(
     yet: the handling takes the write lock for its claim and its replies only."""
     db: Database = bot.services.db  # type: ignore[attr-defined]
     assert db.dialect == "sqlite"
-    monkeypatch.setattr(inbox, "LOCK_PATIENCE", 0.0)  # locked: fail at once, no retry
+    monkeypatch.setattr(ack_spool, "LOCK_PATIENCE", 0.0)  # locked: fail at once, no retry
     stored: list[bool] = []
 
     async def reads(ctx: Context, args: str) -> list[Outbound]:

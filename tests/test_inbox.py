@@ -5,10 +5,12 @@ on SQLite and on PostgreSQL, with concurrent claimers on separate connections.""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import sqlite3
 import time
+from collections.abc import Awaitable
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -20,7 +22,7 @@ from bot.core.config import Settings
 from bot.server import build_web_app
 from bot.workers import InboxBusy, inbox_writer, receive
 from reminders.clock import FixedClock
-from store import inbox
+from store import ack_spool, inbox
 from store.db import Database
 from tests.conftest import DEFAULT_NOW
 from tests.fakes.slack_server import FakeSlack, dm_event, signed_headers
@@ -172,7 +174,7 @@ async def test_concurrent_deliveries_are_stored_in_one_commit_and_retries_recogn
     db_url: str, clock: FixedClock
 ) -> None:
     """Fifty deliveries arriving together (and two copies of one of them) are stored by one
-    transaction; each copy after the first — in the batch or a later retry — is told so."""
+    transaction, the second copy told so; a later retry reaches the inbox only once."""
     services = _services(db_url, clock)
     try:
 
@@ -189,7 +191,10 @@ async def test_concurrent_deliveries_are_stored_in_one_commit_and_retries_recogn
         firsts = await asyncio.gather(*(deliver(n) for n in (*range(50), 7)))
         assert firsts == [True] * 50 + [False]
         assert inbox_writer(services).batches == 1
-        assert await asyncio.gather(deliver(3), deliver(50)) == [False, True]
+        # A retry later (recognised at once while the first is still in the acks' spool, on
+        # SQLite, else when it is moved) and a new delivery: the inbox holds each once.
+        assert (await asyncio.gather(deliver(3), deliver(50)))[1] is True
+        await inbox_writer(services).settled()
         async with services.db.transaction() as s:
             items = await inbox.all_items(s)
         assert sorted(i.delivery_id for i in items) == sorted(f"Ev{n}" for n in range(51))
@@ -197,50 +202,106 @@ async def test_concurrent_deliveries_are_stored_in_one_commit_and_retries_recogn
         await services.db.dispose()
 
 
+def _inbox_ids(db_url: str) -> list[str]:
+    """The inbox table's delivery ids, read as another process would."""
+    with contextlib.closing(sqlite3.connect(db_url.split(":///", 1)[1])) as conn:
+        return [d for (d,) in conn.execute("SELECT delivery_id FROM inbox ORDER BY id")]
+
+
+def _deliver(services: Services, n: int, person: str = "U1") -> Awaitable[bool]:
+    return receive(
+        services, platform="slack", delivery_id=f"Ev{n}", person=person, kind="message", body="{}"
+    )
+
+
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-async def test_an_ack_waits_for_a_write_lock_held_elsewhere_and_then_stores_its_delivery(
-    db_url: str, monkeypatch: pytest.MonkeyPatch
+async def test_an_ack_is_stored_while_a_handling_holds_the_database_and_reaches_the_inbox_after(
+    db_url: str,
 ) -> None:
-    """On a SQLite file an ack finding the write lock held by another process (a worker's
-    handling) waits for it — neither failing at once nor blocking the event loop — and its
-    delivery is stored once the lock is free; past its deadline it is answered 503."""
+    """On a SQLite file an ack does not wait for a worker's handling holding the database's
+    write lock: it is stored in the acks' spool at once, and reaches the inbox (in order, each
+    once) as soon as the handling commits."""
     services = _services(db_url, None)
-    holder = sqlite3.connect(db_url.split(":///", 1)[1], isolation_level=None)
+    handling = sqlite3.connect(db_url.split(":///", 1)[1], isolation_level=None)
     try:
-        await receive(
-            services, platform="slack", delivery_id="Ev0", person="U1", kind="message", body="{}"
-        )  # the writer's connections exist; the lock is free
-        holder.execute("BEGIN IMMEDIATE")
-        waiting = asyncio.create_task(
-            receive(
-                services,
-                platform="slack",
-                delivery_id="Ev1",
-                person="U1",
-                kind="message",
-                body="{}",
-            )
-        )
+        handling.execute("BEGIN IMMEDIATE")
+        acks = [await asyncio.wait_for(_deliver(services, n), 0.5) for n in range(3)]
+        assert acks == [True, True, True]
+        assert _inbox_ids(db_url) == []
+        handling.execute("COMMIT")
+        await inbox_writer(services).settled()
+        assert _inbox_ids(db_url) == ["Ev0", "Ev1", "Ev2"]
+    finally:
+        handling.close()
+        await services.db.dispose()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_an_ack_waits_for_the_spool_held_elsewhere_without_blocking_the_loop(
+    db_url: str,
+) -> None:
+    """An ack finding the spool's lock held (another process's ack) waits for it — neither
+    failing at once nor blocking the event loop — and past its deadline is answered 503."""
+    services = _services(db_url, None)
+    try:
+        assert await _deliver(services, 0)  # the spool exists; its lock is free
+        other = sqlite3.connect(db_url.split(":///", 1)[1] + ack_spool.SUFFIX)
+        other.isolation_level = None
+        other.execute("BEGIN IMMEDIATE")
+        waiting = asyncio.create_task(_deliver(services, 1))
         ticks = 0
         for _ in range(10):  # the loop keeps turning while the ack waits
             await asyncio.sleep(0.01)
             ticks += 1
         assert ticks == 10 and not waiting.done()
-        holder.execute("COMMIT")
+        other.execute("COMMIT")
         assert await asyncio.wait_for(waiting, 2.0) is True
 
-        holder.execute("BEGIN IMMEDIATE")
+        other.execute("BEGIN IMMEDIATE")
         with pytest.raises(InboxBusy):
             await inbox_writer(services).add(
                 inbox.Delivery("slack", "Ev2", "U1", "message", "{}"), deadline=0.1
             )
-        holder.execute("ROLLBACK")
-        async with services.db.transaction() as s:
-            stored = sorted(i.delivery_id for i in await inbox.all_items(s))
-        assert stored[:2] == ["Ev0", "Ev1"]
+        other.execute("ROLLBACK")
+        other.close()
+        await inbox_writer(services).settled()
+        assert _inbox_ids(db_url)[:2] == ["Ev0", "Ev1"]
     finally:
-        holder.close()
         await services.db.dispose()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_what_a_killed_server_left_in_the_spool_reaches_the_inbox_once_at_restart(
+    db_url: str,
+) -> None:
+    """Acks stored in the spool by a server killed before it moved them — one of them
+    already in the inbox too (killed between the move's commit and its delete) — reach the
+    inbox when the server starts again, each once and in their order."""
+    first = _services(db_url, None)
+    try:
+        await _deliver(first, 0)
+        await inbox_writer(first).settled()
+    finally:
+        await first.db.dispose()
+    spool = sqlite3.connect(db_url.split(":///", 1)[1] + ack_spool.SUFFIX, isolation_level=None)
+    with contextlib.closing(spool):
+        for n in (0, 1, 2):  # Ev0: moved, not yet deleted; Ev1, Ev2: not moved
+            spool.execute(
+                "INSERT INTO spool (platform, delivery_id, person, kind, body, received_at) "
+                "VALUES ('slack', ?, 'U1', 'message', '{}', '2026-06-01 10:00:00.000000')",
+                (f"Ev{n}",),
+            )
+    assert _inbox_ids(db_url) == ["Ev0"]
+    restarted = _services(db_url, None)
+    try:
+        await inbox_writer(restarted).settled()
+        assert _inbox_ids(db_url) == ["Ev0", "Ev1", "Ev2"]
+        async with restarted.db.transaction() as s:
+            moved = {i.delivery_id: i for i in await inbox.all_items(s)}
+        assert moved["Ev1"].received_at == dt.datetime(2026, 6, 1, 10, tzinfo=dt.UTC)
+        assert moved["Ev1"].attempts == 0 and moved["Ev1"].done_at is None
+    finally:
+        await restarted.db.dispose()
 
 
 async def test_a_delivery_that_cannot_be_stored_is_answered_503_and_its_retry_200(
@@ -305,6 +366,7 @@ async def test_a_delivery_that_cannot_be_stored_is_answered_503_and_its_retry_20
         async with services.db.transaction() as s:
             assert await inbox.all_items(s) == []
         assert (await post_both())[:2] == (200, 200)
+        await inbox_writer(services).settled()
         async with services.db.transaction() as s:
             stored = sorted(i.delivery_id for i in await inbox.all_items(s))
         assert stored == ["EvBusy", "ev-busy"]

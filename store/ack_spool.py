@@ -53,6 +53,7 @@ LOCK_PATIENCE = 10.0
 #: an ack would wait up to 100 ms for a lock held for microseconds.
 LOCK_POLL = 0.0005
 RETRY_MOVE = 1.0  # seconds before a failed move is tried again
+CLOSE_GRACE = 2.0  # seconds ``close`` waits for a write or a move under way
 
 _COLUMNS = ("platform", "delivery_id", "person", "kind", "body", "received_at")
 _CREATE = (
@@ -226,18 +227,17 @@ class AckSpool:
         return self._main.execute("SELECT 1 FROM acks.spool LIMIT 1").fetchone() is not None
 
     async def close(self) -> None:
+        """Close the connections; a move under way gets ``CLOSE_GRACE`` seconds (a server
+        stops within 10 s), and what it could not move stays in the spool for the next start."""
         self._closed = True
-        if self._moving is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.shield(self._moving)
         if self._here is not None:
             here, self._here = self._here, None
             here.close()
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._acks, self._close, "_waiting")
-        await loop.run_in_executor(self._mover, self._close, "_main")
-        self._acks.shutdown(wait=False)
-        self._mover.shutdown(wait=False)
+        for pool, name in ((self._acks, "_waiting"), (self._mover, "_main")):
+            closing = loop.run_in_executor(pool, self._close, name)
+            await asyncio.wait([closing], timeout=CLOSE_GRACE)  # after what it has in hand
+            pool.shutdown(wait=False)
 
     def _close(self, name: str) -> None:
         conn = getattr(self, name)

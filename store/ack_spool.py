@@ -1,5 +1,6 @@
 """The acks' spool on a SQLite file: deliveries are stored first in a file of their own
-(``<database>-acks``), and moved from there into the inbox table by a thread of this process.
+(``<database>-acks``), and moved from there into the inbox table by a thread of this process,
+a few milliseconds later (``MOVE_DELAY``: one move for a burst).
 
 Why: SQLite has one write lock per file. With the inbox in the database file, an ack found the
 lock held by a worker's handling about one time in seven under load (a handling's claim, its
@@ -53,11 +54,12 @@ LOCK_PATIENCE = 10.0
 #: an ack would wait up to 100 ms for a lock held for microseconds.
 LOCK_POLL = 0.0005
 RETRY_MOVE = 1.0  # seconds before a failed move is tried again
+MOVE_DELAY = 0.005  # seconds the acks of a burst gather in the spool before one move
 CLOSE_GRACE = 2.0  # seconds ``close`` waits for a write or a move under way
 
 _COLUMNS = ("platform", "delivery_id", "person", "kind", "body", "received_at")
 _CREATE = (
-    "CREATE TABLE IF NOT EXISTS {schema}spool (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+    "CREATE TABLE IF NOT EXISTS spool (id INTEGER PRIMARY KEY AUTOINCREMENT, "
     "platform TEXT NOT NULL, delivery_id TEXT NOT NULL, person TEXT NOT NULL, "
     "kind TEXT NOT NULL, body TEXT NOT NULL, received_at TEXT NOT NULL, "
     "UNIQUE (platform, delivery_id))"
@@ -91,6 +93,7 @@ class AckSpool:
         self._waiting: sqlite3.Connection | None = None  # insert's, on ``_acks``
         self._main: sqlite3.Connection | None = None  # the move's, on ``_mover``
         self._moving: asyncio.Future[int] | None = None
+        self._due: asyncio.TimerHandle | None = None  # a move to start (``kick``)
         self._again = False
         self._closed = False
 
@@ -149,13 +152,22 @@ class AckSpool:
 
     # --- the move --------------------------------------------------------------------------
 
-    def kick(self) -> None:
-        """Move what the spool holds into the inbox, on the mover's thread (once more after
-        the move under way, when one is)."""
+    def kick(self, delay: float = MOVE_DELAY) -> None:
+        """Move what the spool holds into the inbox, on the mover's thread, in ``delay``
+        seconds (once more after the move under way, when one is). The delay lets the acks of
+        a burst go in one move: each move costs the event loop a hand-off to the thread and
+        back, as much as an ack's own write (README), and the workers look at the inbox only
+        every 50 ms."""
         if self._closed:
             return
         if self._moving is not None:
             self._again = True
+        elif self._due is None:
+            self._due = asyncio.get_running_loop().call_later(delay, self._start)
+
+    def _start(self) -> None:
+        self._due = None
+        if self._closed or self._moving is not None:
             return
         loop = asyncio.get_running_loop()
         self._moving = asyncio.ensure_future(loop.run_in_executor(self._mover, self._move))
@@ -211,6 +223,9 @@ class AckSpool:
     async def settled(self) -> None:
         """Until the spool is empty and no move is under way (tests; a draining runner)."""
         while True:
+            if self._due is not None:  # now, not after the delay
+                self._due.cancel()
+                self._start()
             if self._moving is not None:
                 await asyncio.wait([self._moving])
                 await asyncio.sleep(0)  # its done-callback first (``_moved``), once it is done
@@ -218,7 +233,7 @@ class AckSpool:
             loop = asyncio.get_running_loop()
             if not await loop.run_in_executor(self._mover, self._spooled):
                 return
-            self.kick()
+            self.kick(0.0)
             await asyncio.sleep(0.005)
 
     def _spooled(self) -> bool:
@@ -230,6 +245,8 @@ class AckSpool:
         """Close the connections; a move under way gets ``CLOSE_GRACE`` seconds (a server
         stops within 10 s), and what it could not move stays in the spool for the next start."""
         self._closed = True
+        if self._due is not None:
+            self._due.cancel()
         if self._here is not None:
             here, self._here = self._here, None
             here.close()
@@ -252,7 +269,7 @@ def _create(path: str) -> None:
     try:
         conn.execute("PRAGMA busy_timeout=10000")  # another process creating it meanwhile
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute(_CREATE.format(schema=""))
+        conn.execute(_CREATE)
     finally:
         conn.close()
 

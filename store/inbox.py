@@ -128,7 +128,7 @@ class Appender:
         path = db.url.database if db.dialect == "sqlite" else None
         self.spool = AckSpool(db.engine, path) if path and path != ":memory:" else None
         if self.spool is not None:
-            self.spool.kick()  # what a previous run left in the spool
+            self.spool.kick(0.0)  # what a previous run left in the spool
         db.on_dispose(self.close)  # its connections are closed before the engine is disposed
 
     def add_now(self, deliveries: Sequence[Delivery], now: dt.datetime) -> list[bool] | None:

@@ -1,7 +1,7 @@
 """Inbox workers behind `dxbot serve`: they take the stored deliveries and answer them.
 
-The server stores each delivery in the inbox (store/inbox.py) before it acknowledges it; workers
-lease rows from there, handle them, and mark them done in the handling's own transaction, along
+The server stores each delivery in the inbox (store/inbox.py; on a SQLite file by way of the
+acks' spool, store/ack_spool.py) before it acknowledges it; workers lease rows from there, handle them, and mark them done in the handling's own transaction, along
 with the replies, which go out through the outbox. So nothing acknowledged lives only in memory:
 a worker, or the whole server, killed at any moment leaves its rows leased, and they are taken
 over when the lease runs out — by a new worker of this process or by another replica on the

@@ -192,9 +192,7 @@ class AckSpool:
 
     def _move(self) -> int:
         """Move the spool's rows into the inbox; how many there were (0: none)."""
-        if self._main is None:
-            self._main = _open(self.path, attach=self.spool_path)
-        conn = self._main
+        conn = self._main_connection()
         try:
             last = conn.execute("SELECT max(id) FROM acks.spool").fetchone()[0]
             if last is None:
@@ -237,9 +235,14 @@ class AckSpool:
             await asyncio.sleep(0.005)
 
     def _spooled(self) -> bool:
+        conn = self._main_connection()
+        return conn.execute("SELECT 1 FROM acks.spool LIMIT 1").fetchone() is not None
+
+    def _main_connection(self) -> sqlite3.Connection:
+        """The mover thread's connection: the database, with the spool attached as ``acks``."""
         if self._main is None:
             self._main = _open(self.path, attach=self.spool_path)
-        return self._main.execute("SELECT 1 FROM acks.spool LIMIT 1").fetchone() is not None
+        return self._main
 
     async def close(self) -> None:
         """Close the connections; a move under way gets ``CLOSE_GRACE`` seconds (a server

@@ -213,7 +213,7 @@ async def serve(
         app, sender, slack_adapter = build_web_app(
             services, adapter, inline=pool is None, socket_mode=socket_mode
         )
-        inbox_writer(services)  # before the first ack: on SQLite, the acks' spool is created now
+        inbox_writer(services)  # on SQLite, moves what a previous run left in the acks' spool
         if slack_adapter is not None:  # one HTTP session for the outbox's Web API calls
             from bot.adapters.slack import CLIENT_TIMEOUT
 

@@ -13,7 +13,13 @@ Each cell is the median of ``--rounds`` loads of each server, taken in alternati
 ``--postgres`` runs ours on a fresh database on ``DXBOT_BENCH_PG_URL``'s server (bench/common.py;
 dropped at the end), as the deployment in deploy/ does, instead of a temporary SQLite file.
 
-Run: ``.venv/bin/python -m bench.bench_ack [--requests N] [--workers N] [--rounds N] [--postgres]``.
+``--pin`` puts the servers under test (and ours' worker) on one CPU and the load generator and
+the fake Slack on the others: on a 2-CPU machine each server then has a core to itself, and ours
+shares it with its own worker only — without it, where the kernel placed the four processes moved
+a run's ratios more than most changes did (README, "Benchmarks").
+
+Run: ``.venv/bin/python -m bench.bench_ack [--requests N] [--workers N] [--rounds N] [--postgres]
+[--pin]``.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import socket
 import sqlite3
 import statistics
@@ -45,20 +52,31 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+#: ``--pin``: the CPU of the servers under test (and their workers, which inherit it); the load
+#: generator and the fake Slack Web API take the other. None: wherever the kernel puts them.
+SERVER_CPU: int | None = None
+
+
 def start(kind: str, *extra: str) -> tuple[subprocess.Popen[str], int, str]:
     """A server process; returns it, its port and what it said after 'ready'."""
     port = free_port()
+    cpus = None if SERVER_CPU is None else ({SERVER_CPU} if kind != "fake" else _load_cpus())
     proc = subprocess.Popen(
         [sys.executable, "-m", "bench.ack_server", kind, str(port), *extra],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
+        preexec_fn=None if cpus is None else lambda: os.sched_setaffinity(0, cpus),
     )
     assert proc.stdout is not None
     line = proc.stdout.readline().strip()
     if not line.startswith("ready"):
         raise RuntimeError(f"{kind} server did not start")
     return proc, port, line.removeprefix("ready").strip()
+
+
+def _load_cpus() -> set[int]:
+    return set(os.sched_getaffinity(0)) - ({SERVER_CPU} if SERVER_CPU is not None else set())
 
 
 async def handled(db_url: str) -> int:
@@ -229,7 +247,16 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--postgres", action="store_true", help="ours on PostgreSQL")
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="the servers under test on the last CPU, the load generator on the others",
+    )
     args = parser.parse_args()
+    if args.pin:
+        global SERVER_CPU
+        SERVER_CPU = max(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, _load_cpus())
     print(
         f"ours on {'PostgreSQL' if args.postgres else 'SQLite'}; before: {machine()}",
         file=sys.stderr,

@@ -254,6 +254,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.pin:
+        if len(os.sched_getaffinity(0)) < 2:
+            parser.error("--pin needs at least two CPUs (one for the servers, one for the load)")
         global SERVER_CPU
         SERVER_CPU = max(os.sched_getaffinity(0))
         os.sched_setaffinity(0, _load_cpus())

@@ -52,15 +52,24 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-#: ``--pin``: the CPU of the servers under test (and their workers, which inherit it); the load
-#: generator and the fake Slack Web API take the other. None: wherever the kernel puts them.
-SERVER_CPU: int | None = None
+#: ``--pin``: the CPUs of the servers under test (their workers inherit them), and the CPUs of
+#: the load generator and the fake Slack Web API.
+Pin = tuple[set[int], set[int]]
 
 
-def start(kind: str, *extra: str) -> tuple[subprocess.Popen[str], int, str]:
-    """A server process; returns it, its port and what it said after 'ready'."""
+def split_cpus() -> Pin:
+    """This process's last CPU for the servers under test, the others for the load."""
+    cpus = set(os.sched_getaffinity(0))
+    servers = {max(cpus)}
+    return servers, cpus - servers
+
+
+def start(
+    kind: str, *extra: str, cpus: set[int] | None = None
+) -> tuple[subprocess.Popen[str], int, str]:
+    """A server process (on ``cpus``; None: wherever the kernel puts it); returns it, its port
+    and what it said after 'ready'."""
     port = free_port()
-    cpus = None if SERVER_CPU is None else ({SERVER_CPU} if kind != "fake" else _load_cpus())
     proc = subprocess.Popen(
         [sys.executable, "-m", "bench.ack_server", kind, str(port), *extra],
         cwd=ROOT,
@@ -73,10 +82,6 @@ def start(kind: str, *extra: str) -> tuple[subprocess.Popen[str], int, str]:
     if not line.startswith("ready"):
         raise RuntimeError(f"{kind} server did not start")
     return proc, port, line.removeprefix("ready").strip()
-
-
-def _load_cpus() -> set[int]:
-    return set(os.sched_getaffinity(0)) - ({SERVER_CPU} if SERVER_CPU is not None else set())
 
 
 async def handled(db_url: str) -> int:
@@ -203,20 +208,28 @@ async def measure(
     return cells
 
 
-async def run(total: int, workers: int, rounds: int, postgres: bool) -> list[str]:
+async def run(
+    total: int, workers: int, rounds: int, postgres: bool, pin: Pin | None = None
+) -> list[str]:
     db_url = await create_database("dxbot_bench_ack") if postgres else None
     try:
-        return await run_on(total, workers, rounds, db_url)
+        return await run_on(total, workers, rounds, db_url, pin)
     finally:
         if db_url is not None:
             await drop_database(db_url)
 
 
-async def run_on(total: int, workers: int, rounds: int, db_url: str | None) -> list[str]:
+async def run_on(
+    total: int, workers: int, rounds: int, db_url: str | None, pin: Pin | None = None
+) -> list[str]:
     """The table, with ours on ``db_url`` (None: a temporary SQLite file)."""
-    fake, fake_port, _ = start("fake")
+    servers_cpus, load_cpus = pin if pin is not None else (None, None)
+    fake, fake_port, _ = start("fake", cpus=load_cpus)
     ours = ("ours", f"http://127.0.0.1:{fake_port}/api/", str(workers))
-    servers = {"bare": start("bare"), "ours": start(*ours, *([db_url] if db_url else []))}
+    servers = {
+        "bare": start("bare", cpus=servers_cpus),
+        "ours": start(*ours, *([db_url] if db_url else []), cpus=servers_cpus),
+    }
     sent = [0]
     lines = [
         "| request | conc | bare p50/p99 ms | bare req/s | ours p50/p99 ms | ours req/s | "
@@ -253,17 +266,17 @@ def main() -> None:
         help="the servers under test on the last CPU, the load generator on the others",
     )
     args = parser.parse_args()
+    pin = None
     if args.pin:
         if len(os.sched_getaffinity(0)) < 2:
             parser.error("--pin needs at least two CPUs (one for the servers, one for the load)")
-        global SERVER_CPU
-        SERVER_CPU = max(os.sched_getaffinity(0))
-        os.sched_setaffinity(0, _load_cpus())
+        pin = split_cpus()
+        os.sched_setaffinity(0, pin[1])  # the load generator
     print(
         f"ours on {'PostgreSQL' if args.postgres else 'SQLite'}; before: {machine()}",
         file=sys.stderr,
     )
-    for line in asyncio.run(run(args.requests, args.workers, args.rounds, args.postgres)):
+    for line in asyncio.run(run(args.requests, args.workers, args.rounds, args.postgres, pin)):
         print(line)
     print(f"after: {machine()}", file=sys.stderr)
 

@@ -117,16 +117,19 @@ class InboxWriter:
 
     A batch is written at once, on the loop's thread, when the database lets it without
     waiting (``Appender.add_now``: a SQLite file whose write lock is free); else by a task
-    that waits for the lock, or for PostgreSQL. Each batch has one timer, from its first
-    arrival: what is not stored by then is answered 503 (``InboxBusy``) — one timer per batch,
-    not one per ack, as a timeout around each wait would cost (bench/bench_ack.py)."""
+    that waits for the lock, or for PostgreSQL. A batch that waits has one timer, due
+    ``ACK_DEADLINE`` after its first arrival: what is not stored by then is answered 503
+    (``InboxBusy``) — one timer per waiting batch, not one per ack, as a timeout around each
+    wait would cost; a batch written at once needs none (bench/bench_ack.py)."""
 
     def __init__(self, services: Services) -> None:
         self.appender = inbox.Appender(services.db)
         self.clock = services.clock
         self.loop = asyncio.get_running_loop()
         self._pending: list[_Waiting] = []
-        self._timer: asyncio.TimerHandle | None = None  # the pending batch's deadline
+        self._expires = 0.0  # the pending batch's deadline (the loop's time) …
+        self._allowed = ACK_DEADLINE  # … and how long that was (for the log)
+        self._timer: asyncio.TimerHandle | None = None  # set once the pending batch must wait
         self._due = False  # a flush is scheduled for the end of this turn of the loop
         self._writing: asyncio.Task[None] | None = None  # a batch waiting for the database
         self.batches = 0  # how many commits stored how many deliveries (bench/bench_ack.py)
@@ -135,7 +138,9 @@ class InboxWriter:
     async def add(self, delivery: inbox.Delivery, deadline: float = ACK_DEADLINE) -> bool:
         future: asyncio.Future[bool] = self.loop.create_future()
         if not self._pending:
-            self._timer = self.loop.call_later(deadline, self._expire, self._pending, deadline)
+            self._expires, self._allowed = self.loop.time() + deadline, deadline
+            if self._writing is not None:  # it waits for the batch being written
+                self._timer = self._expiry(self._pending)
         self._pending.append((delivery, future))
         if not self._due and self._writing is None:
             self._due = True
@@ -157,9 +162,14 @@ class InboxWriter:
             self._failed(batch, timer, exc)
             return
         if answers is None:
+            if timer is None:
+                timer = self._expiry(batch)
             self._writing = self.loop.create_task(self._write(batch, timer, now))
         else:
             self._stored(batch, timer, answers)
+
+    def _expiry(self, batch: list[_Waiting]) -> asyncio.TimerHandle:
+        return self.loop.call_at(self._expires, self._expire, batch, self._allowed)
 
     async def settled(self) -> None:
         """Until every delivery added so far is stored and in the inbox table."""

@@ -66,7 +66,7 @@ _CREATE = (
 )
 _INSERT = (
     f"INSERT INTO spool ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))}) "
-    "ON CONFLICT DO NOTHING RETURNING platform, delivery_id"
+    "ON CONFLICT DO NOTHING"
 )
 _MOVE = (
     f"INSERT INTO main.{InboxItem.__tablename__} ({', '.join(_COLUMNS)}, attempts) "
@@ -302,9 +302,12 @@ def _open(
 
 
 def _insert_all(conn: sqlite3.Connection, params: list[tuple[object, ...]]) -> Stored:
+    """Insert each row, and the keys of those that were new (a row count of 1: a key already
+    spooled counts 0). Not ``RETURNING``: its result rows cost each ack more than they tell."""
     stored: Stored = set()
     for values in params:
-        stored.update((p, d) for p, d in conn.execute(_INSERT, values).fetchall())
+        if conn.execute(_INSERT, values).rowcount == 1:
+            stored.add((str(values[0]), str(values[1])))  # platform, delivery_id: _COLUMNS
     conn.execute("COMMIT")
     return stored
 

@@ -27,7 +27,12 @@ async def read_body(request: web.Request, log: logging.Logger) -> bytes | web.Re
     if request.content_length is not None and request.content_length > MAX_BODY:
         return refuse(log, 413, "body too large")
     try:
-        return await asyncio.wait_for(request.read(), READ_TIMEOUT)
+        if request.content.is_eof():
+            # All in already (a small body comes with its headers): nothing to wait for, so
+            # no timer either — ``wait_for`` would cost every ack a task of its own.
+            return await request.read()
+        async with asyncio.timeout(READ_TIMEOUT):
+            return await request.read()
     except TimeoutError:
         return refuse(log, 408, "body not received in time")
     except web.HTTPRequestEntityTooLarge:

@@ -455,6 +455,13 @@ class SlackAdapter:
             # bytes before anything is parsed; Bolt checking it again cost every ack a second
             # HMAC and header parse (~3% of the ack process's CPU, bench/bench_ack.py).
             request_verification_enabled=False,
+            # Built-ins whose work this app never uses, each a step of every ack: the stored
+            # body is read by the worker (``to_job``), which sets aside the bot's own messages
+            # itself (``authorize`` names no bot user for Bolt to compare), and the listener
+            # takes neither say/respond nor a custom function's token.
+            ignoring_self_events_enabled=False,
+            attaching_function_token_enabled=False,
+            attaching_conversation_kwargs_enabled=False,
             logger=_bolt_logger(),
         )
         self._register()

@@ -35,6 +35,7 @@ from bot.core.config import Settings
 from bot.core.messages import Outbound
 from reminders.clock import Clock, StartedClock
 from store import inbox, outbox
+from store.ack_spool import SpoolMover
 from store.db import Database, Session
 from store.models import InboxItem, OutboxMessage
 
@@ -51,6 +52,7 @@ _CTX = mp.get_context("spawn")
 STOP_GRACE = 4.0  # seconds a stopping worker may finish the row in hand; SIGTERM-to-exit < 10 s
 WORKER_NICE = 10
 POLL_SECONDS = 0.05  # an idle worker looks at the inbox this often (a read, no lock)
+RETRY_MOVE = 1.0  # seconds before a failed move of the acks' spool is tried again
 TASKS_PER_PROCESS = 4  # rows handled at once in one worker process (different people)
 MAX_ATTEMPTS = 5  # a row whose handling killed its worker this often is set aside, logged
 
@@ -254,7 +256,8 @@ async def receive(
 
 class InboxRunner:
     """Takes rows of one platform from the inbox and hands them to the adapter, on ``tasks``
-    concurrent loops; ``wake`` shortens the idle wait when this process stored a row itself."""
+    concurrent loops; on a SQLite file, another loop first moves the acks' spool into the
+    inbox (store/ack_spool.py), every ``POLL_SECONDS``, and wakes them when it moved rows."""
 
     def __init__(self, services: Services, work: InboxWork, *, tasks: int) -> None:
         self.services = services
@@ -265,22 +268,17 @@ class InboxRunner:
         self._running: set[asyncio.Task[None]] = set()
         self._busy = 0
         self._stop = asyncio.Event()
-        self._hooked = False
 
     def wake(self) -> None:
         self._wake.set()
 
     def start(self) -> None:
-        if not self._hooked:
-            # Where this process stores deliveries too (``inline``), its runner is woken as
-            # soon as they reach the inbox (from the acks' spool on SQLite), not at the poll.
-            writer = _writers.get(self.services.db)
-            if writer is not None and writer.loop is asyncio.get_running_loop():
-                writer.appender.on_moved(self.wake)
-                self._hooked = True
         if not self._running:
             self._stop.clear()
             self._running = {asyncio.ensure_future(self._loop()) for _ in range(self.tasks)}
+            mover = inbox.spool_mover(self.services.db)
+            if mover is not None:
+                self._running.add(asyncio.ensure_future(self._move_spool(mover)))
 
     async def stop(self, grace: float = STOP_GRACE) -> None:
         """Let each loop finish the row in hand (at most ``grace`` seconds), then cancel."""
@@ -300,6 +298,9 @@ class InboxRunner:
             writer = _writers.get(self.services.db)
             if writer is not None:
                 await writer.settled()  # what this process stored, in the inbox
+            mover = inbox.spool_mover(self.services.db)
+            if mover is not None:
+                await mover.settled()  # what other processes stored
             async with self.services.db.transaction() as s:
                 left = await inbox.unfinished(s, self.work.platform)
             if not left and not self._busy:
@@ -319,6 +320,19 @@ class InboxRunner:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+
+    async def _move_spool(self, mover: SpoolMover) -> None:
+        """The acks' spool into the inbox: what arrived in a poll's time goes in one move."""
+        while not self._stop.is_set():
+            pause = POLL_SECONDS
+            try:
+                if await mover.move():
+                    self.wake()
+            except Exception as exc:  # the database locked past the move's patience, …
+                log.warning("inbox: moving the acks' spool failed (%s); trying again", exc)
+                pause = RETRY_MOVE
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), pause)
 
     async def step(self) -> bool:
         """Lease and handle one row; False when there was none free."""

@@ -16,7 +16,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
-from collections.abc import Callable, Sequence
+import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import (
@@ -35,7 +36,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
-from store.ack_spool import AckSpool
+from store.ack_spool import AckSpool, SpoolMover
 from store.db import Database, rowcount
 from store.models import InboxItem
 
@@ -117,18 +118,17 @@ class Appender:
     ``INSERT … ON CONFLICT DO NOTHING RETURNING`` and one commit.
 
     On a SQLite file the batch goes to the acks' spool (store/ack_spool.py), a file of its
-    own whose lock no handling holds, and is moved into the inbox from there at once; on
-    PostgreSQL (whose row locks keep acks and handlings apart) and an in-memory SQLite
-    database (which only this process's engine can reach) straight into the inbox, through
-    SQLAlchemy's async connection, kept open for the purpose."""
+    own whose lock no handling holds, and the handling processes move it into the inbox
+    (``spool_mover``); on PostgreSQL (whose row locks keep acks and handlings apart) and an
+    in-memory SQLite database (which only this process's engine can reach) straight into the
+    inbox, through SQLAlchemy's async connection, kept open for the purpose."""
 
     def __init__(self, db: Database) -> None:
         self.engine = db.engine  # not the Database: a registry may key on it weakly
         self._conn: AsyncConnection | None = None
-        path = db.url.database if db.dialect == "sqlite" else None
-        self.spool = AckSpool(db.engine, path) if path and path != ":memory:" else None
-        if self.spool is not None:
-            self.spool.kick(0.0)  # what a previous run left in the spool
+        self._db = weakref.ref(db)  # for its spool's mover (``settled``)
+        path = _spool_of(db)
+        self.spool = AckSpool(db.engine, path) if path else None
         db.on_dispose(self.close)  # its connections are closed before the engine is disposed
 
     def add_now(self, deliveries: Sequence[Delivery], now: dt.datetime) -> list[bool] | None:
@@ -166,16 +166,13 @@ class Appender:
                 await conn.close()
             raise
 
-    def on_moved(self, wake: Callable[[], None]) -> None:
-        """Call ``wake`` whenever deliveries have reached the inbox table from the spool."""
-        if self.spool is not None:
-            self.spool.on_moved.append(wake)
-
     async def settled(self) -> None:
         """Until every delivery stored so far is in the inbox table (tests; a draining
         runner): the spool moved, nothing left in it."""
-        if self.spool is not None:
-            await self.spool.settled()
+        db = self._db()
+        mover = spool_mover(db) if db is not None else None
+        if mover is not None:
+            await mover.settled()
 
     async def close(self) -> None:
         if self.spool is not None:
@@ -183,6 +180,29 @@ class Appender:
         if self._conn is not None:
             conn, self._conn = self._conn, None
             await conn.close()
+
+
+def _spool_of(db: Database) -> str | None:
+    """The database's file when it has an acks' spool: a SQLite file (an in-memory database
+    is reachable only through this process's engine, and PostgreSQL needs none)."""
+    path = db.url.database if db.dialect == "sqlite" else None
+    return path if path and path != ":memory:" else None
+
+
+_movers: weakref.WeakKeyDictionary[Database, SpoolMover] = weakref.WeakKeyDictionary()
+
+
+def spool_mover(db: Database) -> SpoolMover | None:
+    """This process's mover of the database's acks' spool into the inbox (one, whoever asks:
+    an inbox runner, ``Appender.settled``); None where there is no spool."""
+    path = _spool_of(db)
+    if path is None:
+        return None
+    mover = _movers.get(db)
+    if mover is None:
+        mover = _movers[db] = SpoolMover(path)
+        db.on_dispose(mover.close)
+    return mover
 
 
 async def add_many(s: AsyncSession, deliveries: Sequence[Delivery], now: dt.datetime) -> list[bool]:

@@ -20,7 +20,7 @@ from bot.adapters.logo import signature
 from bot.app import Services, build_services
 from bot.core.config import Settings
 from bot.server import build_web_app
-from bot.workers import InboxBusy, inbox_writer, receive
+from bot.workers import InboxBusy, InboxRunner, inbox_writer, receive
 from reminders.clock import FixedClock
 from store import ack_spool, inbox
 from store.db import Database
@@ -274,9 +274,9 @@ async def test_an_ack_waits_for_the_spool_held_elsewhere_without_blocking_the_lo
 async def test_what_a_killed_server_left_in_the_spool_reaches_the_inbox_once_at_restart(
     db_url: str,
 ) -> None:
-    """Acks stored in the spool by a server killed before it moved them — one of them
-    already in the inbox too (killed between the move's commit and its delete) — reach the
-    inbox when the server starts again, each once and in their order."""
+    """Acks left in the spool by a server killed before they were moved — one of them
+    already in the inbox too (a move killed between its commit and its delete) — reach the
+    inbox when the restarted server's rows are moved, each once and in their order."""
     first = _services(db_url, None)
     try:
         await _deliver(first, 0)
@@ -302,6 +302,52 @@ async def test_what_a_killed_server_left_in_the_spool_reaches_the_inbox_once_at_
         assert moved["Ev1"].attempts == 0 and moved["Ev1"].done_at is None
     finally:
         await restarted.db.dispose()
+
+
+class _Recorder:
+    """The far end of a runner: what it was handed, in order."""
+
+    platform = "slack"
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.handled: list[str] = []
+
+    async def handle_item(self, item: inbox.InboxItem) -> None:
+        self.handled.append(item.delivery_id)
+        async with self.services.db.transaction() as s:
+            await inbox.finish(s, item.id, self.services.clock.now())
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_a_worker_moves_the_acks_of_the_server_into_the_inbox_and_handles_them(
+    db_url: str,
+) -> None:
+    """The server's process only acknowledges (its acks stay in the spool); a worker — another
+    process's runner, which stored nothing itself — moves them into the inbox within a poll
+    and handles each once, in order."""
+    server, worker = _services(db_url, None), _services(db_url, None)
+    recorder = _Recorder(worker)
+    runner = InboxRunner(worker, recorder, tasks=2)
+    try:
+        for n in range(5):
+            assert await _deliver(server, n)
+        await asyncio.sleep(0.2)
+        assert _inbox_ids(db_url) == []  # the server moves nothing
+        runner.start()
+        for _ in range(100):
+            if len(recorder.handled) == 5:
+                break
+            await asyncio.sleep(0.02)
+        assert recorder.handled == [f"Ev{n}" for n in range(5)]
+        assert _inbox_ids(db_url) == [f"Ev{n}" for n in range(5)]
+        spool = sqlite3.connect(db_url.split(":///", 1)[1] + ack_spool.SUFFIX)
+        with contextlib.closing(spool):
+            assert spool.execute("SELECT count(*) FROM spool").fetchone() == (0,)
+    finally:
+        await runner.stop()
+        await worker.db.dispose()
+        await server.db.dispose()
 
 
 async def test_a_delivery_that_cannot_be_stored_is_answered_503_and_its_retry_200(

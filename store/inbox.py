@@ -115,7 +115,8 @@ def _insert_returning(postgres: bool) -> Insert:
 
 class Appender:
     """Stores batches of deliveries (a group commit of concurrent acks): each batch is one
-    ``INSERT … ON CONFLICT DO NOTHING RETURNING`` and one commit.
+    ``INSERT … ON CONFLICT DO NOTHING`` and one commit (``RETURNING`` tells which rows were
+    new; in the acks' spool, each row's count).
 
     On a SQLite file the batch goes to the acks' spool (store/ack_spool.py), a file of its
     own whose lock no handling holds, and the handling processes move it into the inbox

@@ -536,6 +536,20 @@ async def test_unknown_event_types_and_action_ids_are_harmless(slack: SlackRig) 
     assert await _count(slack.services, Case) == 0
 
 
+async def test_the_bots_own_messages_and_edits_are_acknowledged_and_never_answered(
+    slack: SlackRig,
+) -> None:
+    """Slack sends the app its own DM posts back as ``message.im``; answering them would loop.
+    Bolt's self-event filter is off (bot/adapters/slack.py), so the worker's is the guard."""
+    text = "セキュリティポリシーの見直しを相談したい。オンラインで12月3日午後希望"
+    assert await slack.dm("UOFF", text, "EvBot", bot_id="B1") == 200
+    assert await slack.dm("UOFF", text, "EvEdit", subtype="message_changed") == 200
+    assert slack.fake.of("chat.postMessage") == []
+    # The same words from the officer are answered: the two above were set aside, not lost.
+    assert await slack.dm("UOFF", text, "EvOfficer") == 200
+    assert slack.fake.texts("DUOFF") != []
+
+
 # --- Block Kit rendering (bot/adapters/slack_blocks.py) -------------------------------------------
 
 

@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import sqlite3
 import time
 from collections.abc import Callable
@@ -53,8 +52,6 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from store.models import InboxItem
-
-log = logging.getLogger("dxbot.inbox")
 
 SUFFIX = "-acks"  # the spool's file: the database's path and this
 #: How long a write keeps trying for a held lock (as the database's busy timeout).

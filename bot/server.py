@@ -16,7 +16,6 @@ import signal
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
@@ -109,15 +108,6 @@ async def _listener_error(error: Exception) -> BoltResponse | None:
     return None
 
 
-@web.middleware
-async def inbox_busy(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """LoGo Chat's route: the same retryable 503 when a delivery could not be stored in time."""
-    try:
-        return await handler(request)
-    except InboxBusy:
-        return web.Response(status=503, headers={"Retry-After": "1"})
-
-
 # A command, interactivity ("payload", already decoded by Bolt: "type"), or Slack's SSL check.
 FORM_KEYS = frozenset({"command", "type", "ssl_check"})
 
@@ -133,7 +123,9 @@ def build_web_app(
     acknowledged; ``inline``: this process also answers them (else worker processes do).
     Under Socket Mode without a signing secret, ``POST /slack/events`` is not mounted at all:
     nothing could verify what arrived there."""
-    app = web.Application(client_max_size=MAX_BODY, middlewares=[inbox_busy])
+    # No app-wide middleware: aiohttp would wrap every ack in it (each route answers its own
+    # 503 when the inbox cannot store a delivery in time).
+    app = web.Application(client_max_size=MAX_BODY)
     routes = [healthz_route(services)]
     adapter: SlackAdapter | None
     if adapter_name == "slack":

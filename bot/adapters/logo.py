@@ -85,7 +85,7 @@ from bot.core.config import Settings
 from bot.core.errors import CliError
 from bot.core.messages import FileOut, FileRef, Inbound, Outbound
 from bot.core.notifier import DeliveryError
-from bot.workers import InboxRunner, Reply, receive, settle
+from bot.workers import InboxBusy, InboxRunner, Reply, receive, settle
 from store.db import Session
 from store.models import InboxItem, OutboxMessage
 
@@ -431,15 +431,19 @@ class LogoAdapter:
             return _reply(400, ok=False, error="invalid message event")
         if event.user.is_bot:
             return _reply(200, ok=True, ignored="bot message")
-        # Stored before the 200: what LoGo Chat hears acknowledged survives any crash.
-        await receive(
-            self.services,
-            platform=PLATFORM,
-            delivery_id=event.event_id,
-            person=event.user.id,
-            kind=MESSAGE_EVENT,
-            body=event.model_dump_json(),
-        )
+        # Stored before the 200: what LoGo Chat hears acknowledged survives any crash; what
+        # could not be stored in time is answered 503, and LoGo Chat sends it again.
+        try:
+            await receive(
+                self.services,
+                platform=PLATFORM,
+                delivery_id=event.event_id,
+                person=event.user.id,
+                kind=MESSAGE_EVENT,
+                body=event.model_dump_json(),
+            )
+        except InboxBusy:
+            return web.Response(status=503, headers={"Retry-After": "1"})
         if self.runner is not None:
             self.runner.start()
             self.runner.wake()

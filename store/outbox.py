@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,31 @@ from store.db import rowcount
 from store.models import OutboxMessage
 
 LEASE = dt.timedelta(seconds=120)
+
+
+@dataclass
+class Watch:
+    """Whether this task has queued a message for a delivery pass (not already claimed by its
+    sender) since ``watch()``: a handling that queued only its own claimed replies need not
+    look for due messages after sending them (a transaction and a query per reply)."""
+
+    queued: bool = False
+
+
+_watch: ContextVar[Watch | None] = ContextVar("outbox_watch", default=None)
+
+
+def watch() -> Watch:
+    """From now on, what this task queues for a delivery pass marks the returned ``Watch``."""
+    current = Watch()
+    _watch.set(current)
+    return current
+
+
+def _queued_for_a_pass() -> None:
+    current = _watch.get()
+    if current is not None:
+        current.queued = True
 
 
 async def enqueue(
@@ -54,6 +80,7 @@ async def enqueue(
             await s.flush()
     except IntegrityError:
         return None
+    _queued_for_a_pass()
     return msg
 
 
@@ -103,6 +130,8 @@ async def enqueue_keyed(
     ]
     stmt = insert(OutboxMessage).on_conflict_do_nothing().returning(OutboxMessage)
     queued = {row.dedupe_key: row for row in await s.scalars(stmt, rows)}
+    if queued and lease is None:
+        _queued_for_a_pass()
     return [queued[m.dedupe_key] for m in messages if m.dedupe_key in queued]
 
 

@@ -62,7 +62,7 @@ async def our_app(
     from bot.app import build_services
     from bot.core.config import Settings
     from bot.demo import seed_with_demo
-    from bot.server import build_web_app
+    from bot.server import build_web_app, freeze_startup_heap
     from bot.workers import WorkerPool
     from store import users
     from store.migrate import upgrade
@@ -96,6 +96,7 @@ async def our_app(
     app, _, adapter = build_web_app(services, "slack", inline=pool is None)
     if adapter is not None and adapter.runner is not None:
         adapter.runner.start()
+    freeze_startup_heap()  # as `dxbot serve` does before it serves
     return app, pool
 
 

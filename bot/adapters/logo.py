@@ -435,14 +435,7 @@ class LogoAdapter:
         # Stored before the 200: what LoGo Chat hears acknowledged survives any crash; what
         # could not be stored in time is answered 503, and LoGo Chat sends it again.
         try:
-            await receive(
-                self.services,
-                platform=PLATFORM,
-                delivery_id=event.event_id,
-                person=event.user.id,
-                kind=MESSAGE_EVENT,
-                body=event.model_dump_json(),
-            )
+            await self._store(event)
         except InboxBusy:
             return web.Response(status=503, headers={"Retry-After": "1"})
         if self.runner is not None:
@@ -490,6 +483,11 @@ class LogoAdapter:
         event = payload if isinstance(payload, LogoEvent) else LogoEvent.model_validate(payload)
         if event.user.is_bot:
             return
+        await self._store(event)
+        await self.drain()
+
+    async def _store(self, event: LogoEvent) -> None:
+        """Into the inbox, under LoGo Chat's event id (a redelivery is recognised there)."""
         await receive(
             self.services,
             platform=PLATFORM,
@@ -498,7 +496,6 @@ class LogoAdapter:
             kind=MESSAGE_EVENT,
             body=event.model_dump_json(),
         )
-        await self.drain()
 
     async def deliver_outbox(self) -> None:
         """Send what is due now rather than at the next tick."""

@@ -257,6 +257,7 @@ async def serve(
             await close_session()
         await runner.cleanup()
     finally:
+        gc.unfreeze()  # a caller that goes on (a test calling serve in its own process)
         if pool is not None:
             await asyncio.to_thread(pool.close)
         await services.db.dispose()

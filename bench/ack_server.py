@@ -62,8 +62,8 @@ async def our_app(
     from bot.app import build_services
     from bot.core.config import Settings
     from bot.demo import seed_with_demo
-    from bot.server import build_web_app, freeze_startup_heap
-    from bot.workers import WorkerPool
+    from bot.server import build_web_app
+    from bot.workers import WorkerPool, freeze_startup_heap
     from store import users
     from store.migrate import upgrade
     from store.profiles import load_profile

@@ -26,7 +26,13 @@ from bot.app import Services, build_services, ensure_program, ensure_schema
 from bot.core.config import Settings
 from bot.core.errors import CliError
 from bot.core.notifier import Sender
-from bot.workers import InboxBusy, inbox_writer, keep_session, serve_clock
+from bot.workers import (
+    InboxBusy,
+    freeze_startup_heap,
+    inbox_writer,
+    keep_session,
+    serve_clock,
+)
 
 if TYPE_CHECKING:  # imported where used: LoGo and the CLI need not load Bolt
     from bot.adapters.slack import SlackAdapter
@@ -149,16 +155,6 @@ def build_web_app(
 
     mount(app, services)  # the read-only web view under /web/ (issue 18)
     return app, sender, adapter
-
-
-def freeze_startup_heap() -> None:
-    """Move everything the start-up built (modules, SQLAlchemy's and Bolt's registries, the
-    profiles: ~190,000 objects) out of the garbage collector's sight, once, before serving.
-    Python's full collection walks every tracked object: ~100 ms here, during which no ack is
-    answered — at 64 concurrent requests a p99 of its own (bench/bench_ack.py). Those objects
-    live as long as the process, so nothing collectable is lost."""
-    gc.collect()
-    gc.freeze()
 
 
 def stop_on_signals() -> asyncio.Event:

@@ -86,7 +86,6 @@ from bot.core.errors import CliError
 from bot.core.messages import FileOut, FileRef, Inbound, Outbound
 from bot.core.notifier import DeliveryError
 from bot.workers import InboxBusy, InboxRunner, Reply, receive, settle
-from store import outbox
 from store.db import Session
 from store.models import InboxItem, OutboxMessage
 
@@ -468,14 +467,9 @@ class LogoAdapter:
             now = self.services.clock.now()
             queued.extend(await settle(s, item, stored, now, deliverer.lease))
 
-        # Did the handling (or its background work) queue anything beyond its own replies —
-        # a notice to staff, a file to post? Only then does a pass look for due messages;
-        # the scheduler's outbox pass takes retries and what other processes left.
-        watch = outbox.watch()
+        watch = deliverer.watch()
         await self.services.dispatcher.handle(inbound, settle_replies)
-        await deliverer.deliver_claimed(queued)
-        if watch.queued:
-            await deliverer.deliver_due()
+        await deliverer.deliver_handled(queued, watch)
 
     async def handle_event(self, payload: LogoEvent | Mapping[str, Any]) -> None:
         """Dispatch one message event and post its replies where it was written (a caller

@@ -62,7 +62,6 @@ from bot.core.errors import CliError
 from bot.core.messages import FileOut, FileRef, Inbound, Outbound
 from bot.core.notifier import DeliveryError
 from bot.workers import InboxRunner, Reply, receive, settle
-from store import outbox
 from store.db import Session
 from store.models import InboxItem, OutboxMessage
 
@@ -557,10 +556,7 @@ class SlackAdapter:
             now = self.services.clock.now()
             queued.extend(await settle(s, item, stored, now, deliverer.lease))
 
-        # Did the handling (or its background work) queue anything beyond its own replies —
-        # a notice to staff, a file to post? Only then does a pass look for due messages;
-        # the scheduler's outbox pass takes retries and what other processes left.
-        watch = outbox.watch()
+        watch = deliverer.watch()
         await self.services.dispatcher.handle(inbound, settle_replies)
         for modal in modals:
             assert modal.form is not None and job.trigger_id is not None
@@ -570,9 +566,7 @@ class SlackAdapter:
                 )
             except Exception as exc:  # the person can press the button again
                 log.warning("views.open failed: %s", exc)
-        await deliverer.deliver_claimed(queued)
-        if watch.queued:
-            await deliverer.deliver_due()
+        await deliverer.deliver_handled(queued, watch)
 
     @staticmethod
     def _reply_to(inbound: Inbound, reply: Outbound, job: SlackJob) -> Reply:

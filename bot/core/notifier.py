@@ -309,6 +309,19 @@ class OutboxDeliverer:
             await self._send_claimed(msgs[start : start + CLAIM_CHUNK], report)
         return report
 
+    @staticmethod
+    def watch() -> outbox.Watch:
+        """Called before a handling: marks whether it (or its background work) queues anything
+        beyond its own claimed replies — a notice to staff, a file to post (``deliver_handled``)."""
+        return outbox.watch()
+
+    async def deliver_handled(self, claimed: list[OutboxMessage], watch: outbox.Watch) -> None:
+        """After a handling's commit: its replies, then a pass for due messages only if it
+        queued others; retries and what other processes left are the scheduler's pass's."""
+        await self.deliver_claimed(claimed)
+        if watch.queued:
+            await self.deliver_due()
+
     async def _deliver_chunk(self, ids: list[int], report: DeliveryReport) -> None:
         async with self.db.transaction() as s:
             msgs = await outbox.claim_many(s, ids, self.clock.now(), self.lease)

@@ -127,8 +127,9 @@ def build_services(
     run_background: Callable[[BackgroundJob], Awaitable[None]] | None = None,
     after_commit: Callable[[], None] | None = None,
     llm: LLM | None = None,
+    inline_sqlite: bool = False,
 ) -> Services:
-    core = build_core(settings, clock=clock, llm=llm)
+    core = build_core(settings, clock=clock, llm=llm, inline_sqlite=inline_sqlite)
     router = build_router(build_flows(), dt.timedelta(minutes=settings.conversation_ttl_minutes))
     dispatcher = Dispatcher(
         db=core.db,

@@ -39,11 +39,18 @@ def load_program(settings: Settings, program_id: str | None = None) -> ProgramPr
     return load_profile(program_id or settings.program or default_program(folder), folder)
 
 
-def build_core(settings: Settings, *, clock: Clock | None = None, llm: LLM | None = None) -> Core:
+def build_core(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    llm: LLM | None = None,
+    inline_sqlite: bool = False,
+) -> Core:
+    """``inline_sqlite``: a worker process's database (store/sqlite_inline.py)."""
     profile = load_program(settings)
     return Core(
         settings=settings,
-        db=Database(settings.database_url),
+        db=Database(settings.database_url, inline=inline_sqlite),
         clock=clock or SystemClock(),
         profile=profile,
         calendar=BusinessCalendar(profile.closed_days),

@@ -512,10 +512,17 @@ def serve_clock(settings: Settings) -> Clock | None:
     return None if settings.clock_start is None else StartedClock(settings.clock_start)
 
 
-async def _worker(settings: Settings, platform: str) -> None:
+def worker_services(settings: Settings) -> Services:
+    """A worker process's services. Its SQLite calls run on its event loop's thread, not on
+    aiosqlite's (store/sqlite_inline.py): the worker has no ack to answer, and the hand-offs
+    to aiosqlite's thread were most of its CPU per reply."""
     from bot.app import build_services
 
-    services = build_services(settings, clock=serve_clock(settings))
+    return build_services(settings, clock=serve_clock(settings), inline_sqlite=True)
+
+
+async def _worker(settings: Settings, platform: str) -> None:
+    services = worker_services(settings)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)

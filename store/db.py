@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import functools
 import socket
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -23,6 +24,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from store import sqlite_inline
 
 #: The unit of work every store function takes. Code above the store names it by this alias, so
 #: that only ``store/`` imports SQLAlchemy (an import-linter contract in pyproject.toml).
@@ -101,7 +104,9 @@ def _write_before_locking_read(conn: Connection, statement: Any, *_: Any) -> Non
         _write_transaction(conn)
 
 
-def make_engine(raw_url: str, **kwargs: Any) -> AsyncEngine:
+def make_engine(raw_url: str, *, inline: bool = False, **kwargs: Any) -> AsyncEngine:
+    """``inline``: on a SQLite file, each call runs on the event loop's thread rather than on
+    aiosqlite's (store/sqlite_inline.py: for the worker processes, whose loop may wait)."""
     url = parse_url(raw_url)
     if url.drivername.startswith("sqlite"):
         if url.database and url.database != ":memory:":
@@ -113,6 +118,8 @@ def make_engine(raw_url: str, **kwargs: Any) -> AsyncEngine:
                     f"Cannot create the directory {parent} for the SQLite database "
                     f"{url.database!r}: {exc.strerror}. Check DATABASE_URL."
                 ) from exc
+        if inline and url.database and url.database != ":memory:":
+            kwargs["async_creator"] = functools.partial(sqlite_inline.connect, url.database)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "savepoint", _write_before_savepoint)
@@ -146,9 +153,9 @@ _holding: contextvars.ContextVar[Database | None] = contextvars.ContextVar("hold
 class Database:
     """Holds the engine; hands out one session per unit of work."""
 
-    def __init__(self, raw_url: str, **engine_kwargs: Any) -> None:
+    def __init__(self, raw_url: str, *, inline: bool = False, **engine_kwargs: Any) -> None:
         self.url = parse_url(raw_url)
-        self.engine = make_engine(raw_url, **engine_kwargs)
+        self.engine = make_engine(raw_url, inline=inline, **engine_kwargs)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._on_dispose: list[Callable[[], Awaitable[None]]] = []
         self._turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] | None = (

@@ -20,7 +20,7 @@ from bot.adapters.logo import signature
 from bot.app import Services, build_services
 from bot.core.config import Settings
 from bot.server import build_web_app
-from bot.workers import InboxBusy, InboxRunner, inbox_writer, receive
+from bot.workers import InboxBusy, InboxRunner, inbox_writer, receive, worker_services
 from reminders.clock import FixedClock
 from store import ack_spool, inbox
 from store.db import Database
@@ -326,7 +326,8 @@ async def test_a_worker_moves_the_acks_of_the_server_into_the_inbox_and_handles_
     """The server's process only acknowledges (its acks stay in the spool); a worker — another
     process's runner, which stored nothing itself — moves them into the inbox within a poll
     and handles each once, in order."""
-    server, worker = _services(db_url, None), _services(db_url, None)
+    server = _services(db_url, None)
+    worker = worker_services(server.settings)  # as a worker process builds them
     recorder = _Recorder(worker)
     runner = InboxRunner(worker, recorder, tasks=2)
     try:

@@ -67,10 +67,13 @@ def parse_url(raw: str) -> URL:
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # WAL lets readers proceed during a write; foreign keys are off by default in SQLite;
     # the busy timeout makes a second process wait for the lock instead of failing at once.
+    # A worker's inline connection waits for a held lock itself, its loop free meanwhile.
+    inline = isinstance(dbapi_conn.driver_connection, sqlite_inline.InlineConnection)
+    busy_timeout = sqlite_inline.NO_BUSY_TIMEOUT if inline else 10000
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute(f"PRAGMA busy_timeout={busy_timeout}")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
 

@@ -8,13 +8,19 @@ burst was CPU-bound on its event loop's thread (77 % of a core at ~90 replies/s,
 loop per reply, bench/bench_replies.py, README "Benchmarks"), much of it those hand-offs. A SQLite
 statement itself takes microseconds.
 
-Why a worker may block its loop on SQLite: what must answer quickly — the acks — is another
-process (bot/workers.py), and on SQLite one process's transactions already take turns
-(store/db.py ``Database.transaction``), so a worker's tasks never wait for each other's lock in
-SQLite's busy handler. What a worker's statement can still wait for is another process's write
-(another worker's handling, the server's scheduler, the spool's move): milliseconds, during
-which the worker's other tasks (a reply on its way to the platform) wait too. The server
-process, which acknowledges, keeps aiosqlite: its loop must never wait for a lock.
+Why a worker may run SQLite on its loop: what must answer quickly — the acks — is another
+process (bot/workers.py), and a statement takes microseconds. Not a held lock, though: another
+process's write (another worker's handling, the server's scheduler, the spool's move) would
+keep the loop in SQLite's busy handler, which sleeps 1, 2, 5 … 100 ms between tries. So these
+connections have no busy timeout (``NO_BUSY_TIMEOUT``, store/db.py): a statement refused for a
+held lock (``SQLITE_BUSY``) is tried again every ``LOCK_POLL`` seconds, the loop free meanwhile,
+for up to ``LOCK_PATIENCE`` seconds (the other connections' busy timeout), then refused as
+before. The retry is sound: a statement refused so has changed nothing, and it was the first
+of its transaction to ask for the lock (Python's sqlite3 begins a transaction at its first
+write, the reads before it running on their own; where a read must be in it, store/db.py
+begins it with ``BEGIN IMMEDIATE``, refused and retried the same way). A refusal that waiting
+cannot cure (``SQLITE_BUSY_SNAPSHOT``) is raised at once. The server process, which
+acknowledges, keeps aiosqlite.
 
 The shape is aiosqlite's ``Connection`` and ``Cursor`` (coroutine methods over ``sqlite3``):
 SQLAlchemy's dialect takes such a connection from ``create_async_engine``'s documented
@@ -24,9 +30,19 @@ unchanged.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
+
+#: What the connections here tell SQLite's busy handler: do not wait (we do, above).
+NO_BUSY_TIMEOUT = 0
+#: How long a statement keeps trying for a held lock (as the other connections' busy timeout).
+LOCK_PATIENCE = 10.0
+#: How often it asks again (the loop's timers resolve to about a millisecond).
+LOCK_POLL = 0.001
+_SQLITE_BUSY = 5  # the primary result code; SQLITE_BUSY_SNAPSHOT (517) cannot be waited out
 
 
 class InlineCursor:
@@ -45,13 +61,14 @@ class InlineCursor:
 
     async def execute(self, sql: str, parameters: Any = None) -> InlineCursor:
         if parameters is None:
-            self._cursor.execute(sql)
+            await _patiently(lambda: self._cursor.execute(sql))
         else:
-            self._cursor.execute(sql, parameters)
+            await _patiently(lambda: self._cursor.execute(sql, parameters))
         return self
 
     async def executemany(self, sql: str, parameters: Iterable[Any]) -> InlineCursor:
-        self._cursor.executemany(sql, parameters)
+        rows = list(parameters)  # may be tried again
+        await _patiently(lambda: self._cursor.executemany(sql, rows))
         return self
 
     async def fetchone(self) -> Any:
@@ -141,6 +158,26 @@ class InlineConnection:
         if self._connection is not None:
             conn, self._connection = self._connection, None
             conn.close()
+
+
+async def _patiently(step: Callable[[], object]) -> None:
+    """Run ``step``; while SQLite refuses it for a lock another connection holds, try again
+    every ``LOCK_POLL`` seconds, for up to ``LOCK_PATIENCE`` seconds."""
+    try:
+        step()
+        return
+    except sqlite3.OperationalError as exc:
+        if exc.sqlite_errorcode != _SQLITE_BUSY:
+            raise
+    give_up = time.monotonic() + LOCK_PATIENCE
+    while True:
+        await asyncio.sleep(LOCK_POLL)
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != _SQLITE_BUSY or time.monotonic() >= give_up:
+                raise
 
 
 async def connect(database: str) -> InlineConnection:

@@ -5,6 +5,7 @@ connection thread is started."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import sqlite3
 import threading
@@ -67,7 +68,8 @@ async def test_a_unique_clash_is_a_conflict_and_undoes_the_whole_transaction(
 
 async def test_a_write_waits_for_another_process_s_lock_and_then_succeeds(db_url: str) -> None:
     """Another process (here a plain connection on a thread) holds the write lock for 0.3 s:
-    the worker's write waits for it, as SQLite's busy timeout says, and is not refused."""
+    the worker's write waits for it and is not refused, and the worker's other tasks (a reply
+    on its way out) go on meanwhile."""
     path = db_url.split(":///", 1)[1]
     held, release = threading.Event(), threading.Event()
 
@@ -84,6 +86,15 @@ async def test_a_write_waits_for_another_process_s_lock_and_then_succeeds(db_url
     held.wait(5)
     threading.Timer(0.3, release.set).start()
     db = Database(db_url, inline=True)
+    ticks = 0
+
+    async def other_task() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticker = asyncio.ensure_future(other_task())
     try:
         started = time.monotonic()
         async with db.transaction() as s:
@@ -97,9 +108,11 @@ async def test_a_write_waits_for_another_process_s_lock_and_then_succeeds(db_url
                 now=DEFAULT_NOW,
             )
         assert stored and time.monotonic() - started >= 0.25
+        assert ticks >= 10  # about 30 in the 0.3 s; none if the loop were held
         async with db.transaction() as s:
             item = await inbox.claim(s, DEFAULT_NOW, dt.timedelta(seconds=60), "slack")
             assert item is not None and item.delivery_id == "Ev3"
     finally:
+        ticker.cancel()
         holder.join()
         await db.dispose()

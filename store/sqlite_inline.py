@@ -112,9 +112,26 @@ class InlineCursor:
         self._cursor.arraysize = value
 
 
+class _AtOnce:
+    """Stands for aiosqlite's queue of calls to its thread: the dialect sets an isolation
+    level (``execution_options(isolation_level="AUTOCOMMIT")``) by putting a call and its
+    future on ``_tx``; here the call runs at once."""
+
+    @staticmethod
+    def put_nowait(item: tuple[asyncio.Future[Any], Callable[[], Any]]) -> None:
+        future, call = item
+        try:
+            future.set_result(call())
+        except Exception as exc:
+            future.set_exception(exc)
+
+
 class InlineConnection:
     """aiosqlite's ``Connection`` over a ``sqlite3.Connection``, without the thread. The
-    dialect reads ``_connection`` (None once closed) and ``isolation_level``."""
+    dialect reads ``_connection`` (None once closed), ``_conn`` and ``_tx`` (to set an
+    isolation level) and ``isolation_level``."""
+
+    _tx = _AtOnce()
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._connection: sqlite3.Connection | None = conn

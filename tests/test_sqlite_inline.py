@@ -116,3 +116,15 @@ async def test_a_write_waits_for_another_process_s_lock_and_then_succeeds(db_url
         ticker.cancel()
         holder.join()
         await db.dispose()
+
+
+async def test_a_statement_in_autocommit_runs_on_the_inline_connection(db_url: str) -> None:
+    """SQLAlchemy sets an isolation level through the driver's call queue; the inline one runs
+    the call at once (a VACUUM, which SQLite refuses inside a transaction, then succeeds)."""
+    db = Database(db_url, inline=True)
+    try:
+        async with db.engine.connect() as conn:
+            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await auto.exec_driver_sql("VACUUM")
+    finally:
+        await db.dispose()

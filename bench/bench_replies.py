@@ -9,7 +9,7 @@
    timed — the delivery half of a reminder pass that found that many pings due.
 
     .venv/bin/python -m bench.bench_replies [--events 10000] [--pings 10000] [--workers 1]
-        [--worker-nice 10]
+        [--worker-nice 19]
         [--postgres]   # both on a fresh database on DXBOT_BENCH_PG_URL's server
 
 Goal (issue 16): 1,000 replies per second on two cores; the report says what limits it.
@@ -210,7 +210,7 @@ async def main() -> None:
     parser.add_argument("--pings", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--postgres", action="store_true", help="on PostgreSQL (both parts)")
-    parser.add_argument("--worker-nice", type=int, default=10, help="DXBOT_WORKER_NICE")
+    parser.add_argument("--worker-nice", type=int, default=19, help="DXBOT_WORKER_NICE")
     args = parser.parse_args()
     print(machine())
     await burst(args.events, args.workers, args.postgres, args.worker_nice)

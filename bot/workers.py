@@ -9,7 +9,7 @@ same PostgreSQL.
 
 ``InboxRunner`` is the loop (a few tasks in one process; one person's rows are never handled
 at once, the claim sees to it). ``WorkerPool`` runs it in worker processes at a lower CPU
-priority (nice 10), so the acks get the CPU first (bench/bench_ack.py), and supervises them: the
+priority (nice 19), so the acks get the CPU first (bench/bench_ack.py), and supervises them: the
 moment a worker process ends (its sentinel becomes readable) another is started. ``close``
 asks them to stop (SIGTERM: finish the row in hand), and kills what is still running after a
 grace period — the backlog stays in the inbox.
@@ -51,7 +51,7 @@ log = logging.getLogger("dxbot.workers")
 # child must not share.
 _CTX = mp.get_context("spawn")
 STOP_GRACE = 4.0  # seconds a stopping worker may finish the row in hand; SIGTERM-to-exit < 10 s
-WORKER_NICE = 10
+WORKER_NICE = 19
 POLL_SECONDS = 0.05  # an idle worker looks at the inbox this often (a read, no lock)
 RETRY_MOVE = 1.0  # seconds before a failed move of the acks' spool is tried again
 TASKS_PER_PROCESS = 4  # rows handled at once in one worker process (different people)
@@ -450,15 +450,21 @@ def worker_main(settings: Settings, platform: str) -> None:
 
 def yield_to_acks(nice: int = WORKER_NICE) -> None:
     """Acks have a hard 3-second limit; the work has none. Lower this process's CPU priority
-    (``DXBOT_WORKER_NICE``, default nice 10, before it starts any thread: threads inherit it),
+    (``DXBOT_WORKER_NICE``, default nice 19, before it starts any thread: threads inherit it),
     so that the kernel favours the ack process whenever both are ready.
+
+    Nice 19, not 10 (the default until 2026-12-04): where a worker with a backlog shares a core
+    with the ack process, it takes its weight's share of it whatever it has to do — at nice 10
+    about a tenth, 27–33 µs of CPU per ack (``/proc``, bench/bench_ack.py pinned, commands at
+    16 concurrent), at nice 19 7–10 µs; the acks have a 3-second limit, the replies none. It
+    stays in the normal class, so it is never starved outright (below).
 
     Not the idle class (``SCHED_IDLE``), which an earlier version used: on a host busy with
     other work an idle-class worker got almost no CPU — replies waited minutes, and on SQLite a
     worker starved while it held the write lock kept the acks waiting past their deadline
-    (a priority inversion; bench/bench_ack.py could not complete). At nice 10 the worker
-    still gets its share (about a tenth of a busy nice-0 process's), and holds the lock for
-    milliseconds. On a host busy with other work even nice 10 leaves the worker little
+    (a priority inversion; bench/bench_ack.py could not complete). At nice 19 the worker
+    still gets its share (about a seventieth of a busy nice-0 process's; the acks no longer
+    take the database's lock, store/ack_spool.py). On a host busy with other work it gets little
     (bench/bench_replies.py): there, 0 keeps it level with the rest.
     """
     if nice > 0:

@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     # and tests of another day; unset, the real time.
     clock_start: dt.datetime | None = Field(default=None, alias="DXBOT_CLOCK_START")
     # The worker processes' nice value (0–19): above 0 the acks get the CPU first (bot/workers.py).
-    worker_nice: int = Field(default=10, ge=0, le=19, alias="DXBOT_WORKER_NICE")
+    worker_nice: int = Field(default=19, ge=0, le=19, alias="DXBOT_WORKER_NICE")
 
     @field_validator("program", "profiles_dir", "public_url", "clock_start", mode="before")
     @classmethod

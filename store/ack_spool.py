@@ -51,11 +51,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from store import sqlite_inline
 from store.models import InboxItem
 
 SUFFIX = "-acks"  # the spool's file: the database's path and this
 #: How long a write keeps trying for a held lock (as the database's busy timeout).
-LOCK_PATIENCE = 10.0
+LOCK_PATIENCE = sqlite_inline.LOCK_PATIENCE
 #: How often it asks again. SQLite's own busy handler sleeps 1, 2, 5 … 100 ms between tries:
 #: an ack would wait up to 100 ms for a lock held for microseconds.
 LOCK_POLL = 0.0005

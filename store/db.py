@@ -69,7 +69,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # the busy timeout makes a second process wait for the lock instead of failing at once.
     # A worker's inline connection waits for a held lock itself, its loop free meanwhile.
     inline = isinstance(dbapi_conn.driver_connection, sqlite_inline.InlineConnection)
-    busy_timeout = sqlite_inline.NO_BUSY_TIMEOUT if inline else 10000
+    busy_timeout = (
+        sqlite_inline.NO_BUSY_TIMEOUT if inline else int(sqlite_inline.LOCK_PATIENCE * 1000)
+    )
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
@@ -112,8 +114,10 @@ def make_engine(raw_url: str, *, inline: bool = False, **kwargs: Any) -> AsyncEn
     aiosqlite's (store/sqlite_inline.py: for the worker processes, whose loop may wait)."""
     url = parse_url(raw_url)
     if url.drivername.startswith("sqlite"):
-        if url.database and url.database != ":memory:":
-            parent = Path(url.database).parent
+        # the database's file (an in-memory database has none)
+        path = url.database if url.database and url.database != ":memory:" else None
+        if path is not None:
+            parent = Path(path).parent
             try:
                 parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
@@ -121,8 +125,8 @@ def make_engine(raw_url: str, *, inline: bool = False, **kwargs: Any) -> AsyncEn
                     f"Cannot create the directory {parent} for the SQLite database "
                     f"{url.database!r}: {exc.strerror}. Check DATABASE_URL."
                 ) from exc
-        if inline and url.database and url.database != ":memory:":
-            kwargs["async_creator"] = functools.partial(sqlite_inline.connect, url.database)
+        if inline and path is not None:
+            kwargs["async_creator"] = functools.partial(sqlite_inline.connect, path)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "savepoint", _write_before_savepoint)

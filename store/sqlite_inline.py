@@ -38,7 +38,8 @@ from typing import Any
 
 #: What the connections here tell SQLite's busy handler: do not wait (we do, above).
 NO_BUSY_TIMEOUT = 0
-#: How long a statement keeps trying for a held lock (as the other connections' busy timeout).
+#: How long any of our SQLite connections waits for a lock another holds: here, the acks'
+#: spool (store/ack_spool.py), and as the busy timeout of the others (store/db.py).
 LOCK_PATIENCE = 10.0
 #: How often it asks again (the loop's timers resolve to about a millisecond).
 LOCK_POLL = 0.001
@@ -178,21 +179,19 @@ class InlineConnection:
 async def _patiently(step: Callable[[], object]) -> None:
     """Run ``step``; while SQLite refuses it for a lock another connection holds, try again
     every ``LOCK_POLL`` seconds, for up to ``LOCK_PATIENCE`` seconds."""
-    try:
-        step()
-        return
-    except sqlite3.OperationalError as exc:
-        if exc.sqlite_errorcode != _SQLITE_BUSY:
-            raise
-    give_up = time.monotonic() + LOCK_PATIENCE
+    give_up: float | None = None  # the clock is read only once a lock is met
     while True:
-        await asyncio.sleep(LOCK_POLL)
         try:
             step()
             return
         except sqlite3.OperationalError as exc:
-            if exc.sqlite_errorcode != _SQLITE_BUSY or time.monotonic() >= give_up:
+            if exc.sqlite_errorcode != _SQLITE_BUSY:
                 raise
+            now = time.monotonic()
+            give_up = now + LOCK_PATIENCE if give_up is None else give_up
+            if now >= give_up:
+                raise
+        await asyncio.sleep(LOCK_POLL)
 
 
 async def connect(database: str) -> InlineConnection:

@@ -247,9 +247,9 @@ async def receive(
     services: Services, *, platform: str, delivery_id: str, person: str, kind: str, body: str
 ) -> bool:
     """Store a delivery before it is acknowledged; False when it is recognised as stored before
-    (a retry: on a SQLite file, while the first is still in the acks' spool — a later copy is
-    stored there, and only the first reaches the inbox). Raises ``InboxBusy`` when it could not
-    be stored within ``ACK_DEADLINE``."""
+    (a retry: in the same batch; on PostgreSQL, or later — on a SQLite file a later copy is
+    stored in the acks' spool too, and only the first reaches the inbox). Raises ``InboxBusy``
+    when it could not be stored within ``ACK_DEADLINE``."""
     return await inbox_writer(services).add(
         inbox.Delivery(platform, delivery_id, person, kind, body)
     )

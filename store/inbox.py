@@ -95,6 +95,11 @@ def _delivery_rows(deliveries: Sequence[Delivery], now: dt.datetime) -> list[dic
     return list(rows.values())
 
 
+def _keys(rows: list[dict[str, object]]) -> set[tuple[str, str]]:
+    """The rows' (platform, delivery id): what a spooled batch stored (all of it)."""
+    return {(str(row["platform"]), str(row["delivery_id"])) for row in rows}
+
+
 def _answers(deliveries: Sequence[Delivery], stored: set[tuple[str, str]]) -> list[bool]:
     answers = []
     for d in deliveries:
@@ -116,7 +121,7 @@ def _insert_returning(postgres: bool) -> Insert:
 class Appender:
     """Stores batches of deliveries (a group commit of concurrent acks): each batch is one
     ``INSERT … ON CONFLICT DO NOTHING`` and one commit (``RETURNING`` tells which rows were
-    new; in the acks' spool, each row's count).
+    new; the acks' spool stores every row, and the move keeps the first copy).
 
     On a SQLite file the batch goes to the acks' spool (store/ack_spool.py), a file of its
     own whose lock no handling holds, and the handling processes move it into the inbox
@@ -138,19 +143,20 @@ class Appender:
         then awaits ``add_many``. Raises what the write itself raised (nothing is stored)."""
         if self.spool is None or not deliveries:
             return None
-        stored = self.spool.insert_now(_delivery_rows(deliveries, now))
-        return None if stored is None else _answers(deliveries, stored)
+        rows = _delivery_rows(deliveries, now)
+        return _answers(deliveries, _keys(rows)) if self.spool.insert_now(rows) else None
 
     async def add_many(self, deliveries: Sequence[Delivery], now: dt.datetime) -> list[bool]:
         """Store the deliveries in one transaction, waiting for the lock as needed; for each,
         in order, whether it was new — False for a second copy within the batch, and for a
-        platform's retry of one already stored (on a SQLite file: while the first is still in
-        the spool; a later retry is stored, and the move keeps only the first)."""
+        platform's retry of one already stored (not on a SQLite file: there the retry is
+        stored in the spool too, and the move keeps only the first)."""
         if not deliveries:
             return []
         rows = _delivery_rows(deliveries, now)
         if self.spool is not None:
-            return _answers(deliveries, await self.spool.insert(rows))
+            await self.spool.insert(rows)
+            return _answers(deliveries, _keys(rows))
         if self._conn is None:
             self._conn = await self.engine.connect()
         conn = self._conn

@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import sqlite3
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -300,6 +300,98 @@ async def test_what_a_killed_server_left_in_the_spool_reaches_the_inbox_once_at_
             moved = {i.delivery_id: i for i in await inbox.all_items(s)}
         assert moved["Ev1"].received_at == dt.datetime(2026, 6, 1, 10, tzinfo=dt.UTC)
         assert moved["Ev1"].attempts == 0 and moved["Ev1"].done_at is None
+    finally:
+        await restarted.db.dispose()
+
+
+def _spool_rows(db_url: str) -> list[tuple[int, str]]:
+    spool = sqlite3.connect(db_url.split(":///", 1)[1] + ack_spool.SUFFIX)
+    with contextlib.closing(spool):
+        return list(spool.execute("SELECT id, delivery_id FROM spool ORDER BY id"))
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_an_ack_given_a_used_id_again_survives_a_racing_movers_delete(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two workers move the spool at once. While the first is between its move and its
+    delete, the second moves and deletes the same rows, and a new ack takes the emptied
+    spool's first id again: the first worker's delete leaves that ack, and it reaches the
+    inbox once, after the others."""
+    services = _services(db_url, None)
+    path = db_url.split(":///", 1)[1]
+    first, second = ack_spool.SpoolMover(path), ack_spool.SpoolMover(path)
+    real = ack_spool._patiently
+    steps: list[str] = []
+
+    def interleaved(step: Callable[[], object]) -> None:
+        steps.append("step")
+        if len(steps) == 2:  # the first mover's delete is next: the second moves first
+            second._move()
+            assert _spool_rows(db_url) == []
+            asyncio.run_coroutine_threadsafe(_deliver(services, 2), loop).result(5)
+            assert _spool_rows(db_url) == [(1, "Ev2")]  # the id Ev0 had
+        real(step)
+
+    loop = asyncio.get_running_loop()
+    try:
+        assert [await _deliver(services, n) for n in (0, 1)] == [True, True]
+        assert _spool_rows(db_url) == [(1, "Ev0"), (2, "Ev1")]
+        monkeypatch.setattr(ack_spool, "_patiently", interleaved)
+        assert await first.move() == 2
+        monkeypatch.setattr(ack_spool, "_patiently", real)
+        assert _spool_rows(db_url) == [(1, "Ev2")]
+        assert await first.move() == 1
+        assert _inbox_ids(db_url) == ["Ev0", "Ev1", "Ev2"]
+        assert _spool_rows(db_url) == []
+    finally:
+        await first.close()
+        await second.close()
+        await services.db.dispose()
+
+
+_EARLIER_SPOOL = (  # the spool's table as versions before 2026-12-04 created it
+    "CREATE TABLE spool (id INTEGER PRIMARY KEY AUTOINCREMENT, platform TEXT NOT NULL, "
+    "delivery_id TEXT NOT NULL, person TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL, "
+    "received_at TEXT NOT NULL, UNIQUE (platform, delivery_id))"
+)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_a_spool_of_the_earlier_shape_is_moved_then_rebuilt(db_url: str) -> None:
+    """A spool file left by an earlier version, with acks in it: they reach the inbox, a retry
+    spooled meanwhile once; the table is rebuilt in the new shape only once it is empty."""
+    path = db_url.split(":///", 1)[1] + ack_spool.SUFFIX
+    spool = sqlite3.connect(path, isolation_level=None)
+    with contextlib.closing(spool):
+        spool.execute("PRAGMA journal_mode=WAL")
+        spool.execute(_EARLIER_SPOOL)
+        spool.execute(
+            "INSERT INTO spool (platform, delivery_id, person, kind, body, received_at) "
+            "VALUES ('slack', 'Ev0', 'U1', 'message', '{}', '2026-06-01 10:00:00.000000')"
+        )
+
+    def shape() -> str:
+        with contextlib.closing(sqlite3.connect(path)) as conn:
+            return str(
+                conn.execute("SELECT sql FROM sqlite_master WHERE name = 'spool'").fetchone()[0]
+            )
+
+    first = _services(db_url, None)
+    try:
+        assert await _deliver(first, 1) is True
+        assert await _deliver(first, 0) is True  # a retry of what the spool already holds
+        assert "AUTOINCREMENT" in shape()  # it held rows: kept as it was
+        await inbox_writer(first).settled()
+        assert _inbox_ids(db_url) == ["Ev0", "Ev1"]
+    finally:
+        await first.db.dispose()
+    restarted = _services(db_url, None)
+    try:
+        assert await _deliver(restarted, 2) is True
+        assert "AUTOINCREMENT" not in shape() and "UNIQUE" not in shape()
+        await inbox_writer(restarted).settled()
+        assert _inbox_ids(db_url) == ["Ev0", "Ev1", "Ev2"]
     finally:
         await restarted.db.dispose()
 

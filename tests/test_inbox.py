@@ -202,6 +202,25 @@ async def test_concurrent_deliveries_are_stored_in_one_commit_and_retries_recogn
         await services.db.dispose()
 
 
+async def test_deliveries_whose_listeners_run_a_turn_apart_share_one_commit(
+    db_url: str, clock: FixedClock
+) -> None:
+    """A server reads requests in one turn of its loop and runs their listeners two turns
+    later: deliveries from two consecutive reads (listeners a turn apart) are stored by one
+    commit, and a third, arriving after that commit, by the next."""
+    services = _services(db_url, clock)
+    try:
+        first = asyncio.ensure_future(_deliver(services, 0))
+        await asyncio.sleep(0)  # one turn: the first listener has run
+        second = asyncio.ensure_future(_deliver(services, 1))
+        assert await asyncio.gather(first, second) == [True, True]
+        assert inbox_writer(services).batches == 1
+        assert await _deliver(services, 2) is True
+        assert (inbox_writer(services).batches, inbox_writer(services).stored) == (2, 3)
+    finally:
+        await services.db.dispose()
+
+
 def _inbox_ids(db_url: str) -> list[str]:
     """The inbox table's delivery ids, read as another process would."""
     with contextlib.closing(sqlite3.connect(db_url.split(":///", 1)[1])) as conn:

@@ -58,7 +58,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -72,6 +72,8 @@ LOCK_PATIENCE = sqlite_inline.LOCK_PATIENCE
 #: an ack would wait up to 100 ms for a lock held for microseconds.
 LOCK_POLL = 0.0005
 CLOSE_GRACE = 2.0  # seconds ``close`` waits for a write or a move under way
+
+_T = TypeVar("_T")
 
 _COLUMNS = ("platform", "delivery_id", "person", "kind", "body", "received_at")
 _CREATE = (
@@ -134,7 +136,12 @@ class AckSpool:
         if self._here is None:
             # Not bound to the thread that opened it: ``close`` may run on another (a
             # database disposed from a test's thread); the one caller is the event loop's.
-            self._here = _open(self.spool_path, check_same_thread=False)
+            try:
+                self._here = _open(self.spool_path, check_same_thread=False)
+            except sqlite3.OperationalError as exc:
+                if _locked(exc):  # the file's log being set up by another connection
+                    return False
+                raise
         conn = self._here
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -160,7 +167,7 @@ class AckSpool:
 
     def _insert_waiting(self, params: list[tuple[object, ...]]) -> None:
         if self._waiting is None:
-            self._waiting = _open(self.spool_path)
+            self._waiting = _patiently(lambda: _open(self.spool_path))
         conn = self._waiting
         try:
             _patiently(lambda: conn.execute("BEGIN IMMEDIATE"))
@@ -231,7 +238,7 @@ class SpoolMover:
 
     def _main_connection(self) -> sqlite3.Connection:
         if self._main is None:
-            self._main = _open(self.path, attach=self.spool_path)
+            self._main = _patiently(lambda: _open(self.path, attach=self.spool_path))
         return self._main
 
     async def close(self) -> None:
@@ -279,9 +286,22 @@ def _create(path: str) -> None:
 def _open(
     path: str, *, check_same_thread: bool = True, attach: str | None = None
 ) -> sqlite3.Connection:
+    """A connection with no busy timeout (its caller waits for a held lock its own way). Its
+    first statements can find the file locked too — another connection setting up or removing
+    the write-ahead log, as the last one to close does — and then raise, the connection closed.
+    """
     conn = sqlite3.connect(  # transactions: ours (isolation_level=None)
         path, isolation_level=None, check_same_thread=check_same_thread
     )
+    try:
+        _configure(conn, attach)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _configure(conn: sqlite3.Connection, attach: str | None) -> None:
     pragmas = ["busy_timeout=0", "synchronous=NORMAL"]
     if attach is None:
         # The acks' connections never checkpoint: the checkpoint, run by the committing
@@ -297,7 +317,6 @@ def _open(
     # contract end expects of every file, README "Erasure").
     for pragma in ("synchronous=NORMAL", "secure_delete=ON", "journal_size_limit=0"):
         conn.execute(f"PRAGMA {schema}{pragma}")
-    return conn
 
 
 def _insert_all(conn: sqlite3.Connection, params: list[tuple[object, ...]]) -> None:
@@ -306,14 +325,13 @@ def _insert_all(conn: sqlite3.Connection, params: list[tuple[object, ...]]) -> N
     conn.execute("COMMIT")
 
 
-def _patiently(step: Callable[[], object]) -> None:
-    """Run ``step`` (which takes a write lock), asking again every ``LOCK_POLL`` seconds while
+def _patiently(step: Callable[[], _T]) -> _T:
+    """Run ``step`` (which takes a lock), asking again every ``LOCK_POLL`` seconds while
     another connection holds the lock, for up to ``LOCK_PATIENCE`` seconds."""
     give_up = time.monotonic() + LOCK_PATIENCE
     while True:
         try:
-            step()
-            return
+            return step()
         except sqlite3.OperationalError as exc:
             if not _locked(exc) or time.monotonic() >= give_up:
                 raise

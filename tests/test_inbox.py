@@ -290,6 +290,33 @@ async def test_an_ack_waits_for_the_spool_held_elsewhere_without_blocking_the_lo
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_an_ack_whose_first_look_at_the_spool_finds_it_locked_waits_for_it(
+    db_url: str,
+) -> None:
+    """The ack process's first write finds the spool's file locked outright (as while another
+    connection sets up or removes its write-ahead log): the ack waits for the lock — no 503 —
+    and is stored once the file is free."""
+    services = _services(db_url, None)
+    path = db_url.split(":///", 1)[1] + ack_spool.SUFFIX
+    inbox_writer(services)  # the spool's file is there; the ack has not opened it yet
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("PRAGMA locking_mode=EXCLUSIVE")
+        other.execute("BEGIN EXCLUSIVE")
+        other.execute("COMMIT")  # the exclusive lock stays with ``other`` until it closes
+        waiting = asyncio.create_task(_deliver(services, 0))
+        await asyncio.sleep(0.2)
+        assert not waiting.done()
+        other.close()
+        assert await asyncio.wait_for(waiting, 2.0) is True
+        await inbox_writer(services).settled()
+        assert _inbox_ids(db_url) == ["Ev0"]
+    finally:
+        other.close()
+        await services.db.dispose()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 async def test_what_a_killed_server_left_in_the_spool_reaches_the_inbox_once_at_restart(
     db_url: str,
 ) -> None:
@@ -343,14 +370,14 @@ async def test_an_ack_given_a_used_id_again_survives_a_racing_movers_delete(
     real = ack_spool._patiently
     steps: list[str] = []
 
-    def interleaved(step: Callable[[], object]) -> None:
+    def interleaved(step: Callable[[], object]) -> object:
         steps.append("step")
-        if len(steps) == 2:  # the first mover's delete is next: the second moves first
-            second._move()
+        if len(steps) == 3:  # after its connection and its move, the first mover's delete
+            second._move()  # is next: the second moves first (its own steps count past 3)
             assert _spool_rows(db_url) == []
             asyncio.run_coroutine_threadsafe(_deliver(services, 2), loop).result(5)
             assert _spool_rows(db_url) == [(1, "Ev2")]  # the id Ev0 had
-        real(step)
+        return real(step)
 
     loop = asyncio.get_running_loop()
     try:

@@ -133,23 +133,19 @@ class AckSpool:
     def insert_now(self, rows: list[dict[str, object]]) -> bool:
         """The batch written at once on this thread; False, with nothing written, when the
         spool's lock is held (by a move's delete, or another process's ack)."""
-        if self._here is None:
-            # Not bound to the thread that opened it: ``close`` may run on another (a
-            # database disposed from a test's thread); the one caller is the event loop's.
-            try:
-                self._here = _open(self.spool_path, check_same_thread=False)
-            except sqlite3.OperationalError as exc:
-                if _locked(exc):  # the file's log being set up by another connection
-                    return False
-                raise
         conn = self._here
         try:
+            if conn is None:
+                # Not bound to the thread that opened it: ``close`` may run on another (a
+                # database disposed from a test's thread); the one caller is the event loop's.
+                conn = self._here = _open(self.spool_path, check_same_thread=False)
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            if _locked(exc):
+            if _locked(exc):  # at the open too: another connection setting up the file's log
                 return False
             self._here = None
-            _discard(conn)
+            if conn is not None:
+                _discard(conn)
             raise
         try:
             _insert_all(conn, self._params(rows))
@@ -270,7 +266,7 @@ def _create(path: str) -> None:
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         # another process creating it meanwhile
-        conn.execute(f"PRAGMA busy_timeout={int(LOCK_PATIENCE * 1000)}")
+        conn.execute(f"PRAGMA busy_timeout={sqlite_inline.BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("BEGIN IMMEDIATE")
         found = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'spool'").fetchone()

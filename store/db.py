@@ -69,9 +69,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # the busy timeout makes a second process wait for the lock instead of failing at once.
     # A worker's inline connection waits for a held lock itself, its loop free meanwhile.
     inline = isinstance(dbapi_conn.driver_connection, sqlite_inline.InlineConnection)
-    busy_timeout = (
-        sqlite_inline.NO_BUSY_TIMEOUT if inline else int(sqlite_inline.LOCK_PATIENCE * 1000)
-    )
+    busy_timeout = sqlite_inline.NO_BUSY_TIMEOUT if inline else sqlite_inline.BUSY_TIMEOUT_MS
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")

@@ -41,6 +41,8 @@ NO_BUSY_TIMEOUT = 0
 #: How long any of our SQLite connections waits for a lock another holds: here, the acks'
 #: spool (store/ack_spool.py), and as the busy timeout of the others (store/db.py).
 LOCK_PATIENCE = 10.0
+#: The same patience as SQLite's busy timeout, for the connections that wait in its handler.
+BUSY_TIMEOUT_MS = int(LOCK_PATIENCE * 1000)
 #: How often it asks again (the loop's timers resolve to about a millisecond).
 LOCK_POLL = 0.001
 _SQLITE_BUSY = 5  # the primary result code; SQLITE_BUSY_SNAPSHOT (517) cannot be waited out

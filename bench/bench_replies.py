@@ -9,7 +9,7 @@
    timed — the delivery half of a reminder pass that found that many pings due.
 
     .venv/bin/python -m bench.bench_replies [--events 10000] [--pings 10000] [--workers 1]
-        [--worker-nice 19]
+        [--worker-nice 19]   # the workers in the normal class at this nice, not the idle class
         [--postgres]   # both on a fresh database on DXBOT_BENCH_PG_URL's server
 
 Goal (issue 16): 1,000 replies per second on two cores; the report says what limits it.
@@ -64,7 +64,7 @@ async def _prepare(db_url: str) -> None:
         await db.dispose()
 
 
-async def burst(events: int, workers: int, postgres: bool, nice: int) -> None:
+async def burst(events: int, workers: int, postgres: bool, nice: int | None) -> None:
     fake = FakeSlack()
     await fake.start()
     with tempfile.TemporaryDirectory() as tmp:
@@ -82,7 +82,8 @@ async def burst(events: int, workers: int, postgres: bool, nice: int) -> None:
             SLACK_SIGNING_SECRET=SECRET,
             SLACK_API_URL=fake.api_url,
             DXBOT_LOG_LEVEL="WARNING",
-            DXBOT_WORKER_NICE=str(nice),
+            DXBOT_WORKER_IDLE=str(nice is None).lower(),
+            DXBOT_WORKER_NICE=str(nice or 0),
         )
         dxbot = str(Path(sys.executable).with_name("dxbot"))
         proc = await asyncio.create_subprocess_exec(
@@ -121,7 +122,8 @@ async def burst(events: int, workers: int, postgres: bool, nice: int) -> None:
                 await drop_database(db_url)
     print(
         f"burst of {events} on {'PostgreSQL' if postgres else 'SQLite'} with {workers} "
-        f"worker(s) at nice {nice}: acked in {acked:.1f} s "
+        f"worker(s) {'in the idle class' if nice is None else f'at nice {nice}'}: "
+        f"acked in {acked:.1f} s "
         f"({events / acked:.0f}/s); all answered in {took:.1f} s ({events / took:.0f} replies/s)"
     )
 
@@ -210,7 +212,12 @@ async def main() -> None:
     parser.add_argument("--pings", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--postgres", action="store_true", help="on PostgreSQL (both parts)")
-    parser.add_argument("--worker-nice", type=int, default=19, help="DXBOT_WORKER_NICE")
+    parser.add_argument(
+        "--worker-nice",
+        type=int,
+        default=None,
+        help="DXBOT_WORKER_IDLE=false and this DXBOT_WORKER_NICE (default: the idle class)",
+    )
     args = parser.parse_args()
     print(machine())
     await burst(args.events, args.workers, args.postgres, args.worker_nice)

@@ -9,7 +9,7 @@ same PostgreSQL.
 
 ``InboxRunner`` is the loop (a few tasks in one process; one person's rows are never handled
 at once, the claim sees to it). ``WorkerPool`` runs it in worker processes at a lower CPU
-priority (nice 19), so the acks get the CPU first (bench/bench_ack.py), and supervises them: the
+priority (the idle class), so the acks get the CPU first (bench/bench_ack.py), and supervises them: the
 moment a worker process ends (its sentinel becomes readable) another is started. ``close``
 asks them to stop (SIGTERM: finish the row in hand), and kills what is still running after a
 grace period — the backlog stays in the inbox.
@@ -451,30 +451,38 @@ def worker_main(settings: Settings, platform: str) -> None:
     from bot.core import logs
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    yield_to_acks(settings.worker_nice)
+    yield_to_acks(settings.worker_nice, idle=settings.worker_idle)
     logs.configure(settings.log_level)
     asyncio.run(_worker(settings, platform))
 
 
-def yield_to_acks(nice: int = WORKER_NICE) -> None:
-    """Acks have a hard 3-second limit; the work has none. Lower this process's CPU priority
-    (``DXBOT_WORKER_NICE``, default nice 19, before it starts any thread: threads inherit it),
-    so that the kernel favours the ack process whenever both are ready.
+def yield_to_acks(nice: int = WORKER_NICE, *, idle: bool = True) -> None:
+    """Acks have a hard 3-second limit; the work has none. Put this process (before it starts
+    any thread: threads inherit it) where the kernel lets the ack process run first: by default
+    in Linux's idle class (``SCHED_IDLE``, ``DXBOT_WORKER_IDLE``), else at ``nice``
+    (``DXBOT_WORKER_NICE``) in the normal class — also where the idle class is refused.
 
-    Nice 19, not 10 (the default until 2026-12-04): where a worker with a backlog shares a core
-    with the ack process, it takes its weight's share of it whatever it has to do — at nice 10
-    about a tenth, 27–33 µs of CPU per ack (``/proc``, bench/bench_ack.py pinned, commands at
-    16 concurrent), at nice 19 7–10 µs; the acks have a 3-second limit, the replies none. It
-    stays in the normal class, so it is never starved outright (below).
+    Why the idle class: a worker with a backlog shares a core with the ack process, and at nice
+    19 an ack that woke while the worker ran still waited for it, up to a millisecond at a time
+    (the kernel lets a running task keep the CPU until the waking one is owed it): events at one
+    request at a time, pinned, measured with the worker stopped, at nice 19 and idle — p99
+    0.55–0.59, 0.84–1.43 and 0.67–0.82 ms, the ack process waiting on the run queue 0.1–0.7,
+    7–13 and 4–5 µs per request (``/proc/<pid>/schedstat``). A wake-up preempts an idle-class
+    task at once, whatever it has run.
 
-    Not the idle class (``SCHED_IDLE``), which an earlier version used: on a host busy with
-    other work an idle-class worker got almost no CPU — replies waited minutes, and on SQLite a
-    worker starved while it held the write lock kept the acks waiting past their deadline
-    (a priority inversion; bench/bench_ack.py could not complete). At nice 19 the worker
-    still gets its share (about a seventieth of a busy nice-0 process's; the acks no longer
-    take the database's lock, store/ack_spool.py). On a host busy with other work it gets little
-    (bench/bench_replies.py): there, 0 keeps it level with the rest.
+    Why that is safe now, not when an earlier version used the idle class (replaced by nice
+    10 on 2026-12-03): a starved worker then held SQLite's write lock that the acks needed; now
+    the acks write a file no handling locks (store/ack_spool.py), and the ack process answers
+    with no worker running. What stays true: on a host busy with other work an idle-class
+    worker gets almost no CPU and replies wait — there, ``DXBOT_WORKER_IDLE=false`` with
+    ``DXBOT_WORKER_NICE=0`` gives it an equal share.
     """
+    if idle and hasattr(os, "SCHED_IDLE"):
+        try:
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+            return
+        except OSError:  # a container may forbid it: the nice value then
+            pass
     if nice > 0:
         with contextlib.suppress(OSError):  # a container may forbid it: normal priority then
             os.nice(nice)

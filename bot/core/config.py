@@ -59,7 +59,11 @@ class Settings(BaseSettings):
     # `dxbot serve` only: its clock starts at this instant (ISO 8601) and runs on — for demos
     # and tests of another day; unset, the real time.
     clock_start: dt.datetime | None = Field(default=None, alias="DXBOT_CLOCK_START")
-    # The worker processes' nice value (0–19): above 0 the acks get the CPU first (bot/workers.py).
+    # The worker processes' CPU priority (bot/workers.py ``yield_to_acks``): by default Linux's
+    # idle class, which any other process's wake-up preempts at once; with
+    # DXBOT_WORKER_IDLE=false the normal class at DXBOT_WORKER_NICE (0–19; above 0 the acks
+    # still get the CPU first, 0 an equal share on a host busy with other work).
+    worker_idle: bool = Field(default=True, alias="DXBOT_WORKER_IDLE")
     worker_nice: int = Field(default=19, ge=0, le=19, alias="DXBOT_WORKER_NICE")
 
     @field_validator("program", "profiles_dir", "public_url", "clock_start", mode="before")

@@ -411,6 +411,16 @@ class InboxItem(Base):
         UniqueConstraint("platform", "delivery_id", name="uq_inbox_delivery"),
         Index("ix_inbox_open", "done_at", "id"),
         Index("ix_inbox_person", "person", "id"),
+        # The claim's "no earlier unfinished row of this person" (store/inbox.py): only the
+        # open rows, so the look does not grow with the handled ones (0010_q).
+        Index(
+            "ix_inbox_waiting",
+            "platform",
+            "person",
+            "id",
+            postgresql_where=text("done_at IS NULL"),
+            sqlite_where=text("done_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)

@@ -9,8 +9,8 @@ same PostgreSQL.
 
 ``InboxRunner`` is the loop (a few tasks in one process; one person's rows are never handled
 at once, the claim sees to it). ``WorkerPool`` runs it in worker processes at a lower CPU
-priority (the idle class), so the acks get the CPU first (bench/bench_ack.py), and supervises them: the
-moment a worker process ends (its sentinel becomes readable) another is started. ``close``
+priority (the idle class), so the acks get the CPU first (bench/bench_ack.py), and supervises
+them: the moment a worker process ends (its sentinel becomes readable) another is started. ``close``
 asks them to stop (SIGTERM: finish the row in hand), and kills what is still running after a
 grace period — the backlog stays in the inbox.
 """
@@ -478,11 +478,9 @@ def yield_to_acks(nice: int = WORKER_NICE, *, idle: bool = True) -> None:
     ``DXBOT_WORKER_NICE=0`` gives it an equal share.
     """
     if idle and hasattr(os, "SCHED_IDLE"):
-        try:
+        with contextlib.suppress(OSError):  # a container may forbid it: the nice value then
             os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
             return
-        except OSError:  # a container may forbid it: the nice value then
-            pass
     if nice > 0:
         with contextlib.suppress(OSError):  # a container may forbid it: normal priority then
             os.nice(nice)

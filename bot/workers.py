@@ -10,7 +10,8 @@ same PostgreSQL.
 ``InboxRunner`` is the loop (a few tasks in one process; one person's rows are never handled
 at once, the claim sees to it). ``WorkerPool`` runs it in worker processes at a lower CPU
 priority (the idle class), so the acks get the CPU first (bench/bench_ack.py), and supervises
-them: the moment a worker process ends (its sentinel becomes readable) another is started. ``close``
+them: the moment a worker process ends (its sentinel becomes readable) another is started — after
+a doubling wait only when it keeps ending within seconds of its start (a crash loop). ``close``
 asks them to stop (SIGTERM: finish the row in hand), and kills what is still running after a
 grace period — the backlog stays in the inbox.
 """
@@ -53,9 +54,16 @@ _CTX = mp.get_context("spawn")
 STOP_GRACE = 4.0  # seconds a stopping worker may finish the row in hand; SIGTERM-to-exit < 10 s
 WORKER_NICE = 19
 POLL_SECONDS = 0.05  # an idle worker looks at the inbox this often (a read, no lock)
+FAILING_PAUSE_MAX = 5.0  # seconds between tries at most while every step fails
 RETRY_MOVE = 1.0  # seconds before a failed move of the acks' spool is tried again
 TASKS_PER_PROCESS = 4  # rows handled at once in one worker process (different people)
 MAX_ATTEMPTS = 5  # a row whose handling killed its worker this often is set aside, logged
+#: A worker that ran this long before it ended is replaced at once; one that ended sooner, a
+#: second time in a row, is replaced after ``RESTART_BACKOFF`` seconds, doubled at each further
+#: quick end up to ``RESTART_BACKOFF_MAX``.
+STEADY_SECONDS = 10.0
+RESTART_BACKOFF = 0.5
+RESTART_BACKOFF_MAX = 30.0
 
 
 class InboxWork(Protocol):
@@ -276,6 +284,7 @@ class InboxRunner:
         self._wake = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
         self._busy = 0
+        self._failures = 0  # steps failed in a row, in any of the loops
         self._stop = asyncio.Event()
 
     def wake(self) -> None:
@@ -324,12 +333,39 @@ class InboxRunner:
             try:
                 handled = await self.step(look=not handled)
             except Exception:
-                log.exception("inbox step failed")
                 handled = False
+                self._failed()
+            else:
+                self._succeeded()
             if not handled:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+                    await asyncio.wait_for(self._wake.wait(), self._pause())
+
+    def _pause(self) -> float:
+        """A poll's wait; while steps fail (the database down, say), a doubling one up to
+        ``FAILING_PAUSE_MAX``: the loops would otherwise try, and log, 20 times a second each."""
+        if not self._failures:
+            return POLL_SECONDS
+        return float(min(POLL_SECONDS * 2**self._failures, FAILING_PAUSE_MAX))
+
+    def _failed(self) -> None:
+        """The first failure of a run of them logged with its traceback, then one line at each
+        doubling of the run (every loop of the runner counts into one run)."""
+        self._failures += 1
+        if self._failures == 1:
+            log.exception("inbox step failed")
+        elif self._failures & (self._failures - 1) == 0:
+            log.warning(
+                "inbox step failed %d times in a row; trying again every %.1fs",
+                self._failures,
+                self._pause(),
+            )
+
+    def _succeeded(self) -> None:
+        if self._failures:
+            log.warning("inbox steps succeed again after %d failures", self._failures)
+            self._failures = 0
 
     async def _move_spool(self, mover: SpoolMover) -> None:
         """The acks' spool into the inbox: what arrived in a poll's time goes in one move."""
@@ -386,6 +422,9 @@ class WorkerPool:
         self.procs: list[BaseProcess] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self.restarts = 0
+        self._started: dict[int, float] = {}  # each worker's start, time.monotonic()
+        self._quick_ends: dict[int, int] = {}  # each index's ends in a row before STEADY_SECONDS
+        self._pending: dict[int, asyncio.TimerHandle] = {}
         for index in range(size):
             self.procs.append(self._start(index))
 
@@ -397,6 +436,7 @@ class WorkerPool:
             daemon=True,
         )
         proc.start()
+        self._started[index] = time.monotonic()
         if self._loop is not None:
             self._watch(index, proc)
         return proc
@@ -417,7 +457,43 @@ class WorkerPool:
         proc.join(1)  # it has ended (its sentinel said so): reap it, for its exit code
         if self.closing or self.procs[index] is not proc:
             return
-        log.error("worker %d exited (code %s); starting another", index, proc.exitcode)
+        delay = self._restart_delay(index)
+        if delay == 0:
+            log.error("worker %d exited (code %s); starting another", index, proc.exitcode)
+            self._restart(index)
+            return
+        log.error(
+            "worker %d exited (code %s) %d times in a row within %ss of its start; "
+            "starting another in %ss",
+            index,
+            proc.exitcode,
+            self._quick_ends[index],
+            STEADY_SECONDS,
+            delay,
+        )
+        self._pending[index] = self._loop.call_later(delay, self._restart, index)
+
+    def _restart_delay(self, index: int) -> float:
+        """0 for a worker that ran steadily, and for the first quick end; then a doubling wait.
+
+        Why wait at all: a worker that cannot start (a database refusing connections, a bad
+        setting only the worker reads) would otherwise be spawned again hundreds of times a
+        minute, each a Python start-up's CPU and a traceback in the log, taking the CPU the acks
+        need — the crash loop systemd's ``StartLimitBurst`` and supervisord's back-off exist for.
+        The acks go on meanwhile: what they store waits in the inbox.
+        """
+        if time.monotonic() - self._started[index] >= STEADY_SECONDS:
+            self._quick_ends[index] = 0
+        quick = self._quick_ends.get(index, 0)
+        self._quick_ends[index] = quick + 1
+        if quick == 0:
+            return 0.0
+        return float(min(RESTART_BACKOFF * 2 ** (quick - 1), RESTART_BACKOFF_MAX))
+
+    def _restart(self, index: int) -> None:
+        self._pending.pop(index, None)
+        if self.closing:
+            return
         self.restarts += 1
         self.procs[index] = self._start(index)
 
@@ -425,6 +501,8 @@ class WorkerPool:
         """SIGTERM every worker (each finishes the row in hand), SIGKILL any still running
         after ``grace`` seconds; their rows stay in the inbox, leased, for the next start."""
         self.closing = True
+        for handle in self._pending.values():
+            handle.cancel()
         if self._loop is not None:
             for proc in self.procs:
                 with contextlib.suppress(ValueError, OSError):

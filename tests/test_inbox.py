@@ -8,14 +8,17 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
+import logging
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.exc import OperationalError
 
+from bot import workers
 from bot.adapters.logo import signature
 from bot.app import Services, build_services
 from bot.core.config import Settings
@@ -24,6 +27,7 @@ from bot.workers import InboxBusy, InboxRunner, inbox_writer, receive, worker_se
 from reminders.clock import FixedClock
 from store import ack_spool, inbox
 from store.db import Database
+from store.migrate import upgrade
 from tests.conftest import DEFAULT_NOW
 from tests.fakes.slack_server import FakeSlack, dm_event, signed_headers
 
@@ -487,6 +491,49 @@ async def test_a_worker_moves_the_acks_of_the_server_into_the_inbox_and_handles_
         await runner.stop()
         await worker.db.dispose()
         await server.db.dispose()
+
+
+async def test_a_runner_whose_database_fails_backs_off_logs_one_traceback_and_recovers(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """While every step fails (here: a database without its tables yet, as a database being
+    restored is), the runner's loops try less and less often and log the first failure's
+    traceback only, then a line at each doubling — not 20 tracebacks a second a loop; once
+    the database answers, they handle what waits within the longest pause."""
+    worker = _services(f"sqlite+aiosqlite:///{tmp_path / 'down.db'}", None)
+    recorder = _Recorder(worker)
+    runner = InboxRunner(worker, recorder, tasks=2)
+    caplog.set_level(logging.INFO, logger="dxbot.workers")
+    try:
+        runner.start()
+        await asyncio.sleep(2.0)
+        failed = [
+            r
+            for r in caplog.records
+            if r.name == "dxbot.workers" and r.getMessage().startswith("inbox step failed")
+        ]
+        assert [r.exc_info is not None for r in failed][:1] == [True]
+        assert sum(r.exc_info is not None for r in failed) == 1
+        assert 2 <= len(failed) <= 5, [r.getMessage() for r in failed]
+        await upgrade(worker.db.engine)
+        async with worker.db.transaction() as s:
+            await inbox.add(
+                s,
+                platform="slack",
+                delivery_id="Ev1",
+                person="U1",
+                kind="message",
+                body="{}",
+                now=DEFAULT_NOW,
+            )
+        started = time.monotonic()
+        while recorder.handled != ["Ev1"]:
+            assert time.monotonic() - started < workers.FAILING_PAUSE_MAX + 2
+            await asyncio.sleep(0.05)
+        assert "inbox steps succeed again after" in caplog.text
+    finally:
+        await runner.stop()
+        await worker.db.dispose()
 
 
 async def test_a_delivery_that_cannot_be_stored_is_answered_503_and_its_retry_200(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import signal
 import sys
@@ -20,7 +21,8 @@ import aiohttp
 import pytest
 
 from bot.adapters.logo import signature
-from bot.workers import TASKS_PER_PROCESS
+from bot.core.config import Settings
+from bot.workers import TASKS_PER_PROCESS, WorkerPool
 from store import users
 from store.db import Database
 from store.migrate import upgrade
@@ -289,6 +291,38 @@ async def test_a_dead_worker_is_replaced_at_once_without_waiting_for_a_request(
             await asyncio.sleep(0.05)
     finally:
         await server.kill()
+
+
+async def test_a_worker_that_ends_at_its_start_is_started_again_after_a_doubling_wait(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A worker that cannot start (here: a database driver dxbot does not know, which only the
+    worker opens) is not spawned again in a tight loop: its first end is replaced at once, the
+    next after 0.5 s, then 1 s; and a pool that closes meanwhile starts nothing more."""
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, DATABASE_URL="postgresql+nosuchdriver://nobody@127.0.0.1/none"
+    )
+    caplog.set_level(logging.ERROR, logger="dxbot.workers")
+    pool = WorkerPool(settings, 1, "slack")
+    pool.supervise(asyncio.get_running_loop())
+    try:
+        started = time.monotonic()
+        while "starting another in 1.0s" not in caplog.text:
+            assert time.monotonic() - started < 30, caplog.text
+            await asyncio.sleep(0.05)
+        said = [r.getMessage() for r in caplog.records if r.name == "dxbot.workers"]
+        assert said == [
+            "worker 0 exited (code 1); starting another",
+            "worker 0 exited (code 1) 2 times in a row within 10.0s of its start; "
+            "starting another in 0.5s",
+            "worker 0 exited (code 1) 3 times in a row within 10.0s of its start; "
+            "starting another in 1.0s",
+        ]
+        assert pool.restarts == 2
+    finally:
+        pool.close()
+    await asyncio.sleep(1.5)
+    assert pool.restarts == 2  # the restart that was waiting did not happen after close
 
 
 @pytest.mark.parametrize("state", ["stuck", "dead"])

@@ -477,9 +477,9 @@ class WorkerPool:
         """0 for a worker that ran steadily, and for the first quick end; then a doubling wait.
 
         Why wait at all: a worker that cannot start (a database refusing connections, a bad
-        setting only the worker reads) would otherwise be spawned again hundreds of times a
-        minute, each a Python start-up's CPU and a traceback in the log, taking the CPU the acks
-        need — the crash loop systemd's ``StartLimitBurst`` and supervisord's back-off exist for.
+        setting only the worker reads) was spawned again about twice a second, for as long as the
+        server ran, each time a Python start-up's CPU and a traceback in the log, taking the CPU
+        the acks need — the crash loop systemd's ``StartLimitBurst`` and supervisord's back-off exist for.
         The acks go on meanwhile: what they store waits in the inbox.
         """
         if time.monotonic() - self._started[index] >= STEADY_SECONDS:

@@ -516,16 +516,7 @@ async def test_a_runner_whose_database_fails_backs_off_logs_one_traceback_and_re
         assert sum(r.exc_info is not None for r in failed) == 1
         assert 2 <= len(failed) <= 5, [r.getMessage() for r in failed]
         await upgrade(worker.db.engine)
-        async with worker.db.transaction() as s:
-            await inbox.add(
-                s,
-                platform="slack",
-                delivery_id="Ev1",
-                person="U1",
-                kind="message",
-                body="{}",
-                now=DEFAULT_NOW,
-            )
+        assert await _add(worker.db, "U1", 1)
         started = time.monotonic()
         while recorder.handled != ["Ev1"]:
             assert time.monotonic() - started < workers.FAILING_PAUSE_MAX + 2

@@ -33,7 +33,8 @@ from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from typing import TYPE_CHECKING, Protocol
 
-from bot.core.config import Settings
+from bot.core.backoff import doubling
+from bot.core.config import WORKER_NICE, Settings
 from bot.core.messages import Outbound
 from reminders.clock import Clock, StartedClock
 from store import inbox, outbox
@@ -52,7 +53,6 @@ log = logging.getLogger("dxbot.workers")
 # child must not share.
 _CTX = mp.get_context("spawn")
 STOP_GRACE = 4.0  # seconds a stopping worker may finish the row in hand; SIGTERM-to-exit < 10 s
-WORKER_NICE = 19
 POLL_SECONDS = 0.05  # an idle worker looks at the inbox this often (a read, no lock)
 FAILING_PAUSE_MAX = 5.0  # seconds between tries at most while every step fails
 RETRY_MOVE = 1.0  # seconds before a failed move of the acks' spool is tried again
@@ -347,7 +347,7 @@ class InboxRunner:
         ``FAILING_PAUSE_MAX``: the loops would otherwise try, and log, 20 times a second each."""
         if not self._failures:
             return POLL_SECONDS
-        return float(min(POLL_SECONDS * 2**self._failures, FAILING_PAUSE_MAX))
+        return doubling(POLL_SECONDS, self._failures, FAILING_PAUSE_MAX)
 
     def _failed(self) -> None:
         """The first failure of a run of them logged with its traceback, then one line at each
@@ -424,7 +424,6 @@ class WorkerPool:
         self.restarts = 0
         self._started: dict[int, float] = {}  # each worker's start, time.monotonic()
         self._quick_ends: dict[int, int] = {}  # each index's ends in a row before STEADY_SECONDS
-        self._pending: dict[int, asyncio.TimerHandle] = {}
         for index in range(size):
             self.procs.append(self._start(index))
 
@@ -457,42 +456,40 @@ class WorkerPool:
         proc.join(1)  # it has ended (its sentinel said so): reap it, for its exit code
         if self.closing or self.procs[index] is not proc:
             return
-        delay = self._restart_delay(index)
-        if delay == 0:
+        quick = self._count_quick_end(index)
+        if quick == 1:
             log.error("worker %d exited (code %s); starting another", index, proc.exitcode)
             self._restart(index)
             return
+        delay = doubling(RESTART_BACKOFF, quick - 2, RESTART_BACKOFF_MAX)
         log.error(
             "worker %d exited (code %s) %d times in a row within %ss of its start; "
             "starting another in %ss",
             index,
             proc.exitcode,
-            self._quick_ends[index],
+            quick,
             STEADY_SECONDS,
             delay,
         )
-        self._pending[index] = self._loop.call_later(delay, self._restart, index)
+        self._loop.call_later(delay, self._restart, index)  # not after close: see _restart
 
-    def _restart_delay(self, index: int) -> float:
-        """0 for a worker that ran steadily, and for the first quick end; then a doubling wait.
+    def _count_quick_end(self, index: int) -> int:
+        """The worker's ends in a row within ``STEADY_SECONDS`` of its start, this one included
+        (1 for one that ran steadily): the first is replaced at once, later ones after a wait.
 
         Why wait at all: a worker that cannot start (a database refusing connections, a bad
-        setting only the worker reads) was spawned again about twice a second, for as long as the
-        server ran, each time a Python start-up's CPU and a traceback in the log, taking the CPU
-        the acks need — the crash loop systemd's ``StartLimitBurst`` and supervisord's back-off exist for.
-        The acks go on meanwhile: what they store waits in the inbox.
+        setting only the worker reads) was spawned again about twice a second, for as long as
+        the server ran, each time a Python start-up's CPU and a traceback in the log, taking the
+        CPU the acks need — the crash loop systemd's ``StartLimitBurst`` and supervisord's
+        back-off exist for. The acks go on meanwhile: what they store waits in the inbox.
         """
         if time.monotonic() - self._started[index] >= STEADY_SECONDS:
             self._quick_ends[index] = 0
-        quick = self._quick_ends.get(index, 0)
-        self._quick_ends[index] = quick + 1
-        if quick == 0:
-            return 0.0
-        return float(min(RESTART_BACKOFF * 2 ** (quick - 1), RESTART_BACKOFF_MAX))
+        self._quick_ends[index] = self._quick_ends.get(index, 0) + 1
+        return self._quick_ends[index]
 
     def _restart(self, index: int) -> None:
-        self._pending.pop(index, None)
-        if self.closing:
+        if self.closing:  # a restart that was waiting when the pool closed
             return
         self.restarts += 1
         self.procs[index] = self._start(index)
@@ -501,8 +498,6 @@ class WorkerPool:
         """SIGTERM every worker (each finishes the row in hand), SIGKILL any still running
         after ``grace`` seconds; their rows stay in the inbox, leased, for the next start."""
         self.closing = True
-        for handle in self._pending.values():
-            handle.cancel()
         if self._loop is not None:
             for proc in self.procs:
                 with contextlib.suppress(ValueError, OSError):

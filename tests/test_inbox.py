@@ -18,12 +18,18 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.exc import OperationalError
 
-from bot import workers
 from bot.adapters.logo import signature
 from bot.app import Services, build_services
 from bot.core.config import Settings
 from bot.server import build_web_app
-from bot.workers import InboxBusy, InboxRunner, inbox_writer, receive, worker_services
+from bot.workers import (
+    FAILING_PAUSE_MAX,
+    InboxBusy,
+    InboxRunner,
+    inbox_writer,
+    receive,
+    worker_services,
+)
 from reminders.clock import FixedClock
 from store import ack_spool, inbox
 from store.db import Database
@@ -519,7 +525,7 @@ async def test_a_runner_whose_database_fails_backs_off_logs_one_traceback_and_re
         assert await _add(worker.db, "U1", 1)
         started = time.monotonic()
         while recorder.handled != ["Ev1"]:
-            assert time.monotonic() - started < workers.FAILING_PAUSE_MAX + 2
+            assert time.monotonic() - started < FAILING_PAUSE_MAX + 2
             await asyncio.sleep(0.05)
         assert "inbox steps succeed again after" in caplog.text
     finally:

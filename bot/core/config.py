@@ -14,6 +14,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/dxbot.db"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:3000"
 
+#: The workers' nice value in the normal class (``DXBOT_WORKER_NICE``'s default; bot/workers.py
+#: ``yield_to_acks``): the lowest priority, so the acks get the CPU first.
+WORKER_NICE = 19
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
@@ -64,7 +68,7 @@ class Settings(BaseSettings):
     # DXBOT_WORKER_IDLE=false the normal class at DXBOT_WORKER_NICE (0–19; above 0 the acks
     # still get the CPU first, 0 an equal share on a host busy with other work).
     worker_idle: bool = Field(default=True, alias="DXBOT_WORKER_IDLE")
-    worker_nice: int = Field(default=19, ge=0, le=19, alias="DXBOT_WORKER_NICE")
+    worker_nice: int = Field(default=WORKER_NICE, ge=0, le=19, alias="DXBOT_WORKER_NICE")
 
     @field_validator("program", "profiles_dir", "public_url", "clock_start", mode="before")
     @classmethod

@@ -15,6 +15,7 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
+from bot.core.backoff import doubling
 from bot.core.config import Settings
 from bot.core.messages import Outbound
 from reminders.calendar import BusinessCalendar
@@ -212,7 +213,7 @@ class DeliveryReport:
 def backoff(attempts: int, retry_after: float | None) -> dt.timedelta:
     if retry_after is not None:
         return dt.timedelta(seconds=max(retry_after, 1.0))
-    return min(dt.timedelta(seconds=5 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+    return dt.timedelta(seconds=doubling(5, attempts - 1, MAX_BACKOFF.total_seconds()))
 
 
 CLAIM_CHUNK = 16  # messages claimed (and marked delivered) per transaction
